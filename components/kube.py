@@ -1,0 +1,47 @@
+"""Plain Kubernetes manifests -> typed pulumi_kubernetes resources.
+
+The pure builders elsewhere return manifests as plain dicts (camelCase, as `kubectl apply` takes them); this
+module is the one place that turns such a dict into a resource. Nested dicts pass through to the provider
+unchanged, so a manifest reads exactly like the upstream YAML it follows.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+# (apiVersion, kind) -> resource class, for the kinds this program creates.
+_KINDS: dict[tuple[str, str], Any] = {
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
+    ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("v1", "Node"): k8s.core.v1.NodePatch,
+    ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("node.k8s.io/v1", "RuntimeClass"): k8s.node.v1.RuntimeClass,
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
+}
+
+
+def logical_name(manifest: dict[str, Any]) -> str:
+    """The Pulumi name of an object: its Kubernetes identity, `namespace/name` or `name`."""
+    metadata = manifest["metadata"]
+    return f"{metadata['namespace']}/{metadata['name']}" if "namespace" in metadata else metadata["name"]
+
+
+def _argument(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def create(manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """Register one manifest as the typed resource for its kind; a Node manifest becomes a server-side-apply patch."""
+    cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
+    fields = {_argument(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    return cls(logical_name(manifest), **fields, opts=opts)  # type: ignore[no-any-return]

@@ -1,0 +1,36 @@
+"""The stack's edges: reading its config, and the outputs other stacks and tools read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components.settings import Settings, SettingsError, load_settings
+
+
+def read_settings() -> Settings:
+    """The validated settings of this stack; bad config ends the run with one clean message, nothing registered."""
+    config = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = {k for k in config if runtime_config.is_config_secret(k)}
+    secret_keys.update(runtime_config.get_config_secret_keys_env())
+    try:
+        return load_settings(config, pulumi.get_stack(), secret_keys)
+    except SettingsError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def outputs(settings: Settings, kubeconfig: pulumi.Output[str], runtime_class_name: Any) -> dict[str, Any]:
+    """DESIGN.md's stack outputs."""
+    return {
+        "platform": settings.platform,
+        "clusterName": settings.name,
+        "kubernetesVersion": settings.kubernetes_minor,
+        "kubeconfig": pulumi.Output.secret(kubeconfig),
+        "runtimeClassName": runtime_class_name,
+        "sysboxVersion": settings.sysbox.version if settings.sysbox.enabled else None,
+        "workspaceNamespace": settings.supervisor.namespace,
+        "workspaces": settings.supervisor.workspace_names,
+        "gpuEnabled": settings.gpu.enabled,
+    }

@@ -1,0 +1,191 @@
+"""The Sysbox runtime: the upstream installer DaemonSet, its RBAC and config, and the `sysbox-runc` RuntimeClass.
+
+`manifests` mirrors nestybox/sysbox sysbox-k8s-manifests/sysbox-install.yaml of the pinned release (v0.7.x
+differs from v0.6.7 only in the image tag; PR #1042). The installer labels CVM nodes `sysbox-runtime: running`
+once Sysbox runs there, which is what the RuntimeClass schedules on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components import kube
+from components.versions import SysboxRelease
+
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = "sysbox-label-node"
+CLUSTER_ROLE = "sysbox-node-labeler"
+CLUSTER_ROLE_BINDING = "sysbox-label-node-rb"
+CONFIG_MAP = "sysbox-operational-attributes"
+DAEMON_SET = "sysbox-deploy-k8s"
+RUNTIME_CLASS = "sysbox-runc"
+INSTALL_LABEL = {"sysbox-install": "yes"}
+RUNNING_LABEL = {"sysbox-runtime": "running"}
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+
+# name -> (host path, mount path) of the installer, in upstream order.
+_HOST_MOUNTS = {
+    "host-etc": ("/etc", "/mnt/host/etc"),
+    "host-osrelease": ("/etc/os-release", "/mnt/host/os-release"),
+    "host-dbus": ("/var/run/dbus", "/var/run/dbus"),
+    "host-run-systemd": ("/run/systemd", "/run/systemd"),
+    "host-lib-systemd": ("/lib/systemd/system", "/mnt/host/lib/systemd/system"),
+    "host-etc-systemd": ("/etc/systemd/system", "/mnt/host/etc/systemd/system"),
+    "host-lib-sysctl": ("/lib/sysctl.d", "/mnt/host/lib/sysctl.d"),
+    "host-opt-lib-sysctl": ("/opt/lib/sysctl.d", "/mnt/host/opt/lib/sysctl.d"),
+    "host-usr-bin": ("/usr/bin/", "/mnt/host/usr/bin"),
+    "host-opt-bin": ("/opt/bin/", "/mnt/host/opt/bin"),
+    "host-usr-local-bin": ("/usr/local/bin/", "/mnt/host/usr/local/bin"),
+    "host-opt-local-bin": ("/opt/local/bin/", "/mnt/host/opt/local/bin"),
+    "host-usr-lib-mod-load": ("/usr/lib/modules-load.d", "/mnt/host/usr/lib/modules-load.d"),
+    "host-opt-lib-mod-load": ("/opt/lib/modules-load.d", "/mnt/host/opt/lib/modules-load.d"),
+    "host-run": ("/run", "/mnt/host/run"),
+    "host-var-lib": ("/var/lib", "/mnt/host/var/lib"),
+}
+
+
+def _config_env(key: str) -> dict[str, Any]:
+    return {"name": key, "valueFrom": {"configMapKeyRef": {"name": CONFIG_MAP, "key": key}}}
+
+
+def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str, Any]]:
+    """The objects of sysbox-install.yaml for `release`, in apply order."""
+    daemon_set_metadata: dict[str, Any] = {"name": DAEMON_SET, "namespace": NAMESPACE}
+    if skip_await:
+        daemon_set_metadata["annotations"] = dict(SKIP_AWAIT)
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": CLUSTER_ROLE},
+            "rules": [
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]},
+                # lets the installer delete the sysbox pods of a node it reinstalls (upstream commit 0e5dc5e1)
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "delete", "watch"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": CLUSTER_ROLE_BINDING},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE},
+            "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": NAMESPACE}],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": CONFIG_MAP, "namespace": NAMESPACE},
+            # extra flags for sysbox-mgr and sysbox-fs; empty upstream
+            "data": {"SYSBOX_MGR_CONFIG": "", "SYSBOX_FS_CONFIG": ""},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "metadata": daemon_set_metadata,
+            "spec": {
+                "selector": {"matchLabels": dict(INSTALL_LABEL)},
+                "template": {
+                    "metadata": {"labels": dict(INSTALL_LABEL)},
+                    "spec": {
+                        "serviceAccountName": SERVICE_ACCOUNT,
+                        "nodeSelector": dict(INSTALL_LABEL),
+                        # the installer taints its node while it works, and must keep running there
+                        "tolerations": [
+                            {
+                                "key": "sysbox-runtime",
+                                "operator": "Equal",
+                                "value": "not-running",
+                                "effect": "NoSchedule",
+                            }
+                        ],
+                        "containers": [
+                            {
+                                "name": DAEMON_SET,
+                                "image": release.installer_image,
+                                "imagePullPolicy": "Always",
+                                "command": ["bash", "-c", "/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install"],
+                                "env": [
+                                    {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                                    _config_env("SYSBOX_MGR_CONFIG"),
+                                    _config_env("SYSBOX_FS_CONFIG"),
+                                ],
+                                # it installs packages and systemd units on the host and restarts the runtime
+                                "securityContext": {"privileged": True},
+                                "volumeMounts": [{"name": n, "mountPath": m} for n, (_, m) in _HOST_MOUNTS.items()],
+                            }
+                        ],
+                        "volumes": [{"name": n, "hostPath": {"path": p}} for n, (p, _) in _HOST_MOUNTS.items()],
+                    },
+                },
+                "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+            },
+        },
+        {
+            "apiVersion": "node.k8s.io/v1",
+            "kind": "RuntimeClass",
+            "metadata": {"name": RUNTIME_CLASS},
+            "handler": RUNTIME_CLASS,
+            "scheduling": {"nodeSelector": dict(RUNNING_LABEL)},
+        },
+    ]
+
+
+def known_problems(platform: str, release: SysboxRelease) -> list[str]:
+    """Open upstream problems that this platform and release are known to meet."""
+    problems = []
+    if platform == "aks":
+        problems.append(
+            "AKS pins containerd's config to `io.containerd.cri.v1.*` keys while the Sysbox installer writes "
+            "`io.containerd.grpc.v1.cri`, so pods can fail with 'failed to find runtime handler sysbox-runc' "
+            "(nestybox/sysbox#997, open); envbox workspaces are not affected"
+        )
+    if platform == "eks":
+        problems.append(
+            "the Sysbox installer is known to finish on only some EKS nodes and to need restarts "
+            "(nestybox/sysbox#721, open); check each node's `sysbox-runtime` label"
+        )
+    if release.version == "0.7.0":
+        problems.append(
+            "Sysbox 0.7.0 fails to mount sysfs on Ubuntu 24.04 with kernel 6.8 and containerd 2.x "
+            "(nestybox/sysbox#1013, #1025), fixed in 0.7.1: set cvm:sysbox.version to 0.7.1"
+        )
+    if release.version == "0.6.7":
+        problems.append(
+            "Sysbox 0.6.7 always switches its nodes to CRI-O and restarts kubelet, which brings every pod on the "
+            "node down for about a minute (nestybox/sysbox docs/user-guide/install-k8s.md); "
+            "0.7.x keeps containerd >= 2.0.5"
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class SysboxRuntimeArgs:
+    release: SysboxRelease
+    platform: str
+    skip_await: bool = False
+
+
+class SysboxRuntime(pulumi.ComponentResource):
+    """Sysbox on every node labelled `sysbox-install: "yes"`, and the `sysbox-runc` RuntimeClass."""
+
+    def __init__(self, name: str, args: SysboxRuntimeArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("cvm:index:SysboxRuntime", name, None, opts)
+        for problem in known_problems(args.platform, args.release):
+            pulumi.log.warn(problem, resource=self)
+        self.resources: dict[str, pulumi.CustomResource] = {}
+        for manifest in manifests(args.release, args.skip_await):
+            # the installer's pods start only once their account, role and config exist
+            needs = list(self.resources.values()) if manifest["kind"] == "DaemonSet" else []
+            opts_ = pulumi.ResourceOptions(parent=self, depends_on=needs)
+            self.resources[manifest["kind"]] = kube.create(manifest, opts_)
+        runtime_class = self.resources["RuntimeClass"]
+        self.runtime_class_name: pulumi.Output[str] = runtime_class.metadata.name  # type: ignore[attr-defined]
+        self.register_outputs({"runtimeClassName": self.runtime_class_name})

@@ -1,0 +1,101 @@
+"""Pinned releases and the Kubernetes minors each party accepts.
+
+Every pin here is what the program deploys or checks against; each carries the source it was read from
+(see ../shared/research for the notes). Change a pin here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+
+def minors(first: str, last: str) -> tuple[Version, ...]:
+    """The Kubernetes minors from `first` to `last`, both included (same major)."""
+    low, high = Version(first), Version(last)
+    return tuple(Version(f"{low.major}.{m}") for m in range(low.minor, high.minor + 1))
+
+
+def span(versions: tuple[Version, ...]) -> str:
+    """'1.32-1.35' for a contiguous tuple of minors."""
+    if not versions:
+        return "none"
+    return str(versions[0]) if len(versions) == 1 else f"{versions[0]}-{versions[-1]}"
+
+
+@dataclass(frozen=True)
+class SysboxRelease:
+    version: str
+    kubernetes: tuple[Version, ...]
+    source: str
+
+    @property
+    def installer_image(self) -> str:
+        return f"registry.nestybox.com/nestybox/sysbox-deploy-k8s:v{self.version}-0"
+
+
+# The installer dies on any Kubernetes minor outside its list (sysbox-deploy-k8s.sh is_supported_k8s_version).
+SYSBOX_RELEASES: dict[str, SysboxRelease] = {
+    release.version: release
+    for release in (
+        SysboxRelease(
+            "0.7.1",
+            minors("1.32", "1.35"),
+            "nestybox/sysbox release PR #1024 (tag 2026-07-31), manifest bump PR #1042; 1.36 open in issue #1036",
+        ),
+        SysboxRelease(
+            "0.7.0",
+            minors("1.32", "1.35"),
+            "nestybox/sysbox docs/user-guide/install-k8s.md @ea6caca0 and CHANGELOG 0.7.0 (2026-03-03)",
+        ),
+        SysboxRelease(
+            "0.6.7",
+            minors("1.29", "1.32"),
+            "nestybox/sysbox-pkgr k8s/scripts/sysbox-deploy-k8s.sh @2d5e795 is_supported_k8s_version (2025-05-09)",
+        ),
+    )
+}
+DEFAULT_SYSBOX = "0.7.1"
+
+
+@dataclass(frozen=True)
+class PlatformSupport:
+    """The minors a platform offers, and the floor the CVM product ever accepted on it."""
+
+    kubernetes: tuple[Version, ...]
+    floor: Version
+    source: str
+
+
+# Standard support as of November 2026 (see research/pulumi-clouds-testing-ci.md §0); floors from Coder's CVM
+# admin page (GKE >= 1.17, AKS >= 1.18, EKS >= 1.17). Bare metal is bounded by the minors whose schemas this
+# program validates its objects against.
+PLATFORMS: dict[str, PlatformSupport] = {
+    "gke": PlatformSupport(
+        minors("1.34", "1.35"), Version("1.17"), "GKE release notes 2026-09; 1.34 only on the EXTENDED channel"
+    ),
+    "aks": PlatformSupport(minors("1.34", "1.36"), Version("1.18"), "Azure/AKS release 2026-09-04 (GA N-2)"),
+    "eks": PlatformSupport(
+        minors("1.34", "1.36"), Version("1.17"), "awsdocs amazon-eks-user-guide kubernetes-versions.adoc"
+    ),
+    "baremetal": PlatformSupport(minors("1.29", "1.36"), Version("1.29"), "schemas validated by tests/"),
+}
+DEFAULT_KUBERNETES = "1.35"
+
+# Canonical's Ubuntu EKS AMIs: the first (and last) Kubernetes minor eksctl resolves for each release
+# (eksctl-io/eksctl pkg/ami/ssm_resolver.go @99984adb6). Sysbox supports Focal, Jammy and Noble only
+# (nestybox/sysbox docs/user-guide/install-k8s.md), so 26.04 is not offered.
+EKS_UBUNTU: dict[str, tuple[Version, Version | None]] = {
+    "20.04": (Version("1.21"), Version("1.29")),
+    "22.04": (Version("1.29"), None),
+    "24.04": (Version("1.31"), None),
+}
+DEFAULT_EKS_UBUNTU = "24.04"
+
+# envbox 0.6.7 (2026-05-10) is the newest tag in coder/envbox with a readable release; 0.6.8 has the open
+# cgroup regression coder/envbox#179. Tags carry no "v" (.github/workflows/release.yaml).
+ENVBOX_IMAGE = "ghcr.io/coder/envbox:0.6.7"
+
+# NVIDIA/k8s-device-plugin v0.20.0 (2026-08-19), deployments/static/nvidia-device-plugin.yml.
+NVIDIA_DEVICE_PLUGIN_VERSION = "v0.20.0"

@@ -1,0 +1,130 @@
+"""Run `__main__.py` under the Pulumi SDK's mocks and record what it registers.
+
+Each run happens in a fresh `contextvars.Context` with its own event loop, so the SDK's global state (root
+stack, config, settings) starts empty every time and nothing leaks from one test to the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = ROOT / "__main__.py"
+PROVIDER_TYPE = "pulumi:providers:kubernetes"
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    provider: str | None
+    custom: bool
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The object as the Kubernetes API would receive it (`apiVersion`, `kind`, ... from the inputs)."""
+        return self.inputs
+
+
+@dataclass
+class Run:
+    resources: list[Registered] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> Registered:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        assert len(found) == 1, (
+            f"{type_} {name}: {len(found)} registered; have {[(r.type, r.name) for r in self.resources]}"
+        )
+        return found[0]
+
+    @property
+    def kubernetes_objects(self) -> list[Registered]:
+        return [r for r in self.resources if r.custom and r.type.startswith("kubernetes:")]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, run: Run):
+        self.run = run
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.run.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom)))
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        self.run.calls.append((args.token, dict(args.args)))
+        return {}, None
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, run: Run):
+        super().__init__(logging.WARNING)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.run.warnings.append(record.getMessage())
+
+
+def config_strings(config: dict[str, Any]) -> dict[str, str]:
+    """Config as `pulumi config` stores it: objects as JSON, everything else as its string."""
+    return {
+        (k if ":" in k else f"cvm:{k}"): (
+            json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
+        )
+        for k, v in config.items()
+    }
+
+
+def run_program(config: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "dev") -> Run:
+    """Run the program with `config` (keys without the `cvm:` prefix are in it) and return what it did."""
+    return contextvars.Context().run(
+        _run, config_strings(config), [k if ":" in k else f"cvm:{k}" for k in secret_keys], stack
+    )
+
+
+def _program() -> None:
+    runpy.run_path(str(MAIN), run_name="__main__")
+
+
+def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
+    run = Run()
+    logger = logging.getLogger(f"cvm-test-{id(run)}")
+    logger.addHandler(_WarningCollector(run))
+    logger.propagate = False
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        runtime_settings.reset_options(project="cvm", stack=stack)
+        pulumi.runtime.set_mocks(RecordingMocks(run), project="cvm", stack=stack, preview=False, logger=logger)
+        pulumi.runtime.set_all_config(config, secret_keys)
+        loop.run_until_complete(run_pulumi_func(_program))
+        root = runtime_settings.get_root_resource()
+        assert root is not None
+        for name, value in root.outputs.items():  # type: ignore[attr-defined]
+            output = pulumi.Output.from_input(value)
+            run.outputs[name] = loop.run_until_complete(output.future())
+            if loop.run_until_complete(output.is_secret()):
+                run.secret_outputs.add(name)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return run
