@@ -71,7 +71,7 @@ def test_unknown_or_missing_context_names_the_key() -> None:
         baremetal.kubeconfig_for(merged, "prod", "test")
     without_current = {**merged}
     del without_current["current-context"]
-    with pytest.raises(SettingsError, match="cvm:baremetal.context: is required: test has no current-context"):
+    with pytest.raises(SettingsError, match=r"cvm:baremetal\.context: is required: test has no current-context"):
         baremetal.kubeconfig_for(without_current, None, "test")
 
 
