@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -45,12 +45,14 @@ ABSENT: Any = object()
 Finding = tuple[tuple[str | int, ...], Any, str]
 
 
+def _refuse(reason: str) -> PydanticCustomError:
+    """One problem, with the reason as its whole message."""
+    return PydanticCustomError("cvm_rule", "{reason}", {"reason": reason})
+
+
 def _raise(findings: Iterable[Finding]) -> None:
     """Report several problems from one validator; pydantic merges them with the other fields' errors."""
-    details = [
-        InitErrorDetails(type=PydanticCustomError("cvm_rule", "{reason}", {"reason": reason}), loc=loc, input=value)
-        for loc, value, reason in findings
-    ]
+    details = [InitErrorDetails(type=_refuse(reason), loc=loc, input=value) for loc, value, reason in findings]
     if details:
         raise ValidationError.from_exception_data("Settings", details)
 
@@ -58,32 +60,34 @@ def _raise(findings: Iterable[Finding]) -> None:
 def _check(predicate: Any, reason: str) -> AfterValidator:
     def validate(value: Any) -> Any:
         if not predicate(value):
-            raise PydanticCustomError("cvm_rule", "{reason}", {"reason": reason})
+            raise _refuse(reason)
         return value
 
     return AfterValidator(validate)
 
 
+def _one_of(choices: Iterable[str], reason: str) -> AfterValidator:
+    allowed = tuple(choices)
+    accepted = ", ".join(f"'{c}'" for c in allowed)
+    return _check(lambda value: value in allowed, f"{reason}; accepted: {accepted}")
+
+
 # --- value types ----------------------------------------------------------------------------------------
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DnsLabel = Annotated[
-    str,
-    _check(
-        lambda s: bool(_DNS_LABEL.match(s)) and len(s) <= 63,
-        "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, "
-        "at most 63 characters",
-    ),
-]
+
+
+def _dns_label(limit: int, why: str = "") -> AfterValidator:
+    return _check(
+        lambda s: bool(_DNS_LABEL.match(s)) and len(s) <= limit,
+        f"must be a DNS label of at most {limit} characters: lowercase letters, digits and '-', starting and "
+        f"ending with a letter or digit{why}",
+    )
+
+
+DnsLabel = Annotated[str, _dns_label(63)]
 # A workspace's volume is `<name>-home`, which must stay a DNS label too.
-WorkspaceName = Annotated[
-    str,
-    _check(
-        lambda s: bool(_DNS_LABEL.match(s)) and len(s) <= 58,
-        "must be a DNS label of at most 58 characters (lowercase letters, digits and '-', starting and ending "
-        "with a letter or digit), so that its volume '<name>-home' is one too",
-    ),
-]
+WorkspaceName = Annotated[str, _dns_label(58, ", so that its volume '<name>-home' is one too")]
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 NodeName = Annotated[
     str,
@@ -162,7 +166,7 @@ def _minor(value: Any) -> Any:
         return Version(value.strip())
     if isinstance(value, Version):
         return value
-    raise PydanticCustomError("cvm_rule", "{reason}", {"reason": "must be a 'MAJOR.MINOR' string such as '1.35'"})
+    raise _refuse("must be a 'MAJOR.MINOR' string such as '1.35'")
 
 
 KubernetesMinor = Annotated[Version, BeforeValidator(_minor)]
@@ -177,72 +181,50 @@ class Model(BaseModel):
 # --- sections -------------------------------------------------------------------------------------------
 
 
+def _four_vcpus(vcpus_of: Callable[[str], int | None]) -> AfterValidator:
+    """Refuse a size whose name says it has fewer vCPUs than Sysbox asks for (see node_sizes)."""
+
+    def validate(size: str) -> str:
+        vcpus = vcpus_of(size)
+        if vcpus is not None and vcpus < node_sizes.MIN_VCPUS:
+            raise _refuse(f"has {vcpus} vCPU; CVM nodes need at least {node_sizes.MIN_VCPUS} (Sysbox install docs)")
+        return size
+
+    return AfterValidator(validate)
+
+
 class Gke(Model):
     project: str | None = None
     location: str
-    machine_type: str = "n2-standard-4"
+    machine_type: Annotated[str, _four_vcpus(node_sizes.gke_vcpus)] = "n2-standard-4"
     node_count: PositiveInt = 2
     deletion_protection: bool = True
-
-    @field_validator("machine_type")
-    @classmethod
-    def _four_vcpus(cls, value: str) -> str:
-        _raise(_small(node_sizes.gke_vcpus(value), value))
-        return value
 
 
 class Aks(Model):
     location: str
     resource_group_name: str | None = None
-    vm_size: str = "Standard_D4s_v5"
+    vm_size: Annotated[str, _four_vcpus(node_sizes.aks_vcpus)] = "Standard_D4s_v5"
     node_count: PositiveInt = 2
-
-    @field_validator("vm_size")
-    @classmethod
-    def _four_vcpus(cls, value: str) -> str:
-        _raise(_small(node_sizes.aks_vcpus(value), value))
-        return value
 
 
 class Eks(Model):
     region: str | None = None
-    instance_type: str = "m6i.xlarge"
+    instance_type: Annotated[str, _four_vcpus(node_sizes.eks_vcpus)] = "m6i.xlarge"
     desired_size: PositiveInt = 2
     min_size: PositiveInt = 1
     max_size: PositiveInt = 4
-    ubuntu_version: str = versions.DEFAULT_EKS_UBUNTU
-
-    @field_validator("instance_type")
-    @classmethod
-    def _four_vcpus(cls, value: str) -> str:
-        _raise(_small(node_sizes.eks_vcpus(value), value))
-        return value
-
-    @field_validator("ubuntu_version")
-    @classmethod
-    def _known_ubuntu(cls, value: str) -> str:
-        if value not in versions.EKS_UBUNTU:
-            accepted = ", ".join(f"'{v}'" for v in versions.EKS_UBUNTU)
-            raise PydanticCustomError(
-                "cvm_rule", "{reason}", {"reason": f"must be an Ubuntu release that Sysbox supports: {accepted}"}
-            )
-        return value
+    ubuntu_version: Annotated[str, _one_of(versions.EKS_UBUNTU, "must be an Ubuntu release that Sysbox supports")] = (
+        versions.DEFAULT_EKS_UBUNTU
+    )
 
     @field_validator("max_size")
     @classmethod
     def _ordered(cls, value: int, info: ValidationInfo) -> int:
         low, desired = info.data.get("min_size"), info.data.get("desired_size")
         if low is not None and desired is not None and not low <= desired <= value:
-            raise PydanticCustomError(
-                "cvm_rule", "{reason}", {"reason": f"needs minSize ({low}) <= desiredSize ({desired}) <= maxSize"}
-            )
+            raise _refuse(f"needs minSize ({low}) <= desiredSize ({desired}) <= maxSize")
         return value
-
-
-def _small(vcpus: int | None, name: str) -> list[Finding]:
-    if vcpus is not None and vcpus < node_sizes.MIN_VCPUS:
-        return [((), name, f"has {vcpus} vCPU; CVM nodes need at least {node_sizes.MIN_VCPUS} (Sysbox install docs)")]
-    return []
 
 
 class Baremetal(Model):
@@ -255,9 +237,7 @@ class Baremetal(Model):
     @classmethod
     def _is_kubeconfig(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not kubeconfig_contexts(value.get_secret_value()):
-            raise PydanticCustomError(
-                "cvm_rule", "{reason}", {"reason": "must be the text of a kubeconfig with at least one context"}
-            )
+            raise _refuse("must be the text of a kubeconfig with at least one context")
         return value
 
     @field_validator("context")
@@ -267,11 +247,7 @@ class Baremetal(Model):
         if value is not None and kubeconfig is not None:
             contexts = kubeconfig_contexts(kubeconfig.get_secret_value())
             if value not in contexts:
-                raise PydanticCustomError(
-                    "cvm_rule",
-                    "{reason}",
-                    {"reason": f"is not a context of cvm:baremetal.kubeconfig: {sorted(contexts)}"},
-                )
+                raise _refuse(f"is not a context of cvm:baremetal.kubeconfig: {sorted(contexts)}")
         return value
 
     @field_validator("nodes", "gpu_nodes")
@@ -294,17 +270,9 @@ def kubeconfig_contexts(text: str) -> set[str]:
 
 class Sysbox(Model):
     enabled: bool = True
-    version: str = versions.DEFAULT_SYSBOX
-
-    @field_validator("version")
-    @classmethod
-    def _pinned_release(cls, value: str) -> str:
-        if value not in versions.SYSBOX_RELEASES:
-            accepted = ", ".join(f"'{v}'" for v in versions.SYSBOX_RELEASES)
-            raise PydanticCustomError(
-                "cvm_rule", "{reason}", {"reason": f"is not a pinned Sysbox CE release; accepted: {accepted}"}
-            )
-        return value
+    version: Annotated[str, _one_of(versions.SYSBOX_RELEASES, "is not a pinned Sysbox CE release")] = (
+        versions.DEFAULT_SYSBOX
+    )
 
     @property
     def release(self) -> versions.SysboxRelease:
@@ -320,22 +288,14 @@ class Gpu(Model):
     @classmethod
     def _nvidia_only(cls, value: str) -> str:
         if value != "nvidia":
-            raise PydanticCustomError(
-                "cvm_rule",
-                "{reason}",
-                {"reason": "only 'nvidia' is accepted: CVMs do not support AMD or other GPUs (Coder CVM docs)"},
-            )
+            raise _refuse("only 'nvidia' is accepted: CVMs do not support AMD or other GPUs (Coder CVM docs)")
         return value
 
     @field_validator("device_plugin_version")
     @classmethod
     def _release_tag(cls, value: str) -> str:
         if not re.fullmatch(r"v\d+\.\d+\.\d+", value):
-            raise PydanticCustomError(
-                "cvm_rule",
-                "{reason}",
-                {"reason": "must be a released NVIDIA/k8s-device-plugin tag such as 'v0.20.0'"},
-            )
+            raise _refuse("must be a released NVIDIA/k8s-device-plugin tag such as 'v0.20.0'")
         return value
 
 
@@ -354,11 +314,7 @@ class Workspace(Model):
     @classmethod
     def _gpus_need_envbox(cls, value: int, info: ValidationInfo) -> int:
         if value and info.data.get("runtime") == "sysbox-runc":
-            raise PydanticCustomError(
-                "cvm_rule",
-                "{reason}",
-                {"reason": "GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)"},
-            )
+            raise _refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
         return value
 
 
