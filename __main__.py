@@ -3,7 +3,9 @@
 import pulumi
 
 from components.clusters import create_cluster
+from components.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.stack import outputs, read_settings
+from components.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
 from components.sysbox import SysboxRuntime, SysboxRuntimeArgs
 
 # 1. Settings: every rule checked before anything is registered.
@@ -13,17 +15,32 @@ settings = read_settings()
 cluster = create_cluster(settings)
 on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 
-# 3. The CVM layer.
+# 3. The CVM layer: the Sysbox runtime, GPUs (bare metal only), and the workspaces.
 sysbox = (
     SysboxRuntime(
-        "sysbox",
-        SysboxRuntimeArgs(settings.sysbox.release, settings.platform, settings.skip_await),
-        on_cluster,
+        "sysbox", SysboxRuntimeArgs(settings.sysbox.release, settings.platform, settings.skip_await), on_cluster
     )
     if settings.sysbox.enabled
     else None
 )
+if settings.gpu.enabled and settings.baremetal is not None:
+    NvidiaDevicePlugin(
+        "nvidia",
+        NvidiaDevicePluginArgs(settings.gpu.device_plugin_version, settings.baremetal.gpu_nodes, settings.skip_await),
+        on_cluster,
+    )
+supervisor = WorkspaceSupervisor(
+    "workspaces",
+    WorkspaceSupervisorArgs(
+        settings.supervisor,
+        settings.kubernetes_minor,
+        sysbox_enabled=sysbox is not None,
+        skip_await=settings.skip_await,
+        runtime_class=sysbox.runtime_class if sysbox else None,
+    ),
+    on_cluster,
+)
 
 # 4. Outputs for people and for other stacks.
-for name, value in outputs(settings, cluster.kubeconfig, sysbox.runtime_class_name if sysbox else None).items():
+for name, value in outputs(settings, cluster, sysbox, supervisor).items():
     pulumi.export(name, value)

@@ -348,8 +348,8 @@ class Supervisor(Model):
         return value
 
     @property
-    def workspace_names(self) -> list[str]:
-        return ([CANARY_NAME] if self.canary else []) + [w.name for w in self.workspaces]
+    def coder_url_text(self) -> str | None:
+        return str(self.coder_url) if self.coder_url is not None else None
 
 
 # --- the whole -------------------------------------------------------------------------------------------

@@ -7,7 +7,10 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.clusters import Cluster
 from components.settings import Settings, SettingsError, load_settings
+from components.supervisor import WorkspaceSupervisor
+from components.sysbox import SysboxRuntime
 
 
 def read_settings() -> Settings:
@@ -21,16 +24,18 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
-def outputs(settings: Settings, kubeconfig: pulumi.Output[str], runtime_class_name: Any) -> dict[str, Any]:
+def outputs(
+    settings: Settings, cluster: Cluster, sysbox: SysboxRuntime | None, supervisor: WorkspaceSupervisor
+) -> dict[str, Any]:
     """DESIGN.md's stack outputs."""
     return {
         "platform": settings.platform,
         "clusterName": settings.name,
         "kubernetesVersion": settings.kubernetes_minor,
-        "kubeconfig": pulumi.Output.secret(kubeconfig),
-        "runtimeClassName": runtime_class_name,
-        "sysboxVersion": settings.sysbox.version if settings.sysbox.enabled else None,
-        "workspaceNamespace": settings.supervisor.namespace,
-        "workspaces": settings.supervisor.workspace_names,
+        "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
+        "runtimeClassName": sysbox.runtime_class_name if sysbox else None,
+        "sysboxVersion": settings.sysbox.version if sysbox else None,
+        "workspaceNamespace": supervisor.namespace_name,
+        "workspaces": supervisor.workspace_names,
         "gpuEnabled": settings.gpu.enabled,
     }

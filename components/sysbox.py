@@ -186,6 +186,6 @@ class SysboxRuntime(pulumi.ComponentResource):
             needs = list(self.resources.values()) if manifest["kind"] == "DaemonSet" else []
             opts_ = pulumi.ResourceOptions(parent=self, depends_on=needs)
             self.resources[manifest["kind"]] = kube.create(manifest, opts_)
-        runtime_class = self.resources["RuntimeClass"]
-        self.runtime_class_name: pulumi.Output[str] = runtime_class.metadata.name  # type: ignore[attr-defined]
+        self.runtime_class = self.resources["RuntimeClass"]
+        self.runtime_class_name: pulumi.Output[str] = self.runtime_class.metadata.name  # type: ignore[attr-defined]
         self.register_outputs({"runtimeClassName": self.runtime_class_name})

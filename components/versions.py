@@ -99,3 +99,8 @@ ENVBOX_IMAGE = "ghcr.io/coder/envbox:0.6.7"
 
 # NVIDIA/k8s-device-plugin v0.20.0 (2026-08-19), deployments/static/nvidia-device-plugin.yml.
 NVIDIA_DEVICE_PLUGIN_VERSION = "v0.20.0"
+
+# The canary's image: Coder's enterprise base image has systemd-sysv (so /sbin/init is systemd), Docker
+# enabled as a systemd unit and a `coder` user (coder/enterprise-images images/base). This tag is the one
+# Coder's own envbox template pins (coder/coder examples/templates/kubernetes-envbox/main.tf).
+CANARY_IMAGE = "docker.io/codercom/enterprise-base:ubuntu-20240812"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 
@@ -34,8 +35,32 @@ class Registered:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        """The object as the Kubernetes API would receive it (`apiVersion`, `kind`, ... from the inputs)."""
-        return self.inputs
+        """The object as the Kubernetes API would receive it: the inputs with secrets unwrapped."""
+        return unwrap(self.inputs)  # type: ignore[no-any-return]
+
+    def is_secret(self, *path: str) -> bool:
+        """Whether the input at `path` (or one of its parents) was sent as a secret."""
+        value: Any = self.inputs
+        for key in path:
+            if _is_secret(value):
+                return True
+            value = value[key]
+        return _is_secret(value)
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def unwrap(value: Any) -> Any:
+    """Inputs with every secret replaced by the value it wraps."""
+    if _is_secret(value):
+        return unwrap(value["value"])
+    if isinstance(value, dict):
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
 
 
 @dataclass

@@ -11,7 +11,7 @@ import yaml
 
 from components import sysbox, versions
 from tests.harness import PROVIDER_TYPE, Run, run_program
-from tests.test_settings import KUBECONFIG
+from tests.stacks import KUBECONFIG
 
 SYSBOX_OBJECTS = {
     ("kubernetes:core/v1:ServiceAccount", "kube-system/sysbox-label-node"),
@@ -20,6 +20,12 @@ SYSBOX_OBJECTS = {
     ("kubernetes:core/v1:ConfigMap", "kube-system/sysbox-operational-attributes"),
     ("kubernetes:apps/v1:DaemonSet", "kube-system/sysbox-deploy-k8s"),
     ("kubernetes:node.k8s.io/v1:RuntimeClass", "sysbox-runc"),
+}
+SUPERVISOR_OBJECTS = {
+    ("kubernetes:core/v1:Namespace", "cvm-workspaces"),
+    ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "cvm-workspaces/cvm-workspaces-deny-ingress"),
+    ("kubernetes:core/v1:ServiceAccount", "cvm-workspaces/cvm-workspace"),
+    ("kubernetes:apps/v1:Deployment", "cvm-workspaces/cvm-canary"),
 }
 
 
@@ -36,9 +42,9 @@ def bare_metal(**config: Any) -> Run:
     return run_program({"platform": "baremetal", **config}, secret_keys=("baremetal",))
 
 
-def test_sysbox_objects_have_design_names() -> None:
+def test_default_stack_objects_have_design_names() -> None:
     run = bare_metal()
-    assert {(r.type, r.name) for r in run.kubernetes_objects} == SYSBOX_OBJECTS
+    assert {(r.type, r.name) for r in run.kubernetes_objects} == SYSBOX_OBJECTS | SUPERVISOR_OBJECTS
     for resource in run.kubernetes_objects:
         metadata = resource.inputs["metadata"]
         expected = resource.name.split("/")
@@ -105,7 +111,8 @@ def test_skip_await_annotates_the_daemon_set() -> None:
 
 def test_sysbox_disabled_registers_no_sysbox_objects() -> None:
     run = bare_metal(sysbox={"enabled": False}, baremetal={"nodes": ["node-a"]})
-    assert [r.type for r in run.kubernetes_objects] == ["kubernetes:core/v1:NodePatch"]
+    objects = {(r.type, r.name) for r in run.kubernetes_objects}
+    assert objects == SUPERVISOR_OBJECTS | {("kubernetes:core/v1:NodePatch", "node-a")}
     assert run.outputs["runtimeClassName"] is None and run.outputs["sysboxVersion"] is None
 
 

@@ -8,26 +8,20 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components import sysbox, versions
+from components import gpu, supervisor, sysbox, versions
+from components.settings import Workspace
 from tests.harness import Registered, run_program
-from tests.test_settings import KUBECONFIG
+from tests.stacks import ENVBOX_ONLY, SECRET_KEYS, full
 
 SUPPORTED_MINORS = sorted({m for p in versions.PLATFORMS.values() for m in p.kubernetes if m >= p.floor})
 
 
-def program_objects() -> list[Registered]:
-    """What a bare-metal stack with every option on registers, as the API server would receive it."""
-    config = {
-        "platform": "baremetal",
-        "skipAwait": True,
-        "baremetal": {"kubeconfig": KUBECONFIG, "nodes": ["node-a", "node-b"]},
-    }
-    return run_program(config, secret_keys=("baremetal",)).kubernetes_objects
-
-
 @pytest.fixture(scope="module")
 def objects() -> list[Registered]:
-    return program_objects()
+    """Everything the issue's full stack registers, and what differs without Sysbox (an envbox canary)."""
+    with_sysbox = full(skipAwait=True).kubernetes_objects
+    without = run_program(ENVBOX_ONLY, SECRET_KEYS).kubernetes_objects
+    return with_sysbox + without
 
 
 def validate(manifest: dict[str, Any], minor: str) -> None:
@@ -44,9 +38,16 @@ def test_supported_minors_cover_the_issue() -> None:
     assert {"1.32", "1.33", "1.34", "1.35"} <= {str(m) for m in SUPPORTED_MINORS}
 
 
+def test_the_full_stack_registers_every_kind(objects: list[Registered]) -> None:
+    kinds = {r.manifest["kind"] for r in objects}
+    assert kinds == {
+        "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "RuntimeClass", "Node",
+        "Namespace", "NetworkPolicy", "Secret", "PersistentVolumeClaim", "Deployment",
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("minor", [str(m) for m in SUPPORTED_MINORS])
 def test_program_objects_are_valid(objects: list[Registered], minor: str) -> None:
-    assert len(objects) == 8  # six Sysbox objects and two node patches
     for resource in objects:
         validate(resource.manifest, minor)
 
@@ -56,6 +57,16 @@ def test_each_release_is_valid_in_its_window(release: versions.SysboxRelease) ->
     for minor in release.kubernetes:
         for manifest in sysbox.manifests(release, skip_await=False):
             validate(manifest, str(minor))
+
+
+def test_pure_builders_are_valid_on_their_own() -> None:
+    workspace = Workspace.model_validate({"name": "w", "image": "ubuntu:24.04", "agentToken": "t"})
+    for manifest in (
+        gpu.daemon_set("v0.20.0", skip_await=True),
+        supervisor.agent_secret("ns", workspace, "token"),
+        supervisor.home_volume("ns", workspace, None, skip_await=False),
+    ):
+        validate(manifest, "1.35")
 
 
 def test_strict_validation_catches_unknown_fields() -> None:

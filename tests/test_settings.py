@@ -12,15 +12,7 @@ from packaging.version import Version
 
 from components import versions
 from components.settings import Settings, SettingsError, key_of, load_settings, pinned_image
-
-KUBECONFIG = """
-apiVersion: v1
-kind: Config
-clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]
-contexts: [{name: lab, context: {cluster: lab, user: admin}}]
-users: [{name: admin, user: {token: t}}]
-current-context: lab
-"""
+from tests.stacks import KUBECONFIG
 
 
 def load(config: dict[str, Any], secret_keys: tuple[str, ...] = ("cvm:baremetal", "cvm:supervisor")) -> Settings:
