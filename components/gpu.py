@@ -21,18 +21,14 @@ NAMESPACE = "kube-system"
 DAEMON_SET = "nvidia-device-plugin-daemonset"
 GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 
 def daemon_set(version: str, skip_await: bool = False) -> dict[str, Any]:
     plugin_dir = "/var/lib/kubelet/device-plugins"  # where kubelet's device-plugin socket lives
-    metadata: dict[str, Any] = {"name": DAEMON_SET, "namespace": NAMESPACE}
-    if skip_await:
-        metadata["annotations"] = dict(SKIP_AWAIT)
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": metadata,
+        "metadata": kube.metadata(DAEMON_SET, NAMESPACE, skip_await=skip_await),
         "spec": {
             "selector": {"matchLabels": {"name": "nvidia-device-plugin-ds"}},
             "updateStrategy": {"type": "RollingUpdate"},

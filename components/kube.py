@@ -30,6 +30,23 @@ _KINDS: dict[tuple[str, str], Any] = {
 }
 
 
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+
+
+def metadata(
+    name: str, namespace: str | None = None, labels: dict[str, str] | None = None, skip_await: bool = False
+) -> dict[str, Any]:
+    """Object metadata; `skip_await` tells Pulumi not to wait for the object to become ready (cvm:skipAwait)."""
+    result: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        result["namespace"] = namespace
+    if labels:
+        result["labels"] = dict(labels)
+    if skip_await:
+        result["annotations"] = dict(SKIP_AWAIT)
+    return result
+
+
 def logical_name(manifest: dict[str, Any]) -> str:
     """The Pulumi name of an object: its Kubernetes identity, `namespace/name` or `name`."""
     metadata = manifest["metadata"]

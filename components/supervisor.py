@@ -24,7 +24,6 @@ SERVICE_ACCOUNT = "cvm-workspace"
 INNER_CONTAINER = "workspace_cvm"  # envbox's fixed name for the inner container (coder/envbox cli/docker.go)
 HOST_LIB_DIR = "/usr/lib/x86_64-linux-gnu"  # the NVIDIA driver's libraries on an amd64 Ubuntu host
 OUTER_LIB_DIR = "/var/coder/usr/lib"  # where envbox looks for them (CODER_USR_LIB_DIR)
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 # What the canary proves: systemd is PID 1 and the workspace's own Docker daemon answers.
 CANARY_CHECK = (
@@ -131,13 +130,7 @@ def home_volume(name: str, workspace: Workspace, storage_class: str | None, skip
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": workspace.disk}}}
     if storage_class is not None:
         spec["storageClassName"] = storage_class
-    metadata: dict[str, Any] = {
-        "name": home_volume_name(workspace.name),
-        "namespace": name,
-        "labels": labels(workspace.name),
-    }
-    if skip_await:
-        metadata["annotations"] = dict(SKIP_AWAIT)
+    metadata = kube.metadata(home_volume_name(workspace.name), name, labels(workspace.name), skip_await)
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
@@ -273,13 +266,10 @@ def workload(
         "enableServiceLinks": False,
         **pod,
     }
-    metadata: dict[str, Any] = {"name": workspace.name, "namespace": name, "labels": labels(workspace.name)}
-    if skip_await:
-        metadata["annotations"] = dict(SKIP_AWAIT)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": metadata,
+        "metadata": kube.metadata(workspace.name, name, labels(workspace.name), skip_await),
         "spec": {
             "replicas": 1,
             # the home volume is ReadWriteOnce: the old pod must go before the new one starts

@@ -24,7 +24,6 @@ DAEMON_SET = "sysbox-deploy-k8s"
 RUNTIME_CLASS = "sysbox-runc"
 INSTALL_LABEL = {"sysbox-install": "yes"}
 RUNNING_LABEL = {"sysbox-runtime": "running"}
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
 
 # name -> (host path, mount path) of the installer, in upstream order.
 _HOST_MOUNTS = {
@@ -53,9 +52,6 @@ def _config_env(key: str) -> dict[str, Any]:
 
 def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str, Any]]:
     """The objects of sysbox-install.yaml for `release`, in apply order."""
-    daemon_set_metadata: dict[str, Any] = {"name": DAEMON_SET, "namespace": NAMESPACE}
-    if skip_await:
-        daemon_set_metadata["annotations"] = dict(SKIP_AWAIT)
     return [
         {
             "apiVersion": "v1",
@@ -89,7 +85,7 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
         {
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
-            "metadata": daemon_set_metadata,
+            "metadata": kube.metadata(DAEMON_SET, NAMESPACE, skip_await=skip_await),
             "spec": {
                 "selector": {"matchLabels": dict(INSTALL_LABEL)},
                 "template": {
