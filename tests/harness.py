@@ -7,6 +7,7 @@ stack, config, settings) starts empty every time and nothing leaks from one test
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 import json
 import logging
@@ -70,6 +71,7 @@ class Run:
     secret_outputs: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    program: dict[str, Any] = field(default_factory=dict)  # the globals of __main__.py after it ran
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -86,17 +88,31 @@ class Run:
         return [r for r in self.resources if r.custom and r.type.startswith("kubernetes:")]
 
 
+# What the clouds would answer: outputs of resources (by type) and results of invokes (by token), camelCase.
+FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
+CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
+    "gcp:container/cluster:Cluster": {"endpoint": "203.0.113.10", "masterAuth": {"clusterCaCertificate": "Q0E="}},
+    "eks:index:Cluster": {"kubeconfigJson": '{"apiVersion": "v1", "kind": "Config"}'},
+}
+INVOKE_RESULTS: dict[str, dict[str, Any]] = {
+    "aws:ssm/getParameter:getParameter": {"value": "ami-0123456789abcdef0", "type": "String"},
+    "azure-native:containerservice:listManagedClusterUserCredentials": {
+        "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(FAKE_KUBECONFIG.encode()).decode()}]
+    },
+}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, run: Run):
         self.run = run
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.run.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom)))
-        return f"{args.name}-id", dict(args.inputs)
+        return f"{args.name}-id", {"name": args.name, **dict(args.inputs), **CLOUD_OUTPUTS.get(args.typ, {})}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.run.calls.append((args.token, dict(args.args)))
-        return {}, None
+        return {**dict(args.args), **INVOKE_RESULTS.get(args.token, {})}, []
 
 
 class _WarningCollector(logging.Handler):
@@ -126,8 +142,8 @@ def run_program(config: dict[str, Any], secret_keys: tuple[str, ...] = (), stack
     )
 
 
-def _program() -> None:
-    runpy.run_path(str(MAIN), run_name="__main__")
+def _program(run: Run) -> None:
+    run.program.update(runpy.run_path(str(MAIN), run_name="__main__"))
 
 
 def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
@@ -141,7 +157,7 @@ def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
         runtime_settings.reset_options(project="cvm", stack=stack)
         pulumi.runtime.set_mocks(RecordingMocks(run), project="cvm", stack=stack, preview=False, logger=logger)
         pulumi.runtime.set_all_config(config, secret_keys)
-        loop.run_until_complete(run_pulumi_func(_program))
+        loop.run_until_complete(run_pulumi_func(lambda: _program(run)))
         root = runtime_settings.get_root_resource()
         assert root is not None
         for name, value in root.outputs.items():  # type: ignore[attr-defined]
@@ -150,6 +166,7 @@ def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
             if loop.run_until_complete(output.is_secret()):
                 run.secret_outputs.add(name)
     finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
     return run

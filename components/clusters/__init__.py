@@ -12,7 +12,7 @@ from typing import Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.settings import Settings, SettingsError
+from components.settings import Eks, Settings, SettingsError
 
 
 class Cluster(Protocol):
@@ -22,11 +22,34 @@ class Cluster(Protocol):
 
 def create_cluster(settings: Settings) -> Cluster:
     """The cluster of the stack's platform, with the Kubernetes provider every CVM object is created with."""
-    if settings.platform != "baremetal":
-        raise pulumi.RunError(
-            f"cvm:platform = {settings.platform!r}: managed clusters are not built yet (GKE, AKS and EKS come with "
-            "the managed-clusters issue); use 'baremetal' with an existing cluster"
+    name, minor = settings.name, settings.kubernetes_minor
+    if settings.gke is not None:
+        from components.clusters import gke
+
+        g = settings.gke
+        return gke.GkeCluster(
+            name,
+            gke.GkeClusterArgs(name, g.location, minor, g.machine_type, g.node_count, g.deletion_protection, g.project),
         )
+    if settings.aks is not None:
+        from components.clusters import aks
+
+        a = settings.aks
+        return aks.AksCluster(
+            name, aks.AksClusterArgs(name, a.location, minor, a.vm_size, a.node_count, a.resource_group_name)
+        )
+    if settings.platform == "eks":
+        from components.clusters import eks
+
+        e = settings.eks or Eks()
+        sizes = (e.desired_size, e.min_size, e.max_size)
+        return eks.EksCluster(
+            name, eks.EksClusterArgs(name, minor, e.instance_type, *sizes, e.ubuntu_version, e.region)
+        )
+    return _bare_metal(settings)
+
+
+def _bare_metal(settings: Settings) -> Cluster:
     from components.clusters import baremetal
 
     section = settings.baremetal

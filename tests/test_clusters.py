@@ -1,0 +1,189 @@
+"""GKE, AKS and EKS under mocks: the cluster, its Ubuntu CVM pool, and the CVM layer on its provider."""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+
+from components.clusters import eks as eks_module
+from components.clusters import gke as gke_module
+from tests.harness import PROVIDER_TYPE, ROOT, Run, run_program
+from tests.test_program import SUPERVISOR_OBJECTS, SYSBOX_OBJECTS
+
+REQUIRED: dict[str, dict[str, Any]] = {
+    "gke": {"platform": "gke", "gke": {"location": "europe-west4"}},
+    "aks": {"platform": "aks", "aks": {"location": "westeurope"}},
+    "eks": {"platform": "eks"},
+}
+
+
+@functools.cache
+def run_of(platform: str) -> Run:
+    """Each platform's stack with only its required keys, run once for the module."""
+    return run_program(REQUIRED[platform])
+
+
+@pytest.fixture(params=list(REQUIRED), ids=list(REQUIRED))
+def cloud(request: pytest.FixtureRequest) -> tuple[str, Run]:
+    return request.param, run_of(request.param)
+
+
+def test_cvm_layer_runs_on_the_clusters_provider(cloud: tuple[str, Run]) -> None:
+    _, run = cloud
+    assert {(r.type, r.name) for r in run.kubernetes_objects} == SYSBOX_OBJECTS | SUPERVISOR_OBJECTS
+    (provider,) = run.of_type(PROVIDER_TYPE)
+    assert provider.name == "cvm-dev-provider"
+    assert provider.is_secret("kubeconfig")
+    for resource in run.kubernetes_objects:
+        assert resource.provider is not None and f"{PROVIDER_TYPE}::cvm-dev-provider::" in resource.provider
+    assert not run.of_type("kubernetes:core/v1:NodePatch")  # the pool labels its nodes
+
+
+def test_outputs(cloud: tuple[str, Run]) -> None:
+    platform, run = cloud
+    assert run.outputs["platform"] == platform and run.outputs["clusterName"] == "cvm-dev"
+    assert run.outputs["kubernetesVersion"] == "1.35" and run.outputs["runtimeClassName"] == "sysbox-runc"
+    assert run.secret_outputs == {"kubeconfig"} and run.outputs["kubeconfig"]
+
+
+def test_clusters_are_protected(cloud: tuple[str, Run]) -> None:
+    _, run = cloud
+    cluster = run.program["cluster"]
+    assert cluster.cluster._protect is True
+    assert cluster.node_pool._protect is not True  # a pool may be replaced; the cluster never silently
+
+
+def test_gke() -> None:
+    run = run_of("gke")
+    cluster = run.one("gcp:container/cluster:Cluster", "cvm-dev").inputs
+    assert cluster["name"] == "cvm-dev" and cluster["location"] == "europe-west4"
+    assert cluster["removeDefaultNodePool"] is True and cluster["initialNodeCount"] == 1
+    assert cluster["minMasterVersion"] == "1.35" and cluster["deletionProtection"] is True
+    assert cluster["releaseChannel"] == {"channel": "REGULAR"}
+    (exclusion,) = cluster["maintenancePolicy"]["maintenanceExclusions"]
+    assert exclusion["exclusionOptions"] == {"scope": "NO_MINOR_UPGRADES", "endTimeBehavior": "UNTIL_END_OF_SUPPORT"}
+    pool = run.one("gcp:container/nodePool:NodePool", "cvm-dev-cvm").inputs
+    assert pool["nodeCount"] == 2 and pool["cluster"] == "cvm-dev"
+    config = pool["nodeConfig"]
+    assert config["imageType"] == "UBUNTU_CONTAINERD" and config["machineType"] == "n2-standard-4"
+    assert config["labels"] == {"sysbox-install": "yes"}
+    assert config["shieldedInstanceConfig"] == {"enableSecureBoot": False}
+    kubeconfig = yaml.safe_load(run.outputs["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://203.0.113.10"
+    assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+
+
+def test_aks() -> None:
+    run = run_of("aks")
+    group = run.one("azure-native:resources:ResourceGroup", "cvm-dev-rg").inputs
+    assert group["location"] == "westeurope"
+    cluster = run.one("azure-native:containerservice:ManagedCluster", "cvm-dev").inputs
+    assert cluster["resourceName"] == "cvm-dev" and cluster["kubernetesVersion"] == "1.35"
+    assert cluster["autoUpgradeProfile"]["upgradeChannel"] == "patch"
+    (system,) = cluster["agentPoolProfiles"]
+    assert system["mode"] == "System" and system["count"] == 1
+    pool = run.one("azure-native:containerservice:AgentPool", "cvm-dev-cvm").inputs
+    assert pool["osSKU"] == "Ubuntu" and pool["osType"] == "Linux" and pool["mode"] == "User"
+    assert pool["vmSize"] == "Standard_D4s_v5" and pool["count"] == 2 and pool["orchestratorVersion"] == "1.35"
+    assert pool["nodeLabels"] == {"sysbox-install": "yes"}
+    assert (
+        "azure-native:containerservice:listManagedClusterUserCredentials",
+        {"resourceGroupName": "cvm-dev-rg", "resourceName": "cvm-dev"},
+    ) in run.calls
+    assert yaml.safe_load(run.outputs["kubeconfig"])["kind"] == "Config"  # decoded from base64
+
+
+def test_aks_uses_a_named_resource_group() -> None:
+    run = run_program({"platform": "aks", "aks": {"location": "westeurope", "resourceGroupName": "platform"}})
+    assert not run.of_type("azure-native:resources:ResourceGroup")
+    assert run.one("azure-native:containerservice:AgentPool", "cvm-dev-cvm").inputs["resourceGroupName"] == "platform"
+
+
+def test_eks() -> None:
+    run = run_of("eks")
+    cluster = run.one("eks:index:Cluster", "cvm-dev").inputs
+    assert cluster["name"] == "cvm-dev" and cluster["version"] == "1.35" and cluster["skipDefaultNodeGroup"] is True
+    parameter = "/aws/service/canonical/ubuntu/eks/24.04/1.35/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
+    group = run.one("eks:index:ManagedNodeGroup", "cvm-dev-cvm").inputs
+    assert group["amiId"] == "ami-0123456789abcdef0" and group["operatingSystem"] == "AL2"
+    assert group["instanceTypes"] == ["m6i.xlarge"] and group["labels"] == {"sysbox-install": "yes"}
+    assert group["scalingConfig"] == {"desiredSize": 2, "minSize": 1, "maxSize": 4}
+    policies = {r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert policies == set(eks_module.NODE_POLICIES)
+
+
+def test_eks_region_and_sizes() -> None:
+    run = run_program(
+        {
+            "platform": "eks",
+            "eks": {"instanceType": "m7g.2xlarge", "ubuntuVersion": "22.04", "desiredSize": 3},
+            "aws:region": "eu-west-1",
+        }
+    )
+    assert run.one("pulumi:providers:aws", "cvm-dev-aws").inputs["region"] == "eu-west-1"
+    parameter = "/aws/service/canonical/ubuntu/eks/22.04/1.35/stable/current/arm64/hvm/ebs-gp2/ami-id"
+    assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "arch"),
+    [
+        ("m6i.xlarge", "amd64"),
+        ("m7g.large", "arm64"),
+        ("c6gn.2xlarge", "arm64"),
+        ("r8gd.4xlarge", "arm64"),
+        ("g5.xlarge", "amd64"),
+        ("g5g.xlarge", "arm64"),
+        ("inf2.xlarge", "amd64"),
+    ],
+)
+def test_ec2_architecture(instance_type: str, arch: str) -> None:
+    assert eks_module.architecture(instance_type) == arch
+
+
+def test_gke_kubeconfig_is_pure() -> None:
+    config = yaml.safe_load(gke_module.kubeconfig("c", "10.0.0.1", "Q0E="))
+    assert config["current-context"] == "c" and config["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
+
+
+@pytest.mark.parametrize(
+    ("platform", "key", "size"),
+    [
+        ("gke", "machineType", "e2-standard-2"),
+        ("aks", "vmSize", "Standard_D2s_v5"),
+        ("eks", "instanceType", "m6i.large"),
+    ],
+)
+def test_small_nodes_are_refused(platform: str, key: str, size: str) -> None:
+    section = {**REQUIRED[platform].get(platform, {}), key: size}
+    with pytest.raises(pulumi.RunError) as raised:
+        run_program({"platform": platform, platform: section})
+    assert f"  - cvm:{platform}.{key} = '{size}': has 2 vCPU; CVM nodes need at least 4" in str(raised.value)
+
+
+CLOUD_SDKS = {"gke": "pulumi_gcp", "aks": "pulumi_azure_native", "eks": "pulumi_aws"}
+
+
+@pytest.mark.parametrize("platform", REQUIRED)
+def test_a_stack_loads_only_its_own_cloud_sdk(platform: str) -> None:
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from tests.harness import run_program
+        run_program({REQUIRED[platform]!r})
+        print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules if m.startswith("pulumi_")}})))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    others = {sdk for p, sdk in CLOUD_SDKS.items() if p != platform}
+    assert CLOUD_SDKS[platform] in loaded and not loaded & others, loaded
