@@ -19,6 +19,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +117,25 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {**dict(args.args), **INVOKE_RESULTS.get(args.token, {})}, []
 
 
+class _PlainReferencesMonitor(MockMonitor):
+    """The SDK's mock monitor, telling the program it takes no resource references.
+
+    With references, the monitor rebuilds each referenced resource (the EKS cluster a node group names) on a
+    worker thread with an event loop of its own, whose futures the program's loop then awaits: the run can
+    fail with "attached to a different loop" or hang. Without them, a reference arrives as the URN or ID.
+    """
+
+    def GetDeploymentInfo(self, request: Any) -> Any:
+        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+        kept = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+        return resource_pb2.DeploymentInfo(supportedFeatures=kept)
+
+    def SupportsFeature(self, request: Any) -> Any:
+        response = super().SupportsFeature(request)  # type: ignore[no-untyped-call]
+        response.hasSupport = response.hasSupport and request.id != "resourceReferences"
+        return response
+
+
 class _WarningCollector(logging.Handler):
     def __init__(self, run: Run):
         super().__init__(logging.WARNING)
@@ -155,7 +176,8 @@ def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
     asyncio.set_event_loop(loop)
     try:
         runtime_settings.reset_options(project="cvm", stack=stack)
-        pulumi.runtime.set_mocks(RecordingMocks(run), project="cvm", stack=stack, preview=False, logger=logger)
+        monitor = _PlainReferencesMonitor(RecordingMocks(run))
+        pulumi.runtime.set_mocks(monitor.mocks, "cvm", stack, preview=False, logger=logger, monitor=monitor)
         pulumi.runtime.set_all_config(config, secret_keys)
         loop.run_until_complete(run_pulumi_func(lambda: _program(run)))
         root = runtime_settings.get_root_resource()
