@@ -1,0 +1,257 @@
+"""A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver and kube-controller-manager.
+
+Built by scripts/toolchain.sh; TLS from a CA made here, service-account keys, the PodSecurity admission
+plugin on, and a kubeconfig for an admin. There is no kubelet and no scheduler: Node objects registered
+here stay NotReady and pods stay Pending, which is all Pulumi and the API server need to show what our
+objects become.
+
+    python -m e2e.control_plane start [--node NAME ...]   # prints the kubeconfig path
+    python -m e2e.control_plane stop
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = Path(os.environ.get("CVM_E2E_DIR", ROOT / ".e2e"))
+API_PORT, ETCD_PORT, ETCD_PEER_PORT, KCM_PORT = 16443, 23790, 23800, 10257
+SERVER = f"https://127.0.0.1:{API_PORT}"
+PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager")
+
+
+def toolchain() -> dict[str, str]:
+    """Build what is missing (seconds when cached) and return where the binaries are."""
+    subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), "all"], check=True)
+    out = subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), "paths"], check=True, capture_output=True, text=True)
+    return dict(line.split("=", 1) for line in out.stdout.split())
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _certificate(pki: Path, name: str, subject: str, extensions: str) -> None:
+    (pki / f"{name}.ext").write_text(extensions)
+    _openssl(
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-out",
+        f"{name}.csr",
+        "-subj",
+        subject,
+        cwd=pki,
+    )
+    _openssl(
+        "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", f"{name}.crt", "-days", "30", "-extfile", f"{name}.ext", cwd=pki,
+    )  # fmt: skip
+
+
+def pki(directory: Path) -> Path:
+    """A CA, the API server's certificate, client certificates and the service-account key pair."""
+    if (directory / "sa.pub").exists():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=cvm-e2e-ca",
+        cwd=directory,
+    )
+    server_names = "IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+    _certificate(
+        directory, "apiserver", "/CN=kube-apiserver", f"subjectAltName={server_names}\nextendedKeyUsage=serverAuth\n"
+    )
+    client = "extendedKeyUsage=clientAuth\n"
+    _certificate(directory, "admin", "/O=system:masters/CN=cvm-e2e-admin", client)
+    _certificate(directory, "controller-manager", "/CN=system:kube-controller-manager", client)
+    _openssl("genrsa", "-out", "sa.key", "2048", cwd=directory)
+    _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
+    return directory
+
+
+def kubeconfig(path: Path, keys: Path, user: str) -> Path:
+    def data(name: str) -> str:
+        return base64.b64encode((keys / name).read_bytes()).decode()
+
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "cvm-e2e", "cluster": {"server": SERVER, "certificate-authority-data": data("ca.crt")}}
+                ],
+                "users": [
+                    {
+                        "name": user,
+                        "user": {
+                            "client-certificate-data": data(f"{user}.crt"),
+                            "client-key-data": data(f"{user}.key"),
+                        },
+                    }
+                ],
+                "contexts": [{"name": "cvm-e2e", "context": {"cluster": "cvm-e2e", "user": user}}],
+                "current-context": "cvm-e2e",
+            }
+        )
+    )
+    return path
+
+
+def _spawn(name: str, argv: list[str]) -> None:
+    log = (STATE / f"{name}.log").open("ab")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    (STATE / f"{name}.pid").write_text(str(process.pid))
+
+
+def _ready(keys: Path, timeout: float = 90) -> None:
+    context = ssl.create_default_context(cafile=str(keys / "ca.crt"))
+    context.load_cert_chain(str(keys / "admin.crt"), str(keys / "admin.key"))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{SERVER}/readyz", context=context, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"kube-apiserver not ready after {timeout:.0f}s; see {STATE / 'kube-apiserver.log'}")
+        time.sleep(1)
+
+
+def start(nodes: list[str]) -> Path:
+    """Start the control plane (once), register `nodes`, and return the admin kubeconfig."""
+    STATE.mkdir(parents=True, exist_ok=True)
+    admin = STATE / "admin.kubeconfig"
+    if not running():
+        stop()
+        # a fresh cluster starts with fresh Pulumi state: neither outlives the other
+        for stale in ("etcd", "pulumi-state"):
+            shutil.rmtree(STATE / stale, ignore_errors=True)
+        paths = toolchain()
+        keys = pki(STATE / "pki")
+        kube = Path(paths["KUBE_BIN"])
+        _spawn("etcd", [
+            paths["ETCD"], "--name", "cvm-e2e", "--data-dir", str(STATE / "etcd"),
+            "--listen-client-urls", f"http://127.0.0.1:{ETCD_PORT}", "--advertise-client-urls", f"http://127.0.0.1:{ETCD_PORT}",
+            "--listen-peer-urls", f"http://127.0.0.1:{ETCD_PEER_PORT}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{ETCD_PEER_PORT}",
+            "--initial-cluster", f"cvm-e2e=http://127.0.0.1:{ETCD_PEER_PORT}",
+        ])  # fmt: skip
+        _spawn("kube-apiserver", [
+            str(kube / "kube-apiserver"), f"--etcd-servers=http://127.0.0.1:{ETCD_PORT}",
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={API_PORT}",
+            f"--tls-cert-file={keys / 'apiserver.crt'}", f"--tls-private-key-file={keys / 'apiserver.key'}",
+            f"--client-ca-file={keys / 'ca.crt'}",
+            f"--service-account-key-file={keys / 'sa.pub'}", f"--service-account-signing-key-file={keys / 'sa.key'}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            "--service-cluster-ip-range=10.96.0.0/16", "--endpoint-reconciler-type=none",
+            "--authorization-mode=Node,RBAC", "--allow-privileged=true",
+            "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota",
+            f"--cert-dir={STATE / 'apiserver-certs'}",
+        ])  # fmt: skip
+        _ready(keys)
+        manager = kubeconfig(STATE / "controller-manager.kubeconfig", keys, "controller-manager")
+        _spawn("kube-controller-manager", [
+            str(kube / "kube-controller-manager"), f"--kubeconfig={manager}",
+            f"--authentication-kubeconfig={manager}", f"--authorization-kubeconfig={manager}",
+            f"--service-account-private-key-file={keys / 'sa.key'}", f"--root-ca-file={keys / 'ca.crt'}",
+            "--use-service-account-credentials=true", "--leader-elect=false",
+            "--bind-address=127.0.0.1", f"--secure-port={KCM_PORT}",
+        ])  # fmt: skip
+        kubeconfig(admin, keys, "admin")
+    register_nodes(admin, nodes)
+    return admin
+
+
+def register_nodes(admin: Path, nodes: list[str]) -> None:
+    """Node objects for the stack's node names; without a kubelet they stay NotReady, which is fine here."""
+    from kubernetes import client, config
+    from kubernetes.client.exceptions import ApiException
+
+    api = client.CoreV1Api(config.new_client_from_config(str(admin)))  # type: ignore[no-untyped-call]
+    for name in nodes:
+        try:
+            api.create_node(
+                client.V1Node(metadata=client.V1ObjectMeta(name=name, labels={"kubernetes.io/hostname": name}))
+            )
+        except ApiException as error:
+            if error.status != 409:  # already registered
+                raise
+
+
+def running() -> bool:
+    return all(_alive(name) for name in PROCESSES)
+
+
+def _alive(name: str) -> bool:
+    pid_file = STATE / f"{name}.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def stop() -> None:
+    """Stop what runs, newest first, and wait for each to end."""
+    for name in reversed(PROCESSES):
+        pid_file = STATE / f"{name}.pid"
+        if not pid_file.exists():
+            continue
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        pid_file.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("--node", action="append", default=[], help="a Node object to register (repeatable)")
+    args = parser.parse_args()
+    if args.action == "start":
+        print(start(args.node))
+    else:
+        stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The real Pulumi engine on the local control plane, driven through the Automation API.
+
+The proxy serves no Python language host, so the program runs through the Automation API's inline path:
+this process hosts `__main__.py` itself and the locally built CLI drives it. Everything else is what
+`pulumi up` does: the real engine, the real Kubernetes provider, a local file backend and the passphrase
+secrets provider.
+
+    python -m e2e.engine up      # the main job: the dev stack on the local control plane, then its outputs
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi import automation as auto
+
+from e2e import control_plane
+
+ROOT = control_plane.ROOT
+STATE = control_plane.STATE
+PROJECT = STATE / "project"
+# Local stacks only: the state never leaves this folder.
+PASSPHRASE = "cvm-local-control-plane"
+
+
+def environment() -> dict[str, str]:
+    """Make the built CLI and provider the ones Pulumi uses, offline, and return the variables it needs."""
+    paths = control_plane.toolchain()
+    home = STATE / "pulumi-home"
+    variables = {
+        "PULUMI_HOME": str(home),
+        "PULUMI_BACKEND_URL": f"file://{STATE / 'pulumi-state'}",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    os.environ.update(variables)
+    os.environ["PATH"] = f"{paths['PULUMI_BIN']}{os.pathsep}{os.environ['PATH']}"
+    (STATE / "pulumi-state").mkdir(parents=True, exist_ok=True)
+    # the provider built here answers to the version the Python SDK asks for
+    sdk_version = metadata.version("pulumi-kubernetes")
+    if not (home / "plugins" / f"resource-kubernetes-v{sdk_version}").exists():
+        subprocess.run(
+            ["pulumi", "plugin", "install", "resource", "kubernetes", sdk_version, "--file", paths["K8S_PROVIDER"]],
+            check=True,
+            capture_output=True,
+        )
+    return variables
+
+
+def program() -> None:
+    """`__main__.py`, run in this process as the language host would run it."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+
+def stack(name: str, config: Mapping[str, Any], secret_keys: tuple[str, ...] = ()) -> auto.Stack:
+    """A stack of the project with `config` (keys without `cvm:` are ours; objects become JSON strings)."""
+    variables = environment()
+    PROJECT.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "Pulumi.yaml", PROJECT / "Pulumi.yaml")
+    workspace = auto.LocalWorkspaceOptions(work_dir=str(PROJECT), env_vars=variables)
+    result = auto.create_or_select_stack(stack_name=name, project_name="cvm", program=program, opts=workspace)
+    values = {
+        (key if ":" in key else f"cvm:{key}"): auto.ConfigValue(
+            value=json.dumps(value)
+            if isinstance(value, (dict, list))
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value),
+            secret=key in secret_keys,
+        )
+        for key, value in config.items()
+    }
+    result.set_all_config(values)
+    return result
+
+
+def dev_config(kubeconfig: Path) -> dict[str, Any]:
+    """The dev stack as Pulumi.dev.yaml has it, on the local control plane, not waiting for workloads."""
+    config: dict[str, Any] = {
+        k.removeprefix("cvm:"): v for k, v in yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"].items()
+    }
+    return {**config, "skipAwait": True, "baremetal": {"kubeconfig": kubeconfig.read_text()}}
+
+
+def up_dev() -> None:
+    """The main job: start the local control plane, `pulumi up` the dev stack on it, show its outputs."""
+    kubeconfig = control_plane.start(nodes=[])
+    dev = stack("dev", dev_config(kubeconfig), secret_keys=("baremetal",))
+    dev.up(on_output=print, color="never")
+    print(f"\nOutputs of the dev stack (state in {STATE / 'pulumi-state'}):")
+    for key, output in sorted(dev.outputs().items()):
+        print(f"  {key}: {'[secret]' if output.secret else json.dumps(output.value)}")
+    print(f"\nThe control plane keeps running: KUBECONFIG={kubeconfig}; stop it with `make down`.")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["up"]:
+        sys.exit(__doc__)
+    up_dev()

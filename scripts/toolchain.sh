@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Builds the engine the end-to-end suite runs on: etcd, kube-apiserver and kube-controller-manager, the
+# Pulumi CLI and pulumi-resource-kubernetes, from the Go module proxy with the machine's Go, into a cache
+# keyed by version (a second run costs nothing). The Python language host is not built: the proxy serves
+# no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
+# suite runs the program through the Automation API's inline path, which needs no host binary.
+# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|all|paths]...   (default: all)
+# Versions: the nearest the proxy serves to what we deploy (see README, "The local engine").
+set -euo pipefail
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
+CACHE=${CVM_TOOLCHAIN_CACHE:-$HOME/.cache/cvm-toolchain}
+WORK=${CVM_TOOLCHAIN_WORK:-$CACHE/_work}
+GO=${GO:-go}
+
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+K8S_VERSION=${K8S_VERSION:-v1.35.4}
+PULUMI_VERSION=${PULUMI_VERSION:-v3.274.0}
+# provider/v4 has no tags; the proxy serves only this pseudo-version (= tag v4.25.0)
+K8S_PROVIDER_PSEUDO=${K8S_PROVIDER_PSEUDO:-v4.0.0-20260115033456-f47bc2d6f199}
+K8S_PROVIDER_VERSION=${K8S_PROVIDER_VERSION:-4.25.0}
+
+log() { echo "[toolchain] $*" >&2; }
+
+# new_wrapper DIR MODNAME : fresh wrapper module dir
+new_wrapper() {
+  rm -rf "$1"; mkdir -p "$1"
+  (cd "$1" && $GO mod init "$2" >/dev/null 2>&1)
+}
+
+build_etcd() {
+  local out="$CACHE/etcd-$ETCD_VERSION"
+  [[ -x $out/etcd ]] && { log "etcd $ETCD_VERSION: cached ($out)"; return; }
+  local w="$WORK/etcd-$ETCD_VERSION"; new_wrapper "$w" cvmtc/etcd
+  ( cd "$w"
+    $GO get go.etcd.io/etcd/server/v3@"$ETCD_VERSION" go.etcd.io/etcd/etcdctl/v3@"$ETCD_VERSION"
+    $GO build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3
+    $GO build -trimpath -ldflags "-s -w" -o bin/etcdctl go.etcd.io/etcd/etcdctl/v3 )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "etcd $ETCD_VERSION: built -> $out"
+}
+
+build_kube() {
+  local out="$CACHE/kubernetes-$K8S_VERSION"
+  [[ -x $out/kube-apiserver && -x $out/kube-controller-manager ]] && { log "kubernetes $K8S_VERSION: cached ($out)"; return; }
+  local w="$WORK/kubernetes-$K8S_VERSION"; new_wrapper "$w" cvmtc/kubernetes
+  local v=${K8S_VERSION#v} major minor
+  major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
+  ( cd "$w"
+    # k8s.io/kubernetes requires its ~31 staging modules at v0.0.0 with replace => ./staging/...;
+    # replaces of a dependency are ignored, so repeat them, pointing at the published v0.<minor>.<patch>.
+    local modfile; modfile=$($GO mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    local args=() m
+    for m in $(awk '$2=="=>" && $3 ~ /^\.\/staging\/src\// {print $1}' "$modfile"); do
+      args+=("-replace=$m=$m@v0.${v#*.}")
+    done
+    [[ ${#args[@]} -ge 25 ]] || { echo "found only ${#args[@]} staging replaces in $modfile" >&2; exit 1; }
+    $GO mod edit "${args[@]}"
+    # upstream's godebug line (ignored when it comes from a dependency)
+    local gd; gd=$(awk '$1=="godebug" && $2 ~ /=/ {print $2}' "$modfile")
+    [[ -n $gd ]] && $GO mod edit -godebug="$gd"
+    $GO get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION"
+    local date; date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    local ld="-s -w" pkgv
+    # MANDATORY: without these the server reports v0.0.0 and pulumi-kubernetes refuses it
+    for pkgv in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ld+=" -X $pkgv.gitMajor=$major -X $pkgv.gitMinor=$minor -X $pkgv.gitVersion=$K8S_VERSION"
+      ld+=" -X $pkgv.gitCommit=0000000000000000000000000000000000000000 -X $pkgv.gitTreeState=clean -X $pkgv.buildDate=$date"
+    done
+    $GO build -trimpath -ldflags "$ld" -o bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+    $GO build -trimpath -ldflags "$ld" -o bin/kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "kubernetes $K8S_VERSION: built -> $out"
+}
+
+build_provider() {
+  local name="pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION"
+  local out="$CACHE/$name"
+  [[ -x $out/pulumi-resource-kubernetes ]] && { log "$name: cached ($out)"; return; }
+  local w="$WORK/$name"; new_wrapper "$w" cvmtc/provider
+  local M=github.com/pulumi/pulumi-kubernetes/provider/v4
+  ( cd "$w"
+    # The module zip lacks the gitignored, generated schema-embed.json / terraform-mapping-embed.json:
+    # copy the module, generate them (same as cmd/pulumi-resource-kubernetes/generate.go), replace => copy.
+    local dir; dir=$($GO mod download -json "$M@$K8S_PROVIDER_PSEUDO" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    cp -r "$dir" provider-src && chmod -R u+w provider-src
+    ( cd provider-src/cmd/pulumi-resource-kubernetes
+      VERSION="$K8S_PROVIDER_VERSION" python3 -c '
+import json, os
+s = json.load(open("schema.json")); s["version"] = os.environ["VERSION"]
+json.dump(s, open("schema-embed.json", "w"), separators=(",", ":"))
+json.dump(json.load(open("terraform-mapping.json")), open("terraform-mapping-embed.json", "w"), separators=(",", ":"))' )
+    # provider's own go.mod asks for sdk/v4 (replaced => ../sdk upstream) at a version the proxy may not serve:
+    # pin it to the nearest served version (the provider only uses sdk/v4/.../utilities).
+    local want; want=$(awk '$1=="github.com/pulumi/pulumi-kubernetes/sdk/v4" && $2 ~ /^v/ {print $2; exit}' provider-src/go.mod)
+    local sdkv=${K8S_SDK_GO_VERSION:-}
+    if [[ -z $sdkv ]]; then
+      if $GO list -m "github.com/pulumi/pulumi-kubernetes/sdk/v4@$want" >/dev/null 2>&1; then sdkv=$want
+      else sdkv=$($GO list -m -versions github.com/pulumi/pulumi-kubernetes/sdk/v4 | tr ' ' '\n' | grep '^v' |
+                  sort -V | awk -v w="$want" '{print}' | python3 -c '
+import sys
+w = tuple(int(x) for x in sys.argv[1].lstrip("v").split("."))
+vs = [l.strip() for l in sys.stdin if l.strip()]
+key = lambda v: tuple(int(x) for x in v.lstrip("v").split("-")[0].split("."))
+ge = [v for v in vs if key(v) >= w]
+print(ge[0] if ge else vs[-1])' "$want"); fi
+    fi
+    log "provider: sdk/v4 wanted $want, using $sdkv"
+    $GO mod edit -require="$M@$K8S_PROVIDER_PSEUDO" -replace="$M=./provider-src" \
+      -replace="github.com/pulumi/pulumi-kubernetes/sdk/v4=github.com/pulumi/pulumi-kubernetes/sdk/v4@$sdkv"
+    $GO get "$M/cmd/pulumi-resource-kubernetes"
+    $GO build -trimpath -ldflags "-s -w -X $M/pkg/version.Version=$K8S_PROVIDER_VERSION" \
+      -o bin/pulumi-resource-kubernetes "$M/cmd/pulumi-resource-kubernetes" )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "$name: built -> $out"
+}
+
+build_pulumi() {
+  local out="$CACHE/pulumi-$PULUMI_VERSION"
+  [[ -x $out/pulumi ]] && { log "pulumi $PULUMI_VERSION: cached ($out)"; return; }
+  local w="$WORK/pulumi-$PULUMI_VERSION"; new_wrapper "$w" cvmtc/pulumi
+  ( cd "$w"
+    # repeat pkg/go.mod's non-local replaces (clipboard fork)
+    local modfile; modfile=$($GO mod download -json "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    local r
+    while read -r r; do [[ -n $r ]] && $GO mod edit -replace="$r"; done < <(
+      awk '/^replace \(/{b=1;next} b&&/^\)/{b=0} {l=$0; sub(/^replace /,"",l)} (b||/^replace /) && l ~ /=>/ {print l}' "$modfile" |
+      awk '$3 !~ /^\./ {if (NF==4) print $1"="$3"@"$4; else if (NF==5) print $1"@"$2"="$4"@"$5}')
+    $GO get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@$PULUMI_VERSION"
+    $GO build -trimpath -tags osusergo,grpcnotrace \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      -o bin/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "pulumi $PULUMI_VERSION: built -> $out"
+}
+
+main() {
+  local what=("$@"); [[ ${#what[@]} -eq 0 ]] && what=(all)
+  for t in "${what[@]}"; do
+    case $t in
+      etcd) build_etcd ;;
+      kube) build_kube ;;
+      provider) build_provider ;;
+      pulumi) build_pulumi ;;
+      all) build_etcd; build_kube; build_provider; build_pulumi ;;
+      # where the binaries are, for the scripts that use them
+      paths) echo "ETCD=$CACHE/etcd-$ETCD_VERSION/etcd"
+             echo "KUBE_BIN=$CACHE/kubernetes-$K8S_VERSION"
+             echo "PULUMI_BIN=$CACHE/pulumi-$PULUMI_VERSION"
+             echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes" ;;
+      *) echo "unknown target $t" >&2; exit 2 ;;
+    esac
+  done
+}
+main "$@"; exit $?
