@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -224,22 +225,32 @@ def _alive(name: str) -> bool:
     return True
 
 
-def stop() -> None:
-    """Stop what runs, newest first, and wait for each to end."""
-    for name in reversed(PROCESSES):
+def stop(grace: float = 10) -> None:
+    """Stop what runs: all at once, then whatever is still there after `grace` seconds, for good."""
+    pids = {}
+    for name in PROCESSES:
         pid_file = STATE / f"{name}.pid"
-        if not pid_file.exists():
-            continue
-        pid = int(pid_file.read_text())
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.1)
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        pid_file.unlink()
+        if pid_file.exists():
+            pids[name] = int(pid_file.read_text())
+            pid_file.unlink()
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids.values():
+            with contextlib.suppress(OSError):
+                os.killpg(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_exists(pid) for pid in pids.values()):
+            time.sleep(0.1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # a child of ours that has exited but was not waited for is gone too
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ", 1)[1][0] != "Z"
+    return False
 
 
 def main() -> None:

@@ -1,0 +1,186 @@
+"""The real engine end to end: `pulumi up`, preview, refresh and destroy against a real API server.
+
+One scenario, in order, on a fresh local control plane (e2e/control_plane.py) with the locally built
+Pulumi CLI and Kubernetes provider: what mocks cannot see (defaulting, admission, perpetual diffs, ordering,
+deletion) shows here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from pulumi import automation as auto
+from pulumi.automation.events import OpType
+
+from e2e import control_plane, engine
+
+NODES = ["cvm-node-1", "cvm-node-2"]
+GPU_NODES = ["cvm-gpu-1"]
+NS = "cvm-workspaces"
+STACK = {
+    "platform": "baremetal",
+    "skipAwait": True,
+    "gpu": {"enabled": True},
+    "supervisor": {
+        "coderUrl": "https://coder.example.com",
+        "workspaces": [
+            {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11", "agentToken": "alice-token"},
+            {
+                "name": "bob",
+                "image": "ghcr.io/acme/workspace:2026.11",
+                "runtime": "sysbox-runc",
+                "agentToken": "bob-token",
+            },
+        ],
+    },
+}
+
+
+class Cluster:
+    """The API server, through the Kubernetes Python client; objects come back as plain manifests."""
+
+    def __init__(self, kubeconfig: Path):
+        self.api = config.new_client_from_config(str(kubeconfig))  # type: ignore[no-untyped-call]
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+        self.node = client.NodeV1Api(self.api)
+        self.rbac = client.RbacAuthorizationV1Api(self.api)
+        self.networking = client.NetworkingV1Api(self.api)
+
+    def get(self, read: Callable[..., Any], *args: str) -> dict[str, Any]:
+        """`read(*args)` as the manifest the server returned (camelCase keys)."""
+        return self.api.sanitize_for_serialization(read(*args))  # type: ignore[no-any-return]
+
+    def labels(self, node: str) -> dict[str, str]:
+        return self.get(self.core.read_node, node)["metadata"].get("labels", {})  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def kubeconfig() -> Iterator[Path]:
+    control_plane.stop()  # a fresh cluster and fresh state for the scenario
+    path = control_plane.start(NODES + GPU_NODES)
+    yield path
+    control_plane.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(kubeconfig: Path) -> Cluster:
+    return Cluster(kubeconfig)
+
+
+@pytest.fixture(scope="module")
+def stack(kubeconfig: Path) -> auto.Stack:
+    baremetal = {"kubeconfig": kubeconfig.read_text(), "nodes": NODES, "gpuNodes": GPU_NODES}
+    return engine.stack("e2e", {**STACK, "baremetal": baremetal}, secret_keys=("baremetal", "supervisor"))
+
+
+def changes(result: Any) -> dict[str, int]:
+    return {k: v for k, v in result.change_summary.items() if k != "same"}
+
+
+def test_1_up_creates_every_object(stack: auto.Stack, cluster: Cluster) -> None:
+    result = stack.up(color="never")
+    assert result.summary.result == "succeeded"
+    assert result.outputs["workspaces"].value == ["cvm-canary", "alice", "bob"]
+    assert result.outputs["kubeconfig"].secret
+
+    daemon_set = cluster.get(cluster.apps.read_namespaced_daemon_set, "sysbox-deploy-k8s", "kube-system")
+    assert daemon_set["spec"]["template"]["spec"]["nodeSelector"] == {"sysbox-install": "yes"}
+    assert daemon_set["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":v0.7.1-0")
+    cluster.core.read_namespaced_service_account("sysbox-label-node", "kube-system")
+    cluster.core.read_namespaced_config_map("sysbox-operational-attributes", "kube-system")
+    binding = cluster.get(cluster.rbac.read_cluster_role_binding, "sysbox-label-node-rb")
+    assert binding["roleRef"]["name"] == "sysbox-node-labeler"
+    runtime_class = cluster.get(cluster.node.read_runtime_class, "sysbox-runc")
+    assert runtime_class["handler"] == "sysbox-runc"
+    assert runtime_class["scheduling"]["nodeSelector"] == {"sysbox-runtime": "running"}
+
+    plugin = cluster.get(cluster.apps.read_namespaced_daemon_set, "nvidia-device-plugin-daemonset", "kube-system")
+    assert plugin["spec"]["template"]["spec"]["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    for node in NODES:
+        assert cluster.labels(node)["sysbox-install"] == "yes"
+        assert "nvidia.com/gpu.present" not in cluster.labels(node)
+    assert cluster.labels("cvm-gpu-1")["nvidia.com/gpu.present"] == "true"
+
+    namespace = cluster.get(cluster.core.read_namespace, NS)["metadata"]["labels"]
+    assert namespace["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert namespace["pod-security.kubernetes.io/enforce-version"] == "v1.35"
+    assert namespace["istio-injection"] == "disabled"
+    account = cluster.get(cluster.core.read_namespaced_service_account, "cvm-workspace", NS)
+    assert account["automountServiceAccountToken"] is False
+    cluster.networking.read_namespaced_network_policy("cvm-workspaces-deny-ingress", NS)
+    for name in ("cvm-canary", "alice", "bob"):
+        labels = cluster.get(cluster.apps.read_namespaced_deployment, name, NS)["metadata"]["labels"]
+        assert labels["app.kubernetes.io/component"] == "workspace" and labels["app.kubernetes.io/instance"] == name
+    bob = cluster.get(cluster.apps.read_namespaced_deployment, "bob", NS)["spec"]["template"]["spec"]
+    assert bob["runtimeClassName"] == "sysbox-runc" and bob["hostUsers"] is False
+    home = cluster.get(cluster.core.read_namespaced_persistent_volume_claim, "alice-home", NS)
+    assert home["spec"]["resources"]["requests"] == {"storage": "20Gi"}
+    assert cluster.get(cluster.core.read_namespaced_secret, "alice-agent-token", NS)["data"]["token"]
+
+
+def test_2_no_perpetual_diff(stack: auto.Stack) -> None:
+    result = stack.preview(expect_no_changes=True, color="never")
+    assert changes(result) == {}
+
+
+def test_3_drift_is_reported_and_repaired(stack: auto.Stack, cluster: Cluster) -> None:
+    cluster.apps.delete_namespaced_daemon_set("sysbox-deploy-k8s", "kube-system")
+    cluster.core.patch_node("cvm-node-1", {"metadata": {"labels": {"sysbox-install": None}}})
+    assert "sysbox-install" not in cluster.labels("cvm-node-1")
+
+    refreshed = stack.refresh(color="never").summary.resource_changes or {}
+    assert refreshed.get(OpType.DELETE, 0) >= 1 and refreshed.get(OpType.UPDATE, 0) >= 1, refreshed
+
+    repaired = stack.up(color="never").summary.resource_changes or {}
+    assert repaired.get(OpType.CREATE, 0) >= 1, repaired
+    cluster.apps.read_namespaced_daemon_set("sysbox-deploy-k8s", "kube-system")
+    assert cluster.labels("cvm-node-1")["sysbox-install"] == "yes"
+    assert changes(stack.preview(expect_no_changes=True, color="never")) == {}
+
+
+def test_4_admission_refuses_privileged_pods_outside_privileged_namespaces(cluster: Cluster) -> None:
+    labels = {"pod-security.kubernetes.io/enforce": "baseline"}
+    cluster.core.create_namespace(
+        client.V1Namespace(metadata=client.V1ObjectMeta(name="cvm-e2e-baseline", labels=labels))
+    )
+    container = client.V1Container(
+        name="root", image="docker.io/library/busybox:1.37", security_context=client.V1SecurityContext(privileged=True)
+    )
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="privileged"),
+        spec=client.V1PodSpec(containers=[container], automount_service_account_token=False),
+    )
+    with pytest.raises(ApiException) as refused:
+        cluster.core.create_namespaced_pod("cvm-e2e-baseline", pod)
+    assert refused.value.status == 403 and "violates PodSecurity" in json.loads(refused.value.body or "{}")["message"]
+    cluster.core.delete_namespace("cvm-e2e-baseline")
+
+
+def test_5_destroy_leaves_nothing_but_the_nodes(stack: auto.Stack, cluster: Cluster) -> None:
+    # home volumes are protected; unprotecting them is how an operator asks for their deletion
+    subprocess.run(
+        ["pulumi", "state", "unprotect", "--all", "--yes", "--stack", "e2e", "--cwd", str(engine.PROJECT)],
+        check=True,
+        capture_output=True,
+    )
+    result = stack.destroy(color="never")
+    assert result.summary.result == "succeeded"
+    with pytest.raises(ApiException) as gone:
+        cluster.apps.read_namespaced_daemon_set("sysbox-deploy-k8s", "kube-system")
+    assert gone.value.status == 404
+    for name in ("sysbox-runc",):
+        with pytest.raises(ApiException):
+            cluster.node.read_runtime_class(name)
+    with pytest.raises(ApiException):
+        cluster.core.read_namespace(NS)
+    for node in NODES + GPU_NODES:
+        labels = cluster.labels(node)  # the Node itself remains
+        assert "sysbox-install" not in labels and "nvidia.com/gpu.present" not in labels
