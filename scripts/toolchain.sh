@@ -133,15 +133,23 @@ build_pulumi() {
   log "pulumi $PULUMI_VERSION: built -> $out"
 }
 
+# timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time)
+timed() {
+  local start=$SECONDS
+  "$2"
+  log "$1: $((SECONDS - start)) s"
+}
+
 main() {
   local what=("$@"); [[ ${#what[@]} -eq 0 ]] && what=(all)
+  local start=$SECONDS
   for t in "${what[@]}"; do
     case $t in
-      etcd) build_etcd ;;
-      kube) build_kube ;;
-      provider) build_provider ;;
-      pulumi) build_pulumi ;;
-      all) build_etcd; build_kube; build_provider; build_pulumi ;;
+      etcd) timed etcd build_etcd ;;
+      kube) timed kube-apiserver+kube-controller-manager build_kube ;;
+      provider) timed pulumi-resource-kubernetes build_provider ;;
+      pulumi) timed pulumi build_pulumi ;;
+      all) main etcd kube provider pulumi; return ;;
       # where the binaries are, for the scripts that use them
       paths) echo "ETCD=$CACHE/etcd-$ETCD_VERSION/etcd"
              echo "KUBE_BIN=$CACHE/kubernetes-$K8S_VERSION"
@@ -150,5 +158,6 @@ main() {
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done
+  [[ " ${what[*]} " == *" paths "* ]] || log "total: $((SECONDS - start)) s (cache: $CACHE)"
 }
 main "$@"; exit $?
