@@ -147,6 +147,13 @@ UserName = Annotated[
 # dockerutil/image.go): NFS CSI and nfs-subdir provisioner classes, GKE Filestore (its built-in classes end in
 # -rwx), AWS EFS and Azure Files over NFS.
 _NFS_CLASS = re.compile(r"nfs|efs|filestore|-rwx$", re.IGNORECASE)
+
+
+def nfs_backed(storage_class: str) -> bool:
+    """Whether a StorageClass's name says it is NFS-backed (the policy pack checks live objects with it too)."""
+    return bool(_NFS_CLASS.search(storage_class))
+
+
 StorageClassName = Annotated[
     str,
     _check(
@@ -154,7 +161,7 @@ StorageClassName = Annotated[
         "must be the name of a StorageClass (a DNS subdomain)",
     ),
     _check(
-        lambda s: not _NFS_CLASS.search(s),
+        lambda s: not nfs_backed(s),
         "looks NFS-backed (NFS CSI, GKE Filestore, AWS EFS, Azure Files NFS), and CVM workspace volumes cannot "
         "be on NFS (coder/envbox: 'CVMs do not support NFS volumes'); use a block-storage class",
     ),

@@ -18,6 +18,8 @@ import pulumi_kubernetes as k8s
 
 from components.clusters.baremetal import INSTALL_LABEL
 
+AMI_PARAMETER_TAG = "cvm/ami-parameter"
+CANONICAL_PARAMETERS = "/aws/service/canonical/ubuntu/eks/"
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -42,7 +44,7 @@ def ubuntu_ami_parameter(ubuntu: str, kubernetes_minor: str, instance_type: str)
     """Canonical's SSM parameter for the current Ubuntu EKS AMI (eksctl pkg/ami/ssm_resolver.go)."""
     volume = "ebs-gp2" if ubuntu in ("20.04", "22.04") else "ebs-gp3"
     arch = architecture(instance_type)
-    return f"/aws/service/canonical/ubuntu/eks/{ubuntu}/{kubernetes_minor}/stable/current/{arch}/hvm/{volume}/ami-id"
+    return f"{CANONICAL_PARAMETERS}{ubuntu}/{kubernetes_minor}/stable/current/{arch}/hvm/{volume}/ami-id"
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,8 @@ class EksCluster(pulumi.ComponentResource):
             # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`)
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider}, protect=True),
         )
-        ami = aws.ssm.get_parameter_output(
-            name=ubuntu_ami_parameter(args.ubuntu_version, args.kubernetes_minor, args.instance_type),
-            opts=pulumi.InvokeOutputOptions(provider=self.aws_provider),
-        )
+        parameter = ubuntu_ami_parameter(args.ubuntu_version, args.kubernetes_minor, args.instance_type)
+        ami = aws.ssm.get_parameter_output(name=parameter, opts=pulumi.InvokeOutputOptions(provider=self.aws_provider))
         self.node_pool = eks.ManagedNodeGroup(
             f"{name}-cvm",
             cluster=self.cluster,
@@ -93,6 +93,8 @@ class EksCluster(pulumi.ComponentResource):
             instance_types=[args.instance_type],
             scaling_config={"desired_size": args.desired_size, "min_size": args.min_size, "max_size": args.max_size},
             labels=dict(INSTALL_LABEL),
+            # where the AMI came from, for people and for the policy pack
+            tags={AMI_PARAMETER_TAG: parameter},
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider}, depends_on=attachments),
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig_json)

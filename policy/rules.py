@@ -1,0 +1,239 @@
+"""The CVM invariants as Pulumi policies: `pulumi preview --policy-pack policy` fails a change that breaks one.
+
+The rules read what the engine sees (camelCase inputs, resource types), so they also catch what the
+settings cannot: a hand-written resource, a transform, an edited component. They reuse the program's own
+facts (pinned Sysbox windows, the image and NFS rules) so that both always agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components import versions
+from components.clusters.eks import AMI_PARAMETER_TAG, CANONICAL_PARAMETERS
+from components.settings import nfs_backed, pinned_image
+
+MANDATORY = EnforcementLevel.MANDATORY
+INSTALL_LABEL = ("sysbox-install", "yes")
+WORKLOADS = {
+    "kubernetes:core/v1:Pod",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:ReplicaSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+}
+SYSBOX_INSTALLER = ("kube-system", "sysbox-deploy-k8s")
+NVIDIA_PLUGIN = ("kube-system", "nvidia-device-plugin-daemonset")
+CLOUD_CLUSTERS = {
+    "gcp:container/cluster:Cluster",
+    "azure-native:containerservice:ManagedCluster",
+    "eks:index:Cluster",
+}
+UBUNTU_AKS_SKUS = {"Ubuntu", "Ubuntu2204", "Ubuntu2404"}
+
+
+def _pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = props.get("spec") or {}
+    if resource_type == "kubernetes:batch/v1:CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    if resource_type != "kubernetes:core/v1:Pod":
+        spec = (spec.get("template") or {}).get("spec") or {}
+    return spec
+
+
+def _containers(resource_type: str, props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    if resource_type in WORKLOADS:
+        spec = _pod_spec(resource_type, props)
+        for key in ("initContainers", "containers"):
+            yield from spec.get(key) or []
+
+
+def _identity(props: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    metadata = props.get("metadata") or {}
+    return metadata.get("namespace"), metadata.get("name")
+
+
+def _workspace(props: Mapping[str, Any]) -> bool:
+    labels = (props.get("metadata") or {}).get("labels") or {}
+    return labels.get("app.kubernetes.io/component") == "workspace"
+
+
+def privileged_only_for_cvms(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for container in _containers(args.resource_type, args.props):
+        if not (container.get("securityContext") or {}).get("privileged"):
+            continue
+        installer = args.resource_type == "kubernetes:apps/v1:DaemonSet" and _identity(args.props) == SYSBOX_INSTALLER
+        envbox = _workspace(args.props) and container.get("name") == "envbox"
+        if not (installer or envbox):
+            report(
+                f"container '{container.get('name')}' is privileged; only the Sysbox installer and envbox may be", None
+            )
+
+
+def images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for container in _containers(args.resource_type, args.props):
+        images = [container.get("image") or ""]
+        images += [e.get("value") or "" for e in container.get("env") or [] if e.get("name") == "CODER_INNER_IMAGE"]
+        for image in images:
+            if not pinned_image(image):
+                report(f"image '{image}' of container '{container.get('name')}' has no explicit tag, or 'latest'", None)
+
+
+def no_nfs_workspace_volumes(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != "kubernetes:core/v1:PersistentVolumeClaim" or not _workspace(args.props):
+        return
+    storage_class = (args.props.get("spec") or {}).get("storageClassName") or ""
+    if nfs_backed(storage_class):
+        report(
+            f"workspace volume on storage class '{storage_class}', which looks NFS-backed; CVMs cannot use NFS", None
+        )
+
+
+def _labelled_for_cvms(labels: Mapping[str, Any] | None) -> bool:
+    return (labels or {}).get(INSTALL_LABEL[0]) == INSTALL_LABEL[1]
+
+
+def cvm_pools_on_ubuntu(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    props = args.props
+    if args.resource_type == "gcp:container/nodePool:NodePool":
+        config = props.get("nodeConfig") or {}
+        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != "UBUNTU_CONTAINERD":
+            report(f"CVM node pool with image type '{config.get('imageType')}'; it must be UBUNTU_CONTAINERD", None)
+    elif args.resource_type == "azure-native:containerservice:AgentPool":
+        if _labelled_for_cvms(props.get("nodeLabels")) and props.get("osSKU") not in UBUNTU_AKS_SKUS:
+            report(f"CVM agent pool with OS SKU '{props.get('osSKU')}'; it must be Ubuntu", None)
+    elif args.resource_type == "eks:index:ManagedNodeGroup" and _labelled_for_cvms(props.get("labels")):
+        source = (props.get("tags") or {}).get(AMI_PARAMETER_TAG) or ""
+        if not props.get("amiId") or not source.startswith(CANONICAL_PARAMETERS):
+            report(
+                f"CVM node group whose AMI is not Canonical's Ubuntu EKS AMI (tag {AMI_PARAMETER_TAG}='{source}')", None
+            )
+
+
+def _minor(text: Any) -> Version | None:
+    try:
+        version = Version(str(text).lstrip("v"))
+    except InvalidVersion:
+        return None
+    return Version(f"{version.major}.{version.minor}")
+
+
+def _cluster_versions(resource: PolicyResource) -> Iterator[str]:
+    props = resource.props
+    if resource.resource_type == "gcp:container/cluster:Cluster":
+        yield props.get("minMasterVersion") or ""
+    elif resource.resource_type == "azure-native:containerservice:ManagedCluster":
+        yield props.get("kubernetesVersion") or ""
+    elif resource.resource_type == "azure-native:containerservice:AgentPool":
+        yield props.get("orchestratorVersion") or ""
+    elif resource.resource_type in ("eks:index:Cluster", "gcp:container/nodePool:NodePool"):
+        yield props.get("version") or ""
+
+
+def kubernetes_in_sysbox_window(args: StackValidationArgs, report: ReportViolation) -> None:
+    installers = [
+        r
+        for r in args.resources
+        if r.resource_type == "kubernetes:apps/v1:DaemonSet" and _identity(r.props) == SYSBOX_INSTALLER
+    ]
+    if not installers:
+        return  # no Sysbox on the nodes: no window to keep
+    image = ((_pod_spec(installers[0].resource_type, installers[0].props).get("containers") or [{}])[0]).get(
+        "image", ""
+    )
+    tag = image.rsplit(":", 1)[-1].removeprefix("v").removesuffix("-0")
+    release = versions.SYSBOX_RELEASES.get(tag)
+    if release is None:
+        report(
+            f"the Sysbox installer image '{image}' is not a pinned release ({', '.join(versions.SYSBOX_RELEASES)})",
+            None,
+        )
+        return
+    for resource in args.resources:
+        for text in _cluster_versions(resource):
+            minor = _minor(text)
+            if text and minor not in release.kubernetes:
+                window = versions.span(release.kubernetes)
+                report(f"Kubernetes {text} is outside Sysbox {release.version}'s window {window}", resource.urn)
+
+
+def gpu_plugin_only_on_bare_metal(args: StackValidationArgs, report: ReportViolation) -> None:
+    clouds = [r for r in args.resources if r.resource_type in CLOUD_CLUSTERS]
+    plugins = [
+        r
+        for r in args.resources
+        if r.resource_type == "kubernetes:apps/v1:DaemonSet" and _identity(r.props) == NVIDIA_PLUGIN
+    ]
+    if clouds and plugins:
+        report(
+            "the NVIDIA device plugin is deployed on a cloud cluster; CVM GPUs are for bare metal only", plugins[0].urn
+        )
+
+
+def cluster_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in CLOUD_CLUSTERS:
+        return
+    if not args.opts.protect:
+        report("the cluster is not protected: a change could delete or replace it silently", None)
+    if args.resource_type == "gcp:container/cluster:Cluster" and args.props.get("deletionProtection") is False:
+        report("GKE deletion protection is off", None)
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        "privileged-only-for-cvms",
+        "Privileged containers only in the Sysbox installer and envbox workspaces.",
+        privileged_only_for_cvms,
+        MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        "cvm-pools-on-ubuntu",
+        "CVM node pools run Ubuntu: GKE UBUNTU_CONTAINERD, AKS OS SKU Ubuntu, EKS Canonical's AMI.",
+        cvm_pools_on_ubuntu,
+        MANDATORY,
+    ),
+    StackValidationPolicy(
+        "kubernetes-in-sysbox-window",
+        "Clusters and pools stay on a Kubernetes minor the pinned Sysbox release accepts.",
+        kubernetes_in_sysbox_window,
+        MANDATORY,
+    ),
+    StackValidationPolicy(
+        "gpu-plugin-only-on-bare-metal",
+        "The NVIDIA device plugin is deployed on bare-metal clusters only.",
+        gpu_plugin_only_on_bare_metal,
+        MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        "no-nfs-workspace-volumes",
+        "Workspace volumes are not on NFS-backed storage classes.",
+        no_nfs_workspace_volumes,
+        MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        "images-pinned",
+        "Every image, the workspaces' inner images too, has an explicit tag that is not 'latest' (or a digest).",
+        images_pinned,
+        MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        "cluster-deletion-protection",
+        "Clusters are protected from deletion.",
+        cluster_deletion_protection,
+        EnforcementLevel.ADVISORY,
+    ),
+]
