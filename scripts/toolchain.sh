@@ -4,7 +4,7 @@
 # keyed by version (a second run costs nothing). The Python language host is not built: the proxy serves
 # no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
 # suite runs the program through the Automation API's inline path, which needs no host binary.
-# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|all|paths]...   (default: all)
+# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|all|paths]...   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (see README, "The local engine").
 set -euo pipefail
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
@@ -133,6 +133,17 @@ build_pulumi() {
   log "pulumi $PULUMI_VERSION: built -> $out"
 }
 
+# actionlint checks the GitHub workflows in the test suite.
+ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
+build_actionlint() {
+  local out="$CACHE/actionlint-$ACTIONLINT_VERSION"
+  [[ -x $out/actionlint ]] && { log "actionlint $ACTIONLINT_VERSION: cached ($out)"; return; }
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" $GO install -trimpath -ldflags "-s -w" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  rm -rf "$out" && mv "$out.tmp" "$out"
+  log "actionlint $ACTIONLINT_VERSION: built -> $out"
+}
+
 # timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time)
 timed() {
   local start=$SECONDS
@@ -149,12 +160,14 @@ main() {
       kube) timed kube-apiserver+kube-controller-manager build_kube ;;
       provider) timed pulumi-resource-kubernetes build_provider ;;
       pulumi) timed pulumi build_pulumi ;;
-      all) main etcd kube provider pulumi; return ;;
+      actionlint) timed actionlint build_actionlint ;;
+      all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
       paths) echo "ETCD=$CACHE/etcd-$ETCD_VERSION/etcd"
              echo "KUBE_BIN=$CACHE/kubernetes-$K8S_VERSION"
              echo "PULUMI_BIN=$CACHE/pulumi-$PULUMI_VERSION"
-             echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes" ;;
+             echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes"
+             echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint" ;;
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done
