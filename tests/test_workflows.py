@@ -31,9 +31,8 @@ def test_actionlint_passes(actionlint: str) -> None:
 
 def test_actionlint_can_fail(actionlint: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
-    broken.write_text(
-        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n        with: {fetch-dept: 1}\n"
-    )
+    steps = "    steps:\n      - uses: actions/checkout@v4\n        with: {fetch-dept: 1}\n"  # misspelt input
+    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n" + steps)
     result = subprocess.run([actionlint, "-no-color", str(broken)], capture_output=True, text=True)
     assert result.returncode == 1 and "fetch-dept" in result.stdout
 
