@@ -47,6 +47,15 @@ def metadata(
     return result
 
 
+def provider(
+    name: str, kubeconfig: pulumi.Input[str] | None, opts: pulumi.ResourceOptions, context: str | None = None
+) -> k8s.Provider:
+    """A cluster's explicit provider. Server-side apply, which the node patches need (and v4's default)."""
+    return k8s.Provider(
+        f"{name}-provider", kubeconfig=kubeconfig, context=context, enable_server_side_apply=True, opts=opts
+    )
+
+
 def logical_name(manifest: dict[str, Any]) -> str:
     """The Pulumi name of an object: its Kubernetes identity, `namespace/name` or `name`."""
     metadata = manifest["metadata"]

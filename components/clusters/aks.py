@@ -11,9 +11,9 @@ import base64
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 from pulumi_azure_native import containerservice, resources
 
+from components import kube
 from components.clusters.baremetal import INSTALL_LABEL
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
@@ -93,10 +93,8 @@ class AksCluster(pulumi.ComponentResource):
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
             credentials.kubeconfigs.apply(lambda configs: decode_kubeconfig(configs[0].value))
         )
-        self.provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
+        # objects go on the cluster once its CVM nodes exist
+        self.provider = kube.provider(
+            name, self.kubeconfig, pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool])
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import yaml
 
 from components import kube
@@ -139,13 +138,8 @@ class BareMetalCluster(pulumi.ComponentResource):
         super().__init__("cvm:clusters:BareMetal", name, None, opts)
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(args.exported_kubeconfig)
         configured = args.configured_kubeconfig
-        self.provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=pulumi.Output.secret(configured) if configured is not None else None,
-            context=args.context,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        kubeconfig = pulumi.Output.secret(configured) if configured is not None else None
+        self.provider = kube.provider(name, kubeconfig, pulumi.ResourceOptions(parent=self), args.context)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.node_labels = [kube.create(node_label_patch(node, INSTALL_LABEL), on_cluster) for node in args.nodes]
         self.register_outputs({"kubeconfig": self.kubeconfig})

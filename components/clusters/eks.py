@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
-import pulumi_kubernetes as k8s
 
+from components import kube
 from components.clusters.baremetal import INSTALL_LABEL
 
 AMI_PARAMETER_TAG = "cvm/ami-parameter"
@@ -98,10 +98,8 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider}, depends_on=attachments),
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig_json)
-        self.provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
+        # objects go on the cluster once its CVM nodes exist
+        self.provider = kube.provider(
+            name, self.kubeconfig, pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool])
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

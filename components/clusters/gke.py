@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
-import pulumi_kubernetes as k8s
 import yaml
 
+from components import kube
 from components.clusters.baremetal import INSTALL_LABEL
 
 # GKE's only Ubuntu image; the Docker-based "UBUNTU" image is gone since GKE 1.24 (GKE node-images docs).
@@ -117,11 +117,8 @@ class GkeCluster(pulumi.ComponentResource):
                 lambda parts: kubeconfig(parts[0], parts[1], parts[2]["cluster_ca_certificate"])
             )
         )
-        self.provider = k8s.Provider(
-            f"{name}-provider",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            # objects go on the cluster once its CVM nodes exist
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
+        # objects go on the cluster once its CVM nodes exist
+        self.provider = kube.provider(
+            name, self.kubeconfig, pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool])
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})
