@@ -20,6 +20,7 @@ from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
 from e2e import control_plane, engine
+from tests.stacks import FULL
 
 NODES = ["cvm-node-1", "cvm-node-2"]
 GPU_NODES = ["cvm-gpu-1"]
@@ -28,18 +29,8 @@ STACK = {
     "platform": "baremetal",
     "skipAwait": True,
     "gpu": {"enabled": True},
-    "supervisor": {
-        "coderUrl": "https://coder.example.com",
-        "workspaces": [
-            {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11", "agentToken": "alice-token"},
-            {
-                "name": "bob",
-                "image": "ghcr.io/acme/workspace:2026.11",
-                "runtime": "sysbox-runc",
-                "agentToken": "bob-token",
-            },
-        ],
-    },
+    # one workspace of each runtime (envbox, sysbox-runc), with agent tokens, and the canary
+    "supervisor": {"coderUrl": FULL["supervisor"]["coderUrl"], "workspaces": FULL["supervisor"]["workspaces"][:2]},
 }
 
 
