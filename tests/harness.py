@@ -117,7 +117,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {**dict(args.args), **INVOKE_RESULTS.get(args.token, {})}, []
 
 
-class _PlainReferencesMonitor(MockMonitor):
+class PlainReferencesMonitor(MockMonitor):
     """The SDK's mock monitor, telling the program it takes no resource references.
 
     With references, the monitor rebuilds each referenced resource (the EKS cluster a node group names) on a
@@ -176,7 +176,7 @@ def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
     asyncio.set_event_loop(loop)
     try:
         runtime_settings.reset_options(project="cvm", stack=stack)
-        monitor = _PlainReferencesMonitor(RecordingMocks(run))
+        monitor = PlainReferencesMonitor(RecordingMocks(run))
         pulumi.runtime.set_mocks(monitor.mocks, "cvm", stack, preview=False, logger=logger, monitor=monitor)
         pulumi.runtime.set_all_config(config, secret_keys)
         loop.run_until_complete(run_pulumi_func(lambda: _program(run)))

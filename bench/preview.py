@@ -1,0 +1,310 @@
+"""What a `pulumi preview` of cvm costs, against the floor the Pulumi SDK itself sets.
+
+For each platform and workspace count, the program is evaluated the way `pulumi preview` does it (preview
+mode, under the SDK's mock monitor, so no cloud is needed), and so is the floor: a flat replay that
+registers the very same resources (types, names, inputs, parents, providers), recorded from the program's
+own run, straight through the SDK, with none of our settings, components or manifests. Each run is a
+fresh process, so imports count. The gap between the two is what our code adds.
+
+    python -m bench.preview [--repeats N] [--sizes 1,10,100,500] [--platforms baremetal,gke,aks,eks] [--no-engine]
+
+Where the local engine is built (scripts/toolchain.sh), it also times a no-change `pulumi preview` of the dev
+stack against one of an empty program on the local control plane, and prints that ratio.
+
+The last line is `max ratio to SDK floor: <x.xx>` over the mock rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextvars
+import importlib
+import inspect
+import itertools
+import json
+import pickle
+import re
+import resource
+import runpy
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+START = time.perf_counter()  # before the heavy imports: they are part of what a preview costs
+
+ROOT = Path(__file__).resolve().parent.parent
+KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:6443'}}]\n"
+    "contexts: [{name: c, context: {cluster: c, user: u}}]\nusers: [{name: u, user: {token: t}}]\ncurrent-context: c\n"
+)
+PLATFORMS: dict[str, dict[str, Any]] = {
+    "baremetal": {"platform": "baremetal", "baremetal": {"kubeconfig": KUBECONFIG, "nodes": ["n1", "n2"]}},
+    "gke": {"platform": "gke", "gke": {"location": "europe-west4"}},
+    "aks": {"platform": "aks", "aks": {"location": "westeurope"}},
+    "eks": {"platform": "eks"},
+}
+
+
+def stack_config(platform: str, workspaces: int) -> dict[str, Any]:
+    """The platform's stack with `workspaces` workspaces, half envbox, half sysbox-runc."""
+    runtimes = ("envbox", "sysbox-runc")
+    listed = [
+        {"name": f"ws-{i}", "image": "ghcr.io/acme/workspace:2026.11", "runtime": runtimes[i % 2]}
+        for i in range(workspaces)
+    ]
+    return {**PLATFORMS[platform], "skipAwait": True, "supervisor": {"canary": False, "workspaces": listed}}
+
+
+# --- one measured run (a child process) -------------------------------------------------------------------
+
+
+def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Run `register` as a preview under the mock monitor; return what reached the monitor, in order."""
+    import pulumi
+    from pulumi.runtime import settings as runtime_settings
+    from pulumi.runtime.stack import run_pulumi_func
+
+    from tests.harness import PlainReferencesMonitor, RecordingMocks, Run, config_strings
+
+    seen: list[dict[str, Any]] = []
+
+    class Recording(PlainReferencesMonitor):
+        def RegisterResource(self, request: Any) -> Any:
+            seen.append(
+                {
+                    "type": request.type,
+                    "name": request.name,
+                    "parent": request.parent,
+                    "custom": request.custom,
+                    "provider": request.provider,
+                    "object": request.object.SerializeToString(),
+                }
+            )
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        runtime_settings.reset_options(project="cvm", stack="bench")
+        monitor = Recording(RecordingMocks(Run()))
+        pulumi.runtime.set_mocks(monitor.mocks, "cvm", "bench", preview=True, monitor=monitor)
+        pulumi.runtime.set_all_config(config_strings(config or {}), ["cvm:baremetal"])
+        loop.run_until_complete(run_pulumi_func(register))
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+
+    contextvars.Context().run(run)
+    return seen
+
+
+def _program() -> None:
+    sys.path.insert(0, str(ROOT))
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+
+# Type-token modules whose Python module path differs from the token's.
+_MODULES = {
+    "rbac.authorization.k8s.io/v1": "rbac.v1",
+    "networking.k8s.io/v1": "networking.v1",
+    "node.k8s.io/v1": "node.v1",
+}
+
+
+def sdk_class(resource_type: str) -> Any:
+    """The provider SDK's class for a type token ('kubernetes:apps/v1:DaemonSet' -> pulumi_kubernetes.apps.v1.DaemonSet)."""
+    package, module, name = resource_type.split(":")
+    if package == "pulumi":  # pulumi:providers:<package>
+        package, module, name = name, "index", "Provider"
+    path = _MODULES.get(module, module.split("/")[0] if package != "kubernetes" else module.replace("/", "."))
+    python_module = f"pulumi_{package.replace('-', '_')}" + ("" if path == "index" else f".{path}")
+    return getattr(importlib.import_module(python_module), name)
+
+
+def _arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
+    """The recorded inputs as the class's keyword arguments (those it sets itself, like `kind`, are dropped)."""
+    accepted = set(inspect.signature(cls._internal_init).parameters)
+    snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower().replace("s_k_u", "sku"): v for k, v in props.items()}
+    snake = {("resource_name_" if k == "resource_name" else k): v for k, v in snake.items()}
+    return {k: v for k, v in snake.items() if k in accepted}
+
+
+def _replay(recording: list[dict[str, Any]]) -> None:
+    """The floor: the recorded registrations, made directly with the provider SDKs' own classes (generic
+    components for ours), so that the floor pays the same SDK imports the program does."""
+    import pulumi
+    from google.protobuf import struct_pb2  # type: ignore[import-untyped]
+    from pulumi.runtime import rpc
+
+    by_urn: dict[str, pulumi.Resource] = {}
+    for entry in recording:
+        if entry["type"] == "pulumi:pulumi:Stack":
+            continue
+        props = rpc.deserialize_properties(struct_pb2.Struct.FromString(entry["object"]))
+        parent = by_urn.get(entry["parent"])
+        provider = by_urn.get(entry["provider"].rsplit("::", 1)[0]) if entry["provider"] else None
+        opts = pulumi.ResourceOptions(parent=parent, provider=provider)  # type: ignore[arg-type]
+        made: pulumi.Resource
+        if entry["custom"] or entry["type"].startswith("eks:"):  # pulumi-eks's are components of its own
+            cls = sdk_class(entry["type"])
+            made = cls(entry["name"], opts=opts, **_arguments(cls, props))
+        else:
+            component = pulumi.ComponentResource(entry["type"], entry["name"], None, opts)
+            component.register_outputs({})
+            made = component
+        by_urn[_urn(entry)] = made
+
+
+def _urn(entry: dict[str, Any]) -> str:
+    parent_type = entry["parent"].split("::")[2] if entry["parent"] else ""
+    chain = entry["type"] if parent_type in ("", "pulumi:pulumi:Stack") else f"{parent_type}${entry['type']}"
+    return f"urn:pulumi:bench::cvm::{chain}::{entry['name']}"
+
+
+def child(mode: str, platform: str, workspaces: int, recording: Path) -> None:
+    if mode == "program":
+        seen = _evaluate(_program, stack_config(platform, workspaces))
+        recording.write_bytes(pickle.dumps(seen))
+    else:
+        seen = _evaluate(lambda: _replay(pickle.loads(recording.read_bytes())), None)
+    elapsed = time.perf_counter() - START
+    third_party = sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names) - {"bench", "tests"})
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "resources": sum(1 for e in seen if e["type"] != "pulumi:pulumi:Stack"),
+                "modules": third_party,
+            }
+        )
+    )
+
+
+# --- the real engine: a no-change preview of the dev stack against one of an empty program ----------------
+
+
+def engine_stack(which: str) -> Any:
+    """The dev stack, or a stack of the same project whose program registers nothing."""
+    from pulumi import automation as auto
+
+    from e2e import control_plane, engine
+
+    kubeconfig = control_plane.start([])
+    if which == "dev":
+        return engine.stack("dev", engine.dev_config(kubeconfig), secret_keys=("baremetal",))
+    stack = auto.create_or_select_stack(
+        stack_name="empty",
+        project_name="cvm",
+        program=lambda: None,
+        opts=auto.LocalWorkspaceOptions(work_dir=str(engine.PROJECT), env_vars=engine.environment()),
+    )
+    stack.set_config("cvm:platform", auto.ConfigValue("baremetal"))  # Pulumi.yaml requires it
+    return stack
+
+
+def engine_child(which: str) -> None:
+    """One no-change `pulumi preview` on the local control plane, in a process of its own."""
+    stack = engine_stack(which)
+    started = time.perf_counter()
+    result = stack.preview(expect_no_changes=True, color="never")
+    print(json.dumps({"seconds": time.perf_counter() - started, "summary": dict(result.change_summary)}))
+
+
+def engine_rows(repeats: int) -> None:
+    from e2e import control_plane
+
+    built = subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), "paths"], capture_output=True, text=True).stdout
+    if not all(Path(line.split("=", 1)[1]).exists() for line in built.split()):
+        print("real engine: not built here (scripts/toolchain.sh all); skipped")
+        return
+    was_running = control_plane.running()
+    for which in ("dev", "empty"):
+        engine_stack(which).up(color="never")
+    seconds: dict[str, list[float]] = {"dev": [], "empty": []}
+    for _ in range(repeats):
+        for which in seconds:
+            command = [sys.executable, "-m", "bench.preview", "--engine-child", which]
+            out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+            seconds[which].append(json.loads(out.strip().splitlines()[-1])["seconds"])
+    dev, empty = (statistics.median(seconds[w]) for w in ("dev", "empty"))
+    print(f"real engine, no-change preview on the local control plane: dev stack {dev:.2f} s, empty program "
+          f"{empty:.2f} s, ratio {dev / empty:.2f}")  # fmt: skip
+    if not was_running:
+        control_plane.stop()
+
+
+# --- the table (the parent process) -------------------------------------------------------------------------
+
+
+def measure(mode: str, platform: str, workspaces: int, recording: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.preview", "--child", mode, platform, str(workspaces), str(recording)]
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sizes", default="1,10,100,500")
+    parser.add_argument("--platforms", default=",".join(PLATFORMS))
+    parser.add_argument("--no-engine", action="store_true", help="skip the real-engine row")
+    parser.add_argument(
+        "--child", nargs=4, metavar=("MODE", "PLATFORM", "WORKSPACES", "RECORDING"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--engine-child", choices=["dev", "empty"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine_child:
+        engine_child(args.engine_child)
+        return
+    if args.child:
+        mode, platform, workspaces, recording = args.child
+        child(mode, platform, int(workspaces), Path(recording))
+        return
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"{'platform':<10}{'workspaces':>11}{'resources':>10}{'program s':>11}{'floor s':>9}{'ratio':>7}"
+          f"{'peak MiB':>10}{'floor MiB':>10}  modules (program)")  # fmt: skip
+    ratios = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for platform in args.platforms.split(","):
+            per_size = {}
+            for size in sizes:
+                recording = Path(scratch) / f"{platform}-{size}.pickle"
+                first = measure("program", platform, size, recording)  # records what the floor replays
+                program, floor = [first], []
+                for _ in range(args.repeats):
+                    floor.append(measure("floor", platform, size, recording))
+                    program.append(measure("program", platform, size, recording))
+                program_s = statistics.median(r["seconds"] for r in program[1:] or program)
+                floor_s = statistics.median(r["seconds"] for r in floor)
+                assert floor[0]["resources"] == first["resources"], "the replay must register what the program did"
+                ratio = program_s / floor_s
+                ratios.append(ratio)
+                per_size[size] = (program_s, floor_s)
+                modules = first["modules"]
+                print(
+                    f"{platform:<10}{size:>11}{first['resources']:>10}{program_s:>11.3f}{floor_s:>9.3f}{ratio:>7.2f}"
+                    f"{max(r['peak_mib'] for r in program):>10.0f}{max(r['peak_mib'] for r in floor):>10.0f}"
+                    f"  {len(modules)}: {', '.join(m for m in modules if m.startswith('pulumi'))}",
+                    flush=True,
+                )
+            steps = sorted(per_size)
+            ours = {size: program_s - floor_s for size, (program_s, floor_s) in per_size.items()}
+            costs = [
+                f"{a}->{b}: {1000 * (ours[b] - ours[a]) / (b - a):+.2f} ms"
+                for a, b in itertools.pairwise(steps)
+                if b > a
+            ]
+            print(f"{'':<10}our cost per added workspace, beyond the floor's: {'; '.join(costs)}", flush=True)
+    if not args.no_engine:
+        engine_rows(args.repeats)
+    print(f"max ratio to SDK floor: {max(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
