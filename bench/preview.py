@@ -116,7 +116,7 @@ _MODULES = {
 
 
 def sdk_class(resource_type: str) -> Any:
-    """The provider SDK's class for a type token ('kubernetes:apps/v1:DaemonSet' -> pulumi_kubernetes.apps.v1.DaemonSet)."""
+    """The SDK class of a type token: kubernetes:apps/v1:DaemonSet is pulumi_kubernetes.apps.v1.DaemonSet."""
     package, module, name = resource_type.split(":")
     if package == "pulumi":  # pulumi:providers:<package>
         package, module, name = name, "index", "Provider"
