@@ -17,6 +17,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -149,12 +150,23 @@ def _ready(keys: Path, timeout: float = 90) -> None:
         time.sleep(1)
 
 
+def _ports_free() -> None:
+    """Fail at once, and say why, when another control plane (another checkout's, say) holds our ports."""
+    for port in (API_PORT, ETCD_PORT, ETCD_PEER_PORT, KCM_PORT):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise RuntimeError(
+                    f"127.0.0.1:{port} is taken by another process; stop it (another checkout's `make down`?)"
+                )
+
+
 def start(nodes: list[str]) -> Path:
     """Start the control plane (once), register `nodes`, and return the admin kubeconfig."""
     STATE.mkdir(parents=True, exist_ok=True)
     admin = STATE / "admin.kubeconfig"
     if not running():
         stop()
+        _ports_free()
         # a fresh cluster starts with fresh Pulumi state: neither outlives the other
         for stale in ("etcd", "pulumi-state"):
             shutil.rmtree(STATE / stale, ignore_errors=True)
