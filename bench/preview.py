@@ -2,7 +2,7 @@
 
 For each platform and workspace count, the program is evaluated the way `pulumi preview` does it (preview
 mode, under the SDK's mock monitor, so no cloud is needed), and so is the floor: a flat replay that
-registers the very same resources (types, names, inputs, parents, providers), recorded from the program's
+registers the very same resources (types, names, inputs, parents, providers, dependencies), recorded from the program's
 own run, straight through the SDK, with none of our settings, components or manifests. Each run is a
 fresh process, so imports count. The gap between the two is what our code adds.
 
@@ -82,6 +82,8 @@ def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, An
                     "parent": request.parent,
                     "custom": request.custom,
                     "provider": request.provider,
+                    "dependencies": list(request.dependencies),
+                    "protect": request.protect,
                     "object": request.object.SerializeToString(),
                 }
             )
@@ -147,7 +149,13 @@ def _replay(recording: list[dict[str, Any]]) -> None:
         props = rpc.deserialize_properties(struct_pb2.Struct.FromString(entry["object"]))
         parent = by_urn.get(entry["parent"])
         provider = by_urn.get(entry["provider"].rsplit("::", 1)[0]) if entry["provider"] else None
-        opts = pulumi.ResourceOptions(parent=parent, provider=provider)  # type: ignore[arg-type]
+        needs = [by_urn[urn] for urn in entry["dependencies"] if urn in by_urn]
+        opts = pulumi.ResourceOptions(
+            parent=parent,
+            provider=provider,  # type: ignore[arg-type]
+            depends_on=needs,
+            protect=entry["protect"] or None,
+        )
         made: pulumi.Resource
         if entry["custom"] or entry["type"].startswith("eks:"):  # pulumi-eks's are components of its own
             cls = sdk_class(entry["type"])

@@ -76,6 +76,18 @@ def changes(result: Any) -> dict[str, int]:
     return {k: v for k, v in result.change_summary.items() if k != "same"}
 
 
+def test_0_bad_config_is_one_clean_error(kubeconfig: Path) -> None:
+    """Through the real engine, bad config ends the preview with our message and no Python traceback."""
+    bad = engine.stack("e2e-bad", {"platform": "baremetal", "gpu": {"vendor": "amd"}, "kubernetesVersion": "1.36"})
+    with pytest.raises(auto.CommandError) as failed:
+        bad.preview(color="never")
+    text = str(failed.value)
+    assert "cvm:gpu.vendor = 'amd': only 'nvidia' is accepted" in text
+    assert "cvm:kubernetesVersion = '1.36'" in text
+    assert "Traceback" not in text
+    bad.workspace.remove_stack("e2e-bad")
+
+
 def test_1_up_creates_every_object(stack: auto.Stack, cluster: Cluster) -> None:
     result = stack.up(color="never")
     assert result.summary.result == "succeeded"
