@@ -69,7 +69,8 @@ def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, An
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_pulumi_func
 
-    from tests.harness import PlainReferencesMonitor, RecordingMocks, Run, config_strings
+    from components.settings import stored_config
+    from tests.harness import PlainReferencesMonitor, RecordingMocks, Run
 
     seen: list[dict[str, Any]] = []
 
@@ -95,7 +96,7 @@ def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, An
         runtime_settings.reset_options(project="cvm", stack="bench")
         monitor = Recording(RecordingMocks(Run()))
         pulumi.runtime.set_mocks(monitor.mocks, "cvm", "bench", preview=True, monitor=monitor)
-        pulumi.runtime.set_all_config(config_strings(config or {}), ["cvm:baremetal"])
+        pulumi.runtime.set_all_config(stored_config(config or {}), ["cvm:baremetal"])
         loop.run_until_complete(run_pulumi_func(register))
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()

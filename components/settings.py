@@ -545,6 +545,19 @@ _SECRET_FIELDS = {"baremetal": ("kubeconfig",), "supervisor": ("agentToken",)}
 _FALLBACKS = {("gke", "project"): "gcp:project", ("eks", "region"): "aws:region"}
 
 
+def stored_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as `pulumi config` stores it and `load_settings` reads it: full keys (`cvm:` added where a key
+    has no namespace), objects as JSON, booleans as `true`/`false`, everything else as its string."""
+    return {
+        (key if ":" in key else f"{NAMESPACE}:{key}"): json.dumps(value)
+        if isinstance(value, (dict, list))
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in config.items()
+    }
+
+
 def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection[str] = ()) -> Settings:
     """Validate a stack's config (full keys such as 'cvm:platform' -> stored string) into `Settings`."""
     problems: list[Problem] = []

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from components.settings import stored_config
 from e2e import control_plane
 
 ROOT = control_plane.ROOT
@@ -72,17 +73,8 @@ def stack(name: str, config: Mapping[str, Any], secret_keys: tuple[str, ...] = (
     shutil.copy(ROOT / "Pulumi.yaml", PROJECT / "Pulumi.yaml")
     workspace = auto.LocalWorkspaceOptions(work_dir=str(PROJECT), env_vars=variables)
     result = auto.create_or_select_stack(stack_name=name, project_name="cvm", program=program, opts=workspace)
-    values = {
-        (key if ":" in key else f"cvm:{key}"): auto.ConfigValue(
-            value=json.dumps(value)
-            if isinstance(value, (dict, list))
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value),
-            secret=key in secret_keys,
-        )
-        for key, value in config.items()
-    }
+    secret = {key if ":" in key else f"cvm:{key}" for key in secret_keys}
+    values = {key: auto.ConfigValue(value=text, secret=key in secret) for key, text in stored_config(config).items()}
     result.set_all_config(values)
     return result
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
-import json
 import logging
 import runpy
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
+
+from components.settings import stored_config
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
@@ -146,20 +147,10 @@ class _WarningCollector(logging.Handler):
             self.run.warnings.append(record.getMessage())
 
 
-def config_strings(config: dict[str, Any]) -> dict[str, str]:
-    """Config as `pulumi config` stores it: objects as JSON, everything else as its string."""
-    return {
-        (k if ":" in k else f"cvm:{k}"): (
-            json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower() if isinstance(v, bool) else str(v)
-        )
-        for k, v in config.items()
-    }
-
-
 def run_program(config: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "dev") -> Run:
     """Run the program with `config` (keys without the `cvm:` prefix are in it) and return what it did."""
     return contextvars.Context().run(
-        _run, config_strings(config), [k if ":" in k else f"cvm:{k}" for k in secret_keys], stack
+        _run, stored_config(config), [k if ":" in k else f"cvm:{k}" for k in secret_keys], stack
     )
 
 

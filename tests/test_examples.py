@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from components.settings import load_settings
+from components.settings import load_settings, stored_config
 from tests.harness import run_program
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("Pulumi.*.yaml"))
@@ -18,7 +17,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("Pu
 def stored(path: Path) -> dict[str, Any]:
     """The stack file's config as `pulumi config` hands it to the program: objects as JSON."""
     config = yaml.safe_load(path.read_text())["config"]
-    return {k: json.dumps(v) if isinstance(v, (dict, list)) else str(v) for k, v in config.items()}
+    return stored_config(config)
 
 
 def test_there_is_one_example_per_platform() -> None:

@@ -11,16 +11,12 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from components import versions
-from components.settings import Settings, SettingsError, key_of, load_settings, pinned_image
+from components.settings import Settings, SettingsError, key_of, load_settings, pinned_image, stored_config
 from tests.stacks import KUBECONFIG
 
 
 def load(config: dict[str, Any], secret_keys: tuple[str, ...] = ("cvm:baremetal", "cvm:supervisor")) -> Settings:
-    stored = {
-        (k if ":" in k else f"cvm:{k}"): json.dumps(v) if isinstance(v, (dict, list)) else str(v)
-        for k, v in config.items()
-    }
-    return load_settings(stored, "dev", secret_keys)
+    return load_settings(stored_config(config), "dev", secret_keys)
 
 
 def problems(config: dict[str, Any], **kwargs: Any) -> dict[str, str]:
