@@ -1,0 +1,361 @@
+"""Bare-metal preflight: every listed node checked against what Sysbox needs, before anything is installed.
+
+On a cloud our node pools guarantee the OS, kernel and runtime; on bare metal nobody does, and a bad node
+shows only when the Sysbox installer dies on it or kubelet does not come back after the installer restarts
+it. The rules are pure: they take what a Node object reports (`status.nodeInfo`, capacity) and return
+findings, each naming the node, what it reports and where the rule comes from (../shared/research notes,
+which cite upstream). Refused findings stop a bare-metal run before anything is applied; warned ones are
+logged.
+
+    python -m components.preflight [--kubeconfig FILE] [--context NAME] [--kubernetes-version 1.35] ...
+
+prints every node of a cluster with its verdict, for teams choosing which nodes to list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from packaging.version import Version
+
+from components import versions
+
+Severity = Literal["refused", "warned"]
+
+DISTRO_DOCS = "nestybox/sysbox docs/user-guide/distro-compat.md"
+INSTALLER = "sysbox-deploy-k8s.sh"
+INSTALL_DOCS = "nestybox/sysbox docs/user-guide/install-k8s.md"
+
+# Ubuntu releases the Kubernetes installer supports, with each one's kernel floor (distro-compat.md).
+UBUNTU_KERNEL_FLOORS: dict[str, tuple[int, int]] = {
+    "18.04": (5, 3),
+    "20.04": (5, 4),
+    "22.04": (5, 15),
+    "24.04": (6, 8),
+}
+# The installer's own floors for Ubuntu releases it does not list, and for any other distribution.
+OTHER_UBUNTU_FLOOR = (5, 3)
+OTHER_DISTRO_FLOOR = (5, 5)
+# ID-mapped overlayfs mounts arrive in 5.19; below that Sysbox needs shiftfs (distro-compat.md, design.md).
+IDMAPPED_OVERLAY = (5, 19)
+# Sysbox 0.7.1 fails on 6.17 kernels: nestybox/sysbox#1035 (open).
+KERNEL_6_17 = (6, 17)
+ARCHITECTURES = ("amd64", "arm64")
+# From 0.7.0 Sysbox configures containerd 2.0.5+ in place; older containerd gets CRI-O (install-k8s.md).
+CONTAINERD_IN_PLACE = Version("2.0.5")
+SYSBOX_CONTAINERD = Version("0.7.0")
+MIN_CPUS = 4
+MIN_MEMORY = Decimal(4 * 10**9)  # "at least 4 CPUs and 4 GB RAM" (install-k8s.md)
+
+
+@dataclass(frozen=True)
+class Finding:
+    node: str
+    severity: Severity
+    rule: str
+    reports: str  # what the node reports
+    reason: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"node {self.node}: {self.rule} {self.reports!r} {self.reason} ({self.source})"
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """What a Node object reports about itself."""
+
+    name: str
+    os_image: str = ""
+    kernel: str = ""
+    runtime: str = ""
+    kubelet: str = ""
+    architecture: str = ""
+    cpu: str | None = None
+    memory: str | None = None
+
+    @classmethod
+    def of(cls, node: Mapping[str, Any]) -> NodeReport:
+        """From a Node manifest (camelCase keys, as the API server and the Kubernetes provider return it)."""
+        status = node.get("status") or {}
+        info = status.get("nodeInfo") or {}
+        # The CPUs and memory a node has; allocatable is that minus what kubelet reserves.
+        size = status.get("capacity") or status.get("allocatable") or {}
+        return cls(
+            name=node.get("metadata", {}).get("name", ""),
+            os_image=info.get("osImage", ""),
+            kernel=info.get("kernelVersion", ""),
+            runtime=info.get("containerRuntimeVersion", ""),
+            kubelet=info.get("kubeletVersion", ""),
+            architecture=info.get("architecture", ""),
+            cpu=size.get("cpu"),
+            memory=size.get("memory"),
+        )
+
+    def finding(self, rule: str, severity: Severity, reason: str, source: str) -> Finding:
+        reports = {
+            "distribution": self.os_image,
+            "kernel": self.kernel,
+            "architecture": self.architecture,
+            "kubelet": self.kubelet,
+            "container runtime": self.runtime,
+            "CPUs": self.cpu or "",
+            "memory": self.memory or "",
+        }[rule]
+        return Finding(self.name, severity, rule, reports, reason, source)
+
+
+@dataclass(frozen=True)
+class Role:
+    """What the stack asks of a node: the Sysbox installer runs on it, and/or it hosts GPU workspaces."""
+
+    kubernetes: Version  # cvm:kubernetesVersion, the minor the stack declares
+    sysbox: versions.SysboxRelease | None  # the release installed on it; None when the installer does not run
+
+
+def _numbers(text: str, count: int) -> tuple[int, ...] | None:
+    match = re.match(r"v?" + r"\.".join([r"(\d+)"] * count), text.strip())
+    return tuple(int(n) for n in match.groups()) if match else None
+
+
+def _dotted(numbers: tuple[int, ...]) -> str:
+    return ".".join(map(str, numbers))
+
+
+def _distribution(report: NodeReport) -> tuple[list[Finding], tuple[int, int]]:
+    """The distribution's findings, and the kernel floor that goes with it."""
+    ubuntu = re.match(r"Ubuntu (\d+\.\d+)", report.os_image)
+    if ubuntu and ubuntu[1] in UBUNTU_KERNEL_FLOORS:
+        return [], UBUNTU_KERNEL_FLOORS[ubuntu[1]]
+    if ubuntu:
+        reason = (
+            f"is not one of the Ubuntu releases Sysbox supports ({', '.join(UBUNTU_KERNEL_FLOORS)}): the installer "
+            "only warns, and 25.04/26.04 nodes hit fusermount AppArmor denials (nestybox/sysbox#1005, #947)"
+        )
+        return [report.finding("distribution", "warned", reason, DISTRO_DOCS)], OTHER_UBUNTU_FLOOR
+    if report.os_image.startswith("Debian"):
+        reason = "is accepted by the installer, but Sysbox lists its Kubernetes install as work in progress"
+        return [report.finding("distribution", "warned", reason, DISTRO_DOCS)], OTHER_DISTRO_FLOOR
+    reason = (
+        f"is not a distribution the Sysbox installer supports (Ubuntu {', '.join(UBUNTU_KERNEL_FLOORS)}): its "
+        "host helper installs packages with apt-get, other distributions are 'WIP' and Flatcar is Sysbox-EE only"
+    )
+    source = f"{DISTRO_DOCS}; the sysbox-installer-helper unit runs apt-get on the host"
+    return [report.finding("distribution", "refused", reason, source)], OTHER_DISTRO_FLOOR
+
+
+def _kernel(report: NodeReport, floor: tuple[int, int]) -> list[Finding]:
+    kernel = _numbers(report.kernel, 2)
+    if kernel is None:
+        return [report.finding("kernel", "refused", "is not a kernel version this check can read", DISTRO_DOCS)]
+    if kernel < floor:
+        reason = f"is below {_dotted(floor)}, the floor for {report.os_image or 'this distribution'}"
+        return [report.finding("kernel", "refused", reason, f"{DISTRO_DOCS}; {INSTALLER} is_supported_kernel")]
+    if kernel < IDMAPPED_OVERLAY:
+        reason = (
+            f"has no ID-mapped overlayfs ({_dotted(IDMAPPED_OVERLAY)}+), so Sysbox needs shiftfs, which the "
+            "installer builds with dkms on the node (kernel headers, apt access, Secure Boot off)"
+        )
+        return [report.finding("kernel", "warned", reason, f"{DISTRO_DOCS}; docs/user-guide/design.md")]
+    if kernel >= KERNEL_6_17:
+        reason = "fails Sysbox 0.7.1 containers ('ip_unprivileged_port_start: permission denied')"
+        return [report.finding("kernel", "warned", reason, "nestybox/sysbox#1035 (open)")]
+    return []
+
+
+def _architecture(report: NodeReport) -> list[Finding]:
+    if report.architecture in ARCHITECTURES:
+        return []
+    reason = f"is not {' or '.join(ARCHITECTURES)}, the architectures Sysbox ships for"
+    return [report.finding("architecture", "refused", reason, "nestybox/sysbox docs/arch-compat.md")]
+
+
+def _kubelet(report: NodeReport, role: Role) -> list[Finding]:
+    numbers = _numbers(report.kubelet, 2)
+    if numbers is None:
+        return [report.finding("kubelet", "refused", "is not a kubelet version this check can read", INSTALLER)]
+    minor = Version(_dotted(numbers))
+    findings: list[Finding] = []
+    if minor != role.kubernetes:
+        reason = f"is not the minor this stack declares (cvm:kubernetesVersion = '{role.kubernetes}')"
+        findings.append(report.finding("kubelet", "refused", reason, "this stack's config"))
+    if role.sysbox is not None and minor not in role.sysbox.kubernetes:
+        reason = (
+            f"is outside Sysbox {role.sysbox.version}'s window {versions.span(role.sysbox.kubernetes)}: "
+            "its installer refuses the node"
+        )
+        findings.append(report.finding("kubelet", "refused", reason, role.sysbox.source))
+    return findings
+
+
+def _runtime(report: NodeReport, sysbox: versions.SysboxRelease | None) -> list[Finding]:
+    if sysbox is None:  # no installer on this node, so nothing touches its runtime
+        return []
+    kind, _, version = report.runtime.partition("://")
+    numbers = _numbers(version, 3)
+    in_place = Version(sysbox.version) >= SYSBOX_CONTAINERD
+    if in_place and kind == "containerd" and numbers is not None and Version(_dotted(numbers)) >= CONTAINERD_IN_PLACE:
+        return []
+    why = (
+        f"is not containerd {CONTAINERD_IN_PLACE}+"
+        if in_place
+        else f"meets Sysbox {sysbox.version}, which always switches nodes to CRI-O"
+    )
+    reason = (
+        f"{why}: the installer puts its own CRI-O on the node, points kubelet at it and restarts kubelet, "
+        "which takes every pod on the node down for about a minute"
+    )
+    source = f"{INSTALL_DOCS} 'Containerd Requirement'; CHANGELOG 0.7.0"
+    return [report.finding("container runtime", "warned", reason, source)]
+
+
+def quantity(text: str) -> Decimal | None:
+    """A Kubernetes resource quantity ('3920m', '16318460Ki', '4') as a number; None when it is not one."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?", text.strip())
+    if not match:
+        return None
+    binary = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
+    decimal = {"m": -1, "k": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
+    suffix = match[2] or ""
+    scale = Decimal(1024) ** binary[suffix] if suffix in binary else Decimal(1000) ** decimal.get(suffix, 0)
+    return Decimal(match[1]) * scale
+
+
+def _size(report: NodeReport) -> list[Finding]:
+    findings: list[Finding] = []
+    cpus = quantity(report.cpu or "")
+    if cpus is not None and cpus < MIN_CPUS:
+        reason = f"are fewer than the {MIN_CPUS} Sysbox recommends per node"
+        findings.append(report.finding("CPUs", "warned", reason, INSTALL_DOCS))
+    memory = quantity(report.memory or "")
+    if memory is not None and memory < MIN_MEMORY:
+        reason = "is less than the 4 GB Sysbox recommends per node"
+        findings.append(report.finding("memory", "warned", reason, INSTALL_DOCS))
+    return findings
+
+
+def check_node(report: NodeReport, role: Role) -> list[Finding]:
+    """Every finding for one node that reported itself."""
+    distribution, floor = _distribution(report)
+    return [
+        *distribution,
+        *_kernel(report, floor),
+        *_architecture(report),
+        *_kubelet(report, role),
+        *_runtime(report, role.sysbox),
+        *_size(report),
+    ]
+
+
+def check_nodes(reports: Mapping[str, NodeReport | None], roles: Mapping[str, Role]) -> list[Finding]:
+    """Every finding for every node the stack lists (`roles`); a listed node without a report is refused."""
+    findings: list[Finding] = []
+    for name, role in roles.items():
+        report = reports.get(name)
+        if report is None:
+            reason = "is listed in cvm:baremetal.nodes or gpuNodes, but the cluster has no such Node"
+            findings.append(Finding(name, "refused", "presence", "absent", reason, "kubectl get nodes"))
+        else:
+            findings += check_node(report, role)
+    return findings
+
+
+def roles(
+    kubernetes: Version, sysbox: versions.SysboxRelease | None, nodes: Sequence[str], gpu_nodes: Sequence[str]
+) -> dict[str, Role]:
+    """What the stack asks of each listed node: Sysbox's installer on `nodes` (when enabled), envbox on GPU nodes.
+
+    GPU workspaces run under envbox, whose own Sysbox needs the same distribution and kernel but not the
+    installer, so the runtime and Sysbox-window rules apply to the installer's nodes only.
+    """
+    listed = dict.fromkeys([*nodes, *gpu_nodes])
+    return {name: Role(kubernetes, sysbox if name in nodes else None) for name in listed}
+
+
+def verdict(findings: Iterable[Finding]) -> str:
+    severities = {f.severity for f in findings}
+    return "refused" if "refused" in severities else "warned" if severities else "ok"
+
+
+def refusal(findings: Sequence[Finding]) -> str | None:
+    """The one message that stops a run, listing every refused finding of every node; None when none is."""
+    refused = [f for f in findings if f.severity == "refused"]
+    if not refused:
+        return None
+    lines = "\n".join(f"  - {f}" for f in refused)
+    return (
+        f"bare-metal preflight refused {len({f.node for f in refused})} node(s) before anything was applied "
+        f"(drop them from cvm:baremetal.nodes/gpuNodes, or fix them):\n{lines}"
+    )
+
+
+def table(reports: Sequence[NodeReport], findings: Sequence[Finding]) -> str:
+    """Every node on one line with its verdict, then every finding: what the operator command prints."""
+    header = ("NODE", "OS", "KERNEL", "RUNTIME", "KUBELET", "ARCH", "CPU", "MEMORY", "VERDICT")
+    rows = [header] + [
+        (
+            r.name,
+            r.os_image,
+            r.kernel,
+            r.runtime,
+            r.kubelet,
+            r.architecture,
+            r.cpu or "",
+            r.memory or "",
+            verdict(f for f in findings if f.node == r.name),
+        )
+        for r in reports
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if findings:
+        lines += ["", *(f"{f.severity}: {f}" for f in findings)]
+    return "\n".join(lines)
+
+
+def _read_nodes(kubeconfig: str | None, context: str | None) -> list[dict[str, Any]]:
+    """Every Node of the cluster as a plain manifest (I/O: asks the API server)."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+    nodes = client.CoreV1Api(api).list_node().items
+    return [api.sanitize_for_serialization(node) for node in nodes]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m components.preflight",
+        description="Check every node of a cluster against what Sysbox needs, as a bare-metal stack would.",
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
+    parser.add_argument(
+        "--kubernetes-version", default=versions.DEFAULT_KUBERNETES, help="the stack's cvm:kubernetesVersion"
+    )
+    parser.add_argument(
+        "--sysbox-version",
+        default=versions.DEFAULT_SYSBOX,
+        choices=[*versions.SYSBOX_RELEASES, "none"],
+        help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false)",
+    )
+    parser.add_argument("--gpu-node", action="append", default=[], help="judge this node as a GPU node (repeatable)")
+    args = parser.parse_args(argv)
+    if not re.fullmatch(r"\d+\.\d+", args.kubernetes_version):
+        parser.error(f"--kubernetes-version {args.kubernetes_version!r}: must be a 'MAJOR.MINOR' such as '1.35'")
+    reports = [NodeReport.of(node) for node in _read_nodes(args.kubeconfig, args.context)]
+    sysbox = versions.SYSBOX_RELEASES.get(args.sysbox_version)
+    cvm_nodes = [r.name for r in reports if r.name not in args.gpu_node]
+    wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node)
+    findings = check_nodes({r.name: r for r in reports}, wanted)
+    print(table(reports, findings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
