@@ -48,7 +48,10 @@ def metadata(
 
 
 def provider(
-    name: str, kubeconfig: pulumi.Input[str] | None, opts: pulumi.ResourceOptions, context: str | None = None
+    name: str,
+    kubeconfig: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+    context: pulumi.Input[str | None] = None,
 ) -> k8s.Provider:
     """A cluster's explicit provider. Server-side apply, which the node patches need (and v4's default)."""
     return k8s.Provider(

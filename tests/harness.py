@@ -36,6 +36,7 @@ class Registered:
     inputs: dict[str, Any]
     provider: str | None
     custom: bool
+    read: bool = False  # a `get` of an existing object, not a registration
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -105,13 +106,43 @@ INVOKE_RESULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# What a good CVM node reports (a GKE Ubuntu 24.04 node of the 1.35 default), for reads of Node objects.
+GOOD_NODE: dict[str, Any] = {
+    "nodeInfo": {
+        "architecture": "amd64",
+        "containerRuntimeVersion": "containerd://2.1.4",
+        "kernelVersion": "6.8.0-1015-gke",
+        "kubeletVersion": "v1.35.1-gke.1396000",
+        "osImage": "Ubuntu 24.04.1 LTS",
+        "operatingSystem": "linux",
+    },
+    "capacity": {"cpu": "4", "memory": "16393460Ki"},
+    "allocatable": {"cpu": "3920m", "memory": "13497588Ki"},
+}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, run: Run):
+    """Records every registration; reads of Nodes answer from `nodes` (name -> status), or as good nodes."""
+
+    def __init__(self, run: Run, nodes: dict[str, dict[str, Any]] | None = None):
         self.run = run
+        self.nodes = nodes
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.run.resources.append(Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom)))
+        read = args.resource_id is not None and args.resource_id != ""
+        self.run.resources.append(
+            Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom), read)
+        )
+        if args.resource_id and args.typ == "kubernetes:core/v1:Node":
+            return args.resource_id, {"metadata": {"name": args.resource_id}, "status": self._status(args.resource_id)}
         return f"{args.name}-id", {"name": args.name, **dict(args.inputs), **CLOUD_OUTPUTS.get(args.typ, {})}
+
+    def _status(self, node: str) -> dict[str, Any]:
+        if self.nodes is None:
+            return GOOD_NODE
+        if node not in self.nodes:
+            raise LookupError(f"resource '{node}' does not exist")  # what the engine says of a failed read
+        return self.nodes[node]
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         self.run.calls.append((args.token, dict(args.args)))
@@ -147,10 +178,20 @@ class _WarningCollector(logging.Handler):
             self.run.warnings.append(record.getMessage())
 
 
-def run_program(config: dict[str, Any], secret_keys: tuple[str, ...] = (), stack: str = "dev") -> Run:
-    """Run the program with `config` (keys without the `cvm:` prefix are in it) and return what it did."""
+def run_program(
+    config: dict[str, Any],
+    secret_keys: tuple[str, ...] = (),
+    stack: str = "dev",
+    nodes: dict[str, dict[str, Any]] | None = None,
+    into: Run | None = None,
+) -> Run:
+    """Run the program with `config` (keys without the `cvm:` prefix are in it) and return what it did.
+
+    `nodes` is the cluster's Nodes (name -> status) that reads see; by default every node reads as a good one.
+    `into` records the run there, so that a test sees what was registered before the program failed.
+    """
     return contextvars.Context().run(
-        _run, stored_config(config), [k if ":" in k else f"cvm:{k}" for k in secret_keys], stack
+        _run, stored_config(config), [k if ":" in k else f"cvm:{k}" for k in secret_keys], stack, nodes, into or Run()
     )
 
 
@@ -158,8 +199,9 @@ def _program(run: Run) -> None:
     run.program.update(runpy.run_path(str(MAIN), run_name="__main__"))
 
 
-def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
-    run = Run()
+def _run(
+    config: dict[str, str], secret_keys: list[str], stack: str, nodes: dict[str, dict[str, Any]] | None, run: Run
+) -> Run:
     logger = logging.getLogger(f"cvm-test-{id(run)}")
     logger.addHandler(_WarningCollector(run))
     logger.propagate = False
@@ -167,7 +209,7 @@ def _run(config: dict[str, str], secret_keys: list[str], stack: str) -> Run:
     asyncio.set_event_loop(loop)
     try:
         runtime_settings.reset_options(project="cvm", stack=stack)
-        monitor = PlainReferencesMonitor(RecordingMocks(run))
+        monitor = PlainReferencesMonitor(RecordingMocks(run, nodes))
         pulumi.runtime.set_mocks(monitor.mocks, "cvm", stack, preview=False, logger=logger, monitor=monitor)
         pulumi.runtime.set_all_config(config, secret_keys)
         loop.run_until_complete(run_pulumi_func(lambda: _program(run)))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
 from components.clusters import baremetal
 from components.settings import SettingsError
+from tests.harness import GOOD_NODE, PROVIDER_TYPE, Run, run_program
+from tests.stacks import ENVBOX_ONLY, FULL, KUBECONFIG, SECRET_KEYS
 
 FIRST = """
 apiVersion: v1
@@ -81,3 +85,77 @@ def test_resolve_reads_the_ambient_files(tmp_path: Path) -> None:
     assert yaml.safe_load(text)["clusters"][0]["cluster"]["certificate-authority"] == f"{tmp_path}/pki/ca.crt"
     configured = baremetal.resolve_kubeconfig(SECOND, "edge", {}, tmp_path)
     assert yaml.safe_load(configured)["current-context"] == "edge"
+
+
+# --- the preflight, wired into the program: reads through the stack's provider, under the SDK's mocks ---------
+
+
+def status(**node_info: str) -> dict[str, Any]:
+    return {**GOOD_NODE, "nodeInfo": {**GOOD_NODE["nodeInfo"], **node_info}}
+
+
+def test_the_listed_nodes_are_read_through_the_stacks_kubeconfig() -> None:
+    run = run_program(FULL, secret_keys=SECRET_KEYS)
+    reads = {r.name for r in run.resources if r.read}
+    assert reads == {"cvm-dev-preflight-cpu-1", "cvm-dev-preflight-cpu-2", "cvm-dev-preflight-gpu-1"}
+    reader = run.one(PROVIDER_TYPE, "cvm-dev-preflight-provider")
+    assert reader.manifest["kubeconfig"] == KUBECONFIG
+    assert not run.warnings
+
+
+def test_a_refused_node_stops_the_run_before_any_object_is_registered() -> None:
+    nodes = {
+        "cpu-1": status(osImage="Amazon Linux 2", kernelVersion="4.14.355-275.582.amzn2.x86_64"),
+        "cpu-2": status(kernelVersion="5.2.0-1"),
+        "gpu-1": status(kubeletVersion="v1.36.0"),
+    }
+    with pytest.raises(pulumi.RunError) as refused:
+        run_program(FULL, secret_keys=SECRET_KEYS, nodes=nodes)
+    message = str(refused.value)
+    assert message.startswith("bare-metal preflight refused 3 node(s) before anything was applied")
+    assert "node cpu-1: distribution 'Amazon Linux 2'" in message
+    assert "node cpu-2: kernel '5.2.0-1' is below 6.8" in message
+    assert "node gpu-1: kubelet 'v1.36.0' is not the minor this stack declares" in message
+
+
+def test_nothing_is_registered_with_the_cluster_when_a_node_is_refused() -> None:
+    run = Run()
+    nodes = {"cpu-1": GOOD_NODE, "cpu-2": status(architecture="s390x"), "gpu-1": GOOD_NODE}
+    with pytest.raises(pulumi.RunError, match="node cpu-2: architecture 's390x'"):
+        run_program(FULL, secret_keys=SECRET_KEYS, nodes=nodes, into=run)
+    assert run.resources, "the run got as far as the reads"
+    assert not run.kubernetes_objects
+
+
+def test_warnings_are_logged_and_the_run_goes_on() -> None:
+    nodes = {"cpu-1": status(containerRuntimeVersion="containerd://1.7.27"), "cpu-2": GOOD_NODE, "gpu-1": GOOD_NODE}
+    run = run_program(FULL, secret_keys=SECRET_KEYS, nodes=nodes)
+    assert [w for w in run.warnings if w.startswith("preflight:")] == [
+        "preflight: node cpu-1: container runtime 'containerd://1.7.27' is not containerd 2.0.5+: the installer puts "
+        "its own CRI-O on the node, points kubelet at it and restarts kubelet, which takes every pod on the node down "
+        "for about a minute (nestybox/sysbox docs/user-guide/install-k8s.md 'Containerd Requirement'; CHANGELOG 0.7.0)"
+    ]
+    assert run.of_type("kubernetes:core/v1:NodePatch")
+
+
+def test_a_listed_node_the_cluster_does_not_have_stops_the_run() -> None:
+    with pytest.raises(Exception, match="resource 'gpu-1' does not exist"):
+        run_program(FULL, secret_keys=SECRET_KEYS, nodes={"cpu-1": GOOD_NODE, "cpu-2": GOOD_NODE})
+
+
+def test_what_is_checked_follows_what_the_stack_asks_of_each_node() -> None:
+    old_containerd = status(containerRuntimeVersion="containerd://1.7.27")
+    # without Sysbox on the nodes, nothing touches their container runtime
+    run = run_program(
+        ENVBOX_ONLY, secret_keys=SECRET_KEYS, nodes=dict.fromkeys(["cpu-1", "cpu-2", "gpu-1"], old_containerd)
+    )
+    assert not [w for w in run.warnings if w.startswith("preflight:")]
+    # GPU nodes are read only when GPUs are on; with no node listed, nothing is read
+    no_gpus = {**FULL, "gpu": {"enabled": False}, "supervisor": {"workspaces": []}}
+    assert {r.name for r in run_program(no_gpus, secret_keys=SECRET_KEYS).resources if r.read} == {
+        "cvm-dev-preflight-cpu-1",
+        "cvm-dev-preflight-cpu-2",
+    }
+    bare = run_program({"platform": "baremetal", "baremetal": {"kubeconfig": KUBECONFIG}}, secret_keys=SECRET_KEYS)
+    assert not [r for r in bare.resources if r.read]
+    assert [p.name for p in bare.of_type(PROVIDER_TYPE)] == ["cvm-dev-provider"]

@@ -54,10 +54,14 @@ def test_default_stack_objects_have_design_names() -> None:
 def test_every_kubernetes_object_uses_the_cluster_provider() -> None:
     run = bare_metal(baremetal={"nodes": ["node-a", "node-b"]})
     providers = run.of_type(PROVIDER_TYPE)
-    assert [p.name for p in providers] == ["cvm-dev-provider"]
+    assert sorted(p.name for p in providers) == ["cvm-dev-preflight-provider", "cvm-dev-provider"]
     for resource in run.kubernetes_objects:
         assert resource.provider is not None, resource.name
         assert f"{PROVIDER_TYPE}::cvm-dev-provider::" in resource.provider, resource.name
+    # the preflight reads the Nodes through a provider of its own: the cluster's waits for the verdict
+    reads = [r for r in run.resources if r.read]
+    assert sorted(r.name for r in reads) == ["cvm-dev-preflight-node-a", "cvm-dev-preflight-node-b"]
+    assert all(f"{PROVIDER_TYPE}::cvm-dev-preflight-provider::" in (r.provider or "") for r in reads)
 
 
 def test_daemon_set_follows_the_upstream_installer() -> None:
@@ -99,7 +103,7 @@ def test_nodes_are_labelled_by_patch_only() -> None:
     assert {p.name for p in patches} == {"node-a", "node-b"}
     for patch in patches:
         assert patch.inputs["metadata"] == {"name": patch.name, "labels": {"sysbox-install": "yes"}}
-    assert not run.of_type("kubernetes:core/v1:Node")
+    assert all(node.read for node in run.of_type("kubernetes:core/v1:Node"))  # read for the preflight, never written
 
 
 def test_skip_await_annotates_the_daemon_set() -> None:

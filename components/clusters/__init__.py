@@ -50,6 +50,7 @@ def create_cluster(settings: Settings) -> Cluster:
 
 
 def _bare_metal(settings: Settings) -> Cluster:
+    from components import preflight
     from components.clusters import baremetal
 
     section = settings.baremetal
@@ -59,7 +60,13 @@ def _bare_metal(settings: Settings) -> Cluster:
         exported = baremetal.resolve_kubeconfig(configured, section.context, os.environ, Path.home())
     except SettingsError as error:
         raise pulumi.RunError(str(error)) from None
+    sysbox = settings.sysbox.release if settings.sysbox.enabled else None
+    gpu_nodes = section.gpu_nodes if settings.gpu.enabled else []
     args = baremetal.BareMetalClusterArgs(
-        exported_kubeconfig=exported, configured_kubeconfig=configured, context=section.context, nodes=section.nodes
+        exported_kubeconfig=exported,
+        configured_kubeconfig=configured,
+        context=section.context,
+        nodes=section.nodes,
+        preflight=preflight.roles(settings.kubernetes_version, sysbox, section.nodes, gpu_nodes),
     )
     return baremetal.BareMetalCluster(settings.name, args)

@@ -2,6 +2,10 @@
 
 Pulumi never owns the cluster or its nodes: the CVM nodes get their `sysbox-install` label through a
 server-side-apply patch, so dropping a node from `cvm:baremetal.nodes` removes only our label.
+
+Before anything is applied, every listed node is read from the cluster and checked by the preflight rules
+(components/preflight.py). The provider every object is created with takes its context from the verdict, so a
+refused node stops the run, in preview too, before the first write.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 import yaml
 
-from components import kube
+from components import kube, preflight
 from components.settings import ABSENT, Problem, SettingsError
 
 INSTALL_LABEL = {"sysbox-install": "yes"}
@@ -128,7 +133,8 @@ class BareMetalClusterArgs:
     exported_kubeconfig: str  # what `resolve_kubeconfig` found: the stack's `kubeconfig` output
     configured_kubeconfig: str | None = None  # cvm:baremetal.kubeconfig; None means the ambient one
     context: str | None = None
-    nodes: Sequence[str] = field(default_factory=list)
+    nodes: Sequence[str] = field(default_factory=list)  # the CVM nodes, which get the installer's label
+    preflight: Mapping[str, preflight.Role] = field(default_factory=dict)  # every listed node, and what it is for
 
 
 class BareMetalCluster(pulumi.ComponentResource):
@@ -139,7 +145,47 @@ class BareMetalCluster(pulumi.ComponentResource):
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(args.exported_kubeconfig)
         configured = args.configured_kubeconfig
         kubeconfig = pulumi.Output.secret(configured) if configured is not None else None
-        self.provider = kube.provider(name, kubeconfig, pulumi.ResourceOptions(parent=self), args.context)
+        child = pulumi.ResourceOptions(parent=self)
+        context: pulumi.Input[str | None] = args.context
+        if args.preflight:
+            # Reads go through a provider of their own: the writing one waits for their verdict.
+            reader = pulumi.ResourceOptions(
+                parent=self, provider=kube.provider(f"{name}-preflight", kubeconfig, child, args.context)
+            )
+            statuses = [
+                k8s.core.v1.Node.get(f"{name}-preflight-{node}", node, opts=reader).status for node in args.preflight
+            ]
+            context = pulumi.Output.all(*statuses).apply(lambda found: self._preflight(args, found))
+        self.provider = kube.provider(name, kubeconfig, child, context)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.node_labels = [kube.create(node_label_patch(node, INSTALL_LABEL), on_cluster) for node in args.nodes]
         self.register_outputs({"kubeconfig": self.kubeconfig})
+
+    def _preflight(self, args: BareMetalClusterArgs, statuses: Sequence[Any]) -> str | None:
+        """Log the warnings and stop the run on a refusal; else the context the writing provider uses."""
+        reports = {node: node_report(node, status) for node, status in zip(args.preflight, statuses, strict=True)}
+        findings = preflight.check_nodes(reports, args.preflight)
+        for finding in findings:
+            if finding.severity == "warned":
+                pulumi.log.warn(f"preflight: {finding}", resource=self)
+        refusal = preflight.refusal(findings)
+        if refusal is not None:
+            raise pulumi.RunError(refusal)
+        return args.context
+
+
+def node_report(name: str, status: Mapping[str, Any] | None) -> preflight.NodeReport:
+    """What a Node read through the provider reports; the SDK keys its status by Python names (`node_info`)."""
+    status = status or {}
+    info = status.get("node_info") or {}
+    size = status.get("capacity") or status.get("allocatable") or {}
+    return preflight.NodeReport(
+        name,
+        os_image=info.get("os_image") or "",
+        kernel=info.get("kernel_version") or "",
+        runtime=info.get("container_runtime_version") or "",
+        kubelet=info.get("kubelet_version") or "",
+        architecture=info.get("architecture") or "",
+        cpu=size.get("cpu"),
+        memory=size.get("memory"),
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,8 @@ def stack(kubeconfig: Path) -> auto.Stack:
 
 
 def changes(result: Any) -> dict[str, int]:
-    return {k: v for k, v in result.change_summary.items() if k != "same"}
+    """What a preview would change; the preflight's reads of the Nodes happen on every run and change nothing."""
+    return {k: v for k, v in result.change_summary.items() if k not in ("same", "read")}
 
 
 def test_0_bad_config_is_one_clean_error(kubeconfig: Path) -> None:
@@ -86,6 +88,67 @@ def test_0_bad_config_is_one_clean_error(kubeconfig: Path) -> None:
     assert "cvm:kubernetesVersion = '1.36'" in text
     assert "Traceback" not in text
     bad.workspace.remove_stack("e2e-bad")
+
+
+# Nodes the preflight must judge: Amazon Linux 2 (refused: no apt, and its 4.14 kernel is below the 5.5
+# floor), a node on containerd 1.7 (warned: the installer would switch it to CRI-O), and one not registered.
+AMAZON_LINUX = "cvm-node-al2"
+OLD_CONTAINERD = "cvm-node-containerd17"
+GHOST = "cvm-node-ghost"
+
+
+@pytest.fixture(scope="module")
+def judged_nodes(kubeconfig: Path) -> None:
+    al2 = {"osImage": "Amazon Linux 2", "kernelVersion": "4.14.355-275.582.amzn2.x86_64"}
+    control_plane.register_nodes(kubeconfig, [AMAZON_LINUX], control_plane.node_status(**al2))
+    old = {"containerRuntimeVersion": "containerd://1.7.27"}
+    control_plane.register_nodes(kubeconfig, [OLD_CONTAINERD], control_plane.node_status(**old))
+
+
+def preflight_stack(kubeconfig: Path, nodes: list[str]) -> auto.Stack:
+    baremetal = {"kubeconfig": kubeconfig.read_text(), "nodes": nodes, "gpuNodes": GPU_NODES}
+    return engine.stack("e2e-preflight", {**STACK, "baremetal": baremetal}, secret_keys=("baremetal", "supervisor"))
+
+
+def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
+    kubeconfig: Path, cluster: Cluster, judged_nodes: None
+) -> None:
+    refused = preflight_stack(kubeconfig, [*NODES, AMAZON_LINUX])
+    for run in (refused.preview, refused.up):
+        with pytest.raises(auto.CommandError) as failed:
+            run(color="never")
+        text = str(failed.value)
+        assert "bare-metal preflight refused 1 node(s)" in text
+        assert f"node {AMAZON_LINUX}: distribution 'Amazon Linux 2' is not a distribution" in text
+        assert f"node {AMAZON_LINUX}: kernel '4.14.355-275.582.amzn2.x86_64' is below 5.5" in text
+        assert "Traceback" not in text
+    # nothing was applied: no label on any node, none of our objects
+    for node in [*NODES, *GPU_NODES, AMAZON_LINUX]:
+        assert not {"sysbox-install", "nvidia.com/gpu.present"} & set(cluster.labels(node))
+    with pytest.raises(ApiException):
+        cluster.core.read_namespace(NS)
+
+    # dropped from the list, the stack previews; a warned node is logged and goes through
+    passing = preflight_stack(kubeconfig, [*NODES, OLD_CONTAINERD])
+    logged: list[str] = []
+    result = passing.preview(color="never", on_output=logged.append)
+    assert result.change_summary.get(OpType.CREATE, 0) > 0
+    assert any(f"node {OLD_CONTAINERD}: container runtime 'containerd://1.7.27'" in line for line in logged)
+
+    # a listed node the cluster does not have stops the run too, named by the failed read
+    with pytest.raises(auto.CommandError) as absent:
+        preflight_stack(kubeconfig, [*NODES, GHOST]).preview(color="never")
+    assert GHOST in str(absent.value)
+    refused.workspace.remove_stack("e2e-preflight", force=True)
+
+
+def test_0_operator_command_prints_each_node_with_its_verdict(kubeconfig: Path, judged_nodes: None) -> None:
+    command = [sys.executable, "-m", "components.preflight", "--kubeconfig", str(kubeconfig)]
+    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=engine.ROOT).stdout
+    verdicts = {line.split()[0]: line.split()[-1] for line in printed.split("\n\n")[0].splitlines()[1:]}
+    expected = dict.fromkeys([*NODES, *GPU_NODES], "ok") | {AMAZON_LINUX: "refused", OLD_CONTAINERD: "warned"}
+    assert verdicts == expected, printed
+    assert f"refused: node {AMAZON_LINUX}: distribution 'Amazon Linux 2'" in printed
 
 
 def test_1_up_creates_every_object(stack: auto.Stack, cluster: Cluster) -> None:
