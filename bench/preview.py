@@ -2,9 +2,10 @@
 
 For each platform and workspace count, the program is evaluated the way `pulumi preview` does it (preview
 mode, under the SDK's mock monitor, so no cloud is needed), and so is the floor: a flat replay that
-registers the very same resources (types, names, inputs, parents, providers, dependencies), recorded from the program's
-own run, straight through the SDK, with none of our settings, components or manifests. Each run is a
-fresh process, so imports count. The gap between the two is what our code adds.
+registers the very same resources (types, names, inputs, parents, providers, dependencies) and reads the
+same objects, recorded from the program's own run, straight through the SDK, with none of our settings,
+components or manifests (the floor's process imports no module of ours). Each run is a fresh process, so
+imports count. The gap between the two is what our code adds.
 
     python -m bench.preview [--repeats N] [--sizes 1,10,100,500] [--platforms baremetal,gke,aks,eks] [--no-engine]
 
@@ -69,7 +70,6 @@ def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, An
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_pulumi_func
 
-    from components.settings import stored_config
     from tests.harness import PlainReferencesMonitor, RecordingMocks, Run
 
     seen: list[dict[str, Any]] = []
@@ -90,13 +90,29 @@ def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, An
             )
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
+        def ReadResource(self, request: Any) -> Any:
+            # the bare-metal preflight's reads of the Nodes
+            seen.append(
+                {
+                    "type": request.type,
+                    "name": request.name,
+                    "parent": request.parent,
+                    "provider": request.provider,
+                    "read": request.id,
+                }
+            )
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
     def run() -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         runtime_settings.reset_options(project="cvm", stack="bench")
         monitor = Recording(RecordingMocks(Run()))
         pulumi.runtime.set_mocks(monitor.mocks, "cvm", "bench", preview=True, monitor=monitor)
-        pulumi.runtime.set_all_config(stored_config(config or {}), ["cvm:baremetal"])
+        if config is not None:  # the program's run; the floor's loads no module of ours
+            from components.settings import stored_config
+
+            pulumi.runtime.set_all_config(stored_config(config), ["cvm:baremetal"])
         loop.run_until_complete(run_pulumi_func(register))
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
@@ -147,9 +163,13 @@ def _replay(recording: list[dict[str, Any]]) -> None:
     for entry in recording:
         if entry["type"] == "pulumi:pulumi:Stack":
             continue
-        props = rpc.deserialize_properties(struct_pb2.Struct.FromString(entry["object"]))
         parent = by_urn.get(entry["parent"])
         provider = by_urn.get(entry["provider"].rsplit("::", 1)[0]) if entry["provider"] else None
+        if "read" in entry:
+            read = pulumi.ResourceOptions(parent=parent, provider=provider)  # type: ignore[arg-type]
+            by_urn[_urn(entry)] = sdk_class(entry["type"]).get(entry["name"], entry["read"], opts=read)
+            continue
+        props = rpc.deserialize_properties(struct_pb2.Struct.FromString(entry["object"]))
         needs = [by_urn[urn] for urn in entry["dependencies"] if urn in by_urn]
         opts = pulumi.ResourceOptions(
             parent=parent,
@@ -182,6 +202,7 @@ def child(mode: str, platform: str, workspaces: int, recording: Path) -> None:
         seen = _evaluate(lambda: _replay(pickle.loads(recording.read_bytes())), None)
     elapsed = time.perf_counter() - START
     third_party = sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names) - {"bench", "tests"})
+    assert mode == "program" or "components" not in third_party, "the floor must load no module of ours"
     print(
         json.dumps(
             {
