@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
+import gc
 import logging
 import runpy
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,10 +157,39 @@ class PlainReferencesMonitor(MockMonitor):
     fail with "attached to a different loop" or hang. Without them, a reference arrives as the URN or ID.
     """
 
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        super().__init__(mocks)
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self._threads = threading.local()
+
     def GetDeploymentInfo(self, request: Any) -> Any:
         info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
         kept = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
         return resource_pb2.DeploymentInfo(supportedFeatures=kept)
+
+    # The SDK's mock answers on worker threads, making each an event loop it never closes (which then fails
+    # noisily when collected); make them here, and close them when the run ends (`close_loops`).
+    def _thread_loop(self) -> None:
+        if not getattr(self._threads, "loop", None):
+            self._threads.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._threads.loop)
+            self.loops.append(self._threads.loop)
+
+    def ReadResource(self, request: Any) -> Any:
+        self._thread_loop()
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def RegisterResource(self, request: Any) -> Any:
+        self._thread_loop()
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def Invoke(self, request: Any) -> Any:
+        self._thread_loop()
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
+
+    def close_loops(self) -> None:
+        for loop in self.loops:
+            loop.close()
 
     def SupportsFeature(self, request: Any) -> Any:
         response = super().SupportsFeature(request)  # type: ignore[no-untyped-call]
@@ -208,9 +239,9 @@ def _run(
     logger.propagate = False
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    monitor = PlainReferencesMonitor(RecordingMocks(run, nodes))
     try:
         runtime_settings.reset_options(project="cvm", stack=stack)
-        monitor = PlainReferencesMonitor(RecordingMocks(run, nodes))
         pulumi.runtime.set_mocks(monitor.mocks, "cvm", stack, preview=False, logger=logger, monitor=monitor)
         pulumi.runtime.set_all_config(config, secret_keys)
         loop.run_until_complete(run_pulumi_func(lambda: _program(run)))
@@ -222,7 +253,9 @@ def _run(
             if loop.run_until_complete(output.is_secret()):
                 run.secret_outputs.add(name)
     finally:
+        gc.unfreeze()  # the program freezes what it imported; across many runs in one process, let it go
         loop.run_until_complete(loop.shutdown_default_executor())
+        monitor.close_loops()
         loop.close()
         asyncio.set_event_loop(None)
     return run
