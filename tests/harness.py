@@ -121,6 +121,16 @@ GOOD_NODE: dict[str, Any] = {
 }
 
 
+def node_status(**overrides: str) -> dict[str, Any]:
+    """GOOD_NODE's status with some of what it reports changed: nodeInfo keys, or `cpu`/`memory` capacity."""
+    size = {key: overrides.pop(key) for key in ("cpu", "memory") if key in overrides}
+    return {
+        **GOOD_NODE,
+        "nodeInfo": {**GOOD_NODE["nodeInfo"], **overrides},
+        "capacity": {**GOOD_NODE["capacity"], **size},
+    }
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Records every registration; reads of Nodes answer from `nodes` (name -> status), or as good nodes."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pytest
@@ -11,7 +10,7 @@ import yaml
 
 from components.clusters import baremetal
 from components.settings import SettingsError
-from tests.harness import GOOD_NODE, PROVIDER_TYPE, Run, run_program
+from tests.harness import GOOD_NODE, PROVIDER_TYPE, Run, node_status, run_program
 from tests.stacks import ENVBOX_ONLY, FULL, KUBECONFIG, SECRET_KEYS
 
 FIRST = """
@@ -90,10 +89,6 @@ def test_resolve_reads_the_ambient_files(tmp_path: Path) -> None:
 # --- the preflight, wired into the program: reads through the stack's provider, under the SDK's mocks ---------
 
 
-def status(**node_info: str) -> dict[str, Any]:
-    return {**GOOD_NODE, "nodeInfo": {**GOOD_NODE["nodeInfo"], **node_info}}
-
-
 def test_the_listed_nodes_are_read_through_the_stacks_kubeconfig() -> None:
     run = run_program(FULL, secret_keys=SECRET_KEYS)
     reads = {r.name for r in run.resources if r.read}
@@ -105,9 +100,9 @@ def test_the_listed_nodes_are_read_through_the_stacks_kubeconfig() -> None:
 
 def test_a_refused_node_stops_the_run_before_any_object_is_registered() -> None:
     nodes = {
-        "cpu-1": status(osImage="Amazon Linux 2", kernelVersion="4.14.355-275.582.amzn2.x86_64"),
-        "cpu-2": status(kernelVersion="5.2.0-1"),
-        "gpu-1": status(kubeletVersion="v1.36.0"),
+        "cpu-1": node_status(osImage="Amazon Linux 2", kernelVersion="4.14.355-275.582.amzn2.x86_64"),
+        "cpu-2": node_status(kernelVersion="5.2.0-1"),
+        "gpu-1": node_status(kubeletVersion="v1.36.0"),
     }
     with pytest.raises(pulumi.RunError) as refused:
         run_program(FULL, secret_keys=SECRET_KEYS, nodes=nodes)
@@ -120,7 +115,7 @@ def test_a_refused_node_stops_the_run_before_any_object_is_registered() -> None:
 
 def test_nothing_is_registered_with_the_cluster_when_a_node_is_refused() -> None:
     run = Run()
-    nodes = {"cpu-1": GOOD_NODE, "cpu-2": status(architecture="s390x"), "gpu-1": GOOD_NODE}
+    nodes = {"cpu-1": GOOD_NODE, "cpu-2": node_status(architecture="s390x"), "gpu-1": GOOD_NODE}
     with pytest.raises(pulumi.RunError, match="node cpu-2: architecture 's390x'"):
         run_program(FULL, secret_keys=SECRET_KEYS, nodes=nodes, into=run)
     assert run.resources, "the run got as far as the reads"
@@ -128,7 +123,11 @@ def test_nothing_is_registered_with_the_cluster_when_a_node_is_refused() -> None
 
 
 def test_warnings_are_logged_and_the_run_goes_on() -> None:
-    nodes = {"cpu-1": status(containerRuntimeVersion="containerd://1.7.27"), "cpu-2": GOOD_NODE, "gpu-1": GOOD_NODE}
+    nodes = {
+        "cpu-1": node_status(containerRuntimeVersion="containerd://1.7.27"),
+        "cpu-2": GOOD_NODE,
+        "gpu-1": GOOD_NODE,
+    }
     run = run_program(FULL, secret_keys=SECRET_KEYS, nodes=nodes)
     assert [w for w in run.warnings if w.startswith("preflight:")] == [
         "preflight: node cpu-1: container runtime 'containerd://1.7.27' is not containerd 2.0.5+: the installer puts "
@@ -144,7 +143,7 @@ def test_a_listed_node_the_cluster_does_not_have_stops_the_run() -> None:
 
 
 def test_what_is_checked_follows_what_the_stack_asks_of_each_node() -> None:
-    old_containerd = status(containerRuntimeVersion="containerd://1.7.27")
+    old_containerd = node_status(containerRuntimeVersion="containerd://1.7.27")
     # without Sysbox on the nodes, nothing touches their container runtime
     run = run_program(
         ENVBOX_ONLY, secret_keys=SECRET_KEYS, nodes=dict.fromkeys(["cpu-1", "cpu-2", "gpu-1"], old_containerd)

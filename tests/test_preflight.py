@@ -12,6 +12,7 @@ from packaging.version import Version
 
 from components import preflight, versions
 from components.preflight import NodeReport, Role
+from tests.harness import node_status
 
 SYSBOX = versions.SYSBOX_RELEASES["0.7.1"]
 CVM = Role(Version("1.35"), SYSBOX)  # a node the Sysbox installer runs on, in a 1.35 stack
@@ -19,22 +20,8 @@ GPU = Role(Version("1.35"), None)  # a GPU node: envbox only, no installer
 
 
 def node(name: str = "n1", **info: str) -> dict[str, Any]:
-    """A Node manifest as the API server returns it; `info` overrides a good Ubuntu 24.04 node's nodeInfo."""
-    capacity = {"cpu": info.pop("cpu", "8"), "memory": info.pop("memory", "32862320Ki")}
-    node_info = {
-        "architecture": "amd64",
-        "containerRuntimeVersion": "containerd://2.1.4",
-        "kernelVersion": "6.8.0-1015-gke",
-        "kubeletVersion": "v1.35.1-gke.1396000",
-        "osImage": "Ubuntu 24.04.1 LTS",
-        "operatingSystem": "linux",
-        **info,
-    }
-    allocatable = {"cpu": "7910m", "memory": "29214832Ki"}
-    return {
-        "metadata": {"name": name},
-        "status": {"nodeInfo": node_info, "capacity": capacity, "allocatable": allocatable},
-    }
+    """A Node manifest as the API server returns it, reporting a good Ubuntu 24.04 node unless `info` says else."""
+    return {"metadata": {"name": name}, "status": node_status(**info)}
 
 
 def findings(role: Role = CVM, **info: str) -> list[tuple[str, str]]:
