@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import compileall
 import contextvars
+import gc
 import importlib
 import inspect
 import itertools
@@ -155,11 +156,18 @@ def _arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
 
 def _replay(recording: list[dict[str, Any]]) -> None:
     """The floor: the recorded registrations, made directly with the provider SDKs' own classes (generic
-    components for ours), so that the floor pays the same SDK imports the program does."""
+    components for ours), so that the floor pays the same SDK imports the program does. Like the program, it
+    imports first and then freezes what it imported (`gc.freeze()` in __main__.py), so that neither pays
+    the garbage collector for the SDKs' objects again and again."""
     import pulumi
     from google.protobuf import struct_pb2  # type: ignore[import-untyped]
     from pulumi.runtime import rpc
 
+    for resource_type in {
+        e["type"] for e in recording if e.get("custom") or "read" in e or e["type"].startswith("eks:")
+    }:
+        sdk_class(resource_type)
+    gc.freeze()
     by_urn: dict[str, pulumi.Resource] = {}
     for entry in recording:
         if entry["type"] == "pulumi:pulumi:Stack":

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from components import versions
 
@@ -42,8 +42,9 @@ OTHER_UBUNTU_FLOOR = (5, 3)
 OTHER_DISTRO_FLOOR = (5, 5)
 # ID-mapped overlayfs mounts arrive in 5.19; below that Sysbox needs shiftfs (distro-compat.md, design.md).
 IDMAPPED_OVERLAY = (5, 19)
-# Sysbox 0.7.1 fails on 6.17 kernels: nestybox/sysbox#1035 (open).
+# Sysbox 0.7.1 fails on 6.17 kernels: nestybox/sysbox#1035 (open); said of that release only.
 KERNEL_6_17 = (6, 17)
+KERNEL_6_17_RELEASE = "0.7.1"
 ARCHITECTURES = ("amd64", "arm64")
 # From 0.7.0 Sysbox configures containerd 2.0.5+ in place; older containerd gets CRI-O (install-k8s.md).
 CONTAINERD_IN_PLACE = Version("2.0.5")
@@ -122,6 +123,15 @@ def _numbers(text: str, count: int) -> tuple[int, ...] | None:
     return tuple(int(n) for n in match.groups()) if match else None
 
 
+def _version(text: str) -> Version | None:
+    """A runtime's version as packaging reads it ('1.7.27-1', '2.0.5+unknown', '2.1.0-rc.1'), else its numbers."""
+    try:
+        return Version(text.strip().removeprefix("v"))
+    except InvalidVersion:
+        numbers = _numbers(text, 2)
+        return Version(_dotted(numbers)) if numbers else None
+
+
 def _dotted(numbers: tuple[int, ...]) -> str:
     return ".".join(map(str, numbers))
 
@@ -148,7 +158,7 @@ def _distribution(report: NodeReport) -> tuple[list[Finding], tuple[int, int]]:
     return [report.finding("distribution", "refused", reason, source)], OTHER_DISTRO_FLOOR
 
 
-def _kernel(report: NodeReport, floor: tuple[int, int]) -> list[Finding]:
+def _kernel(report: NodeReport, floor: tuple[int, int], sysbox: versions.SysboxRelease | None) -> list[Finding]:
     kernel = _numbers(report.kernel, 2)
     if kernel is None:
         return [report.finding("kernel", "refused", "is not a kernel version this check can read", DISTRO_DOCS)]
@@ -161,8 +171,8 @@ def _kernel(report: NodeReport, floor: tuple[int, int]) -> list[Finding]:
             "installer builds with dkms on the node (kernel headers, apt access, Secure Boot off)"
         )
         return [report.finding("kernel", "warned", reason, f"{DISTRO_DOCS}; docs/user-guide/design.md")]
-    if kernel >= KERNEL_6_17:
-        reason = "fails Sysbox 0.7.1 containers ('ip_unprivileged_port_start: permission denied')"
+    if kernel >= KERNEL_6_17 and sysbox is not None and sysbox.version == KERNEL_6_17_RELEASE:
+        reason = f"fails Sysbox {KERNEL_6_17_RELEASE} containers ('ip_unprivileged_port_start: permission denied')"
         return [report.finding("kernel", "warned", reason, "nestybox/sysbox#1035 (open)")]
     return []
 
@@ -195,10 +205,10 @@ def _kubelet(report: NodeReport, role: Role) -> list[Finding]:
 def _runtime(report: NodeReport, sysbox: versions.SysboxRelease | None) -> list[Finding]:
     if sysbox is None:  # no installer on this node, so nothing touches its runtime
         return []
-    kind, _, version = report.runtime.partition("://")
-    numbers = _numbers(version, 3)
+    kind, _, text = report.runtime.partition("://")
+    version = _version(text)
     in_place = Version(sysbox.version) >= SYSBOX_CONTAINERD
-    if in_place and kind == "containerd" and numbers is not None and Version(_dotted(numbers)) >= CONTAINERD_IN_PLACE:
+    if in_place and kind == "containerd" and version is not None and version >= CONTAINERD_IN_PLACE:
         return []
     why = (
         f"is not containerd {CONTAINERD_IN_PLACE}+"
@@ -243,7 +253,7 @@ def check_node(report: NodeReport, role: Role) -> list[Finding]:
     distribution, floor = _distribution(report)
     return [
         *distribution,
-        *_kernel(report, floor),
+        *_kernel(report, floor, role.sysbox),
         *_architecture(report),
         *_kubelet(report, role),
         *_runtime(report, role.sysbox),

@@ -89,7 +89,7 @@ class Run:
 
     @property
     def kubernetes_objects(self) -> list[Registered]:
-        return [r for r in self.resources if r.custom and r.type.startswith("kubernetes:")]
+        return [r for r in self.resources if r.custom and not r.read and r.type.startswith("kubernetes:")]
 
 
 # What the clouds would answer: outputs of resources (by type) and results of invokes (by token), camelCase.

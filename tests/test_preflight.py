@@ -73,6 +73,9 @@ def test_a_kernel_sysbox_0_7_1_fails_on_is_warned_with_its_issue() -> None:
     [finding] = preflight.check_node(NodeReport.of(node(kernelVersion="6.17.0-5-generic")), CVM)
     assert (finding.severity, finding.rule) == ("warned", "kernel")
     assert "#1035" in finding.source
+    # said of 0.7.1's installer only: not of GPU nodes (envbox's own Sysbox) nor of 0.7.0
+    assert findings(GPU, kernelVersion="6.17.0-5-generic") == []
+    assert findings(Role(Version("1.35"), versions.SYSBOX_RELEASES["0.7.0"]), kernelVersion="6.17.0-5-generic") == []
 
 
 @pytest.mark.parametrize(
@@ -108,6 +111,9 @@ def test_kubelet_versions_of_every_flavour_are_read(kubelet: str) -> None:
         ("containerd://2.1.4", []),
         ("containerd://2.0.5", []),
         ("containerd://2.0.4", [("warned", "container runtime")]),
+        ("containerd://2.1", []),
+        ("containerd://2.0.5+unknown", []),
+        ("containerd://2.0.5-rc.1", [("warned", "container runtime")]),
         ("containerd://1.7.27-1", [("warned", "container runtime")]),
         ("cri-o://1.33.3", [("warned", "container runtime")]),
     ],
