@@ -262,7 +262,10 @@ def check_node(report: NodeReport, role: Role) -> list[Finding]:
 
 
 def check_nodes(reports: Mapping[str, NodeReport | None], roles: Mapping[str, Role]) -> list[Finding]:
-    """Every finding for every node the stack lists (`roles`); a listed node without a report is refused."""
+    """Every finding for every node the stack lists (`roles`); a listed node without a report is refused.
+
+    (In a stack's run an absent Node never gets here: the engine's read of it fails the run first.)
+    """
     findings: list[Finding] = []
     for name, role in roles.items():
         report = reports.get(name)
