@@ -173,4 +173,11 @@ main() {
   done
   [[ " ${what[*]} " == *" paths "* ]] || log "total: $((SECONDS - start)) s (cache: $CACHE)"
 }
+# One build at a time: two runs building the same target would share its work folder (`make engine` and a
+# test that needs the engine, started together, did). `paths` only reads, so it takes no lock.
+if [[ " $* " != " paths " ]] && command -v flock >/dev/null; then
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/.lock"
+  flock 9
+fi
 main "$@"; exit $?
