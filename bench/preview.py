@@ -163,9 +163,7 @@ def _replay(recording: list[dict[str, Any]]) -> None:
     from google.protobuf import struct_pb2  # type: ignore[import-untyped]
     from pulumi.runtime import rpc
 
-    for resource_type in {
-        e["type"] for e in recording if e.get("custom") or "read" in e or e["type"].startswith("eks:")
-    }:
+    for resource_type in {e["type"] for e in recording if _sdk_made(e)}:
         sdk_class(resource_type)
     gc.freeze()
     by_urn: dict[str, pulumi.Resource] = {}
@@ -187,7 +185,7 @@ def _replay(recording: list[dict[str, Any]]) -> None:
             protect=entry["protect"] or None,
         )
         made: pulumi.Resource
-        if entry["custom"] or entry["type"].startswith("eks:"):  # pulumi-eks's are components of its own
+        if _sdk_made(entry):
             cls = sdk_class(entry["type"])
             made = cls(entry["name"], opts=opts, **_arguments(cls, props))
         else:
@@ -195,6 +193,12 @@ def _replay(recording: list[dict[str, Any]]) -> None:
             component.register_outputs({})
             made = component
         by_urn[_urn(entry)] = made
+
+
+def _sdk_made(entry: dict[str, Any]) -> bool:
+    """Whether the floor makes the entry with its SDK class (pulumi-eks's are components of its own), rather
+    than as a generic component standing for one of ours."""
+    return "read" in entry or bool(entry.get("custom")) or entry["type"].startswith("eks:")
 
 
 def _urn(entry: dict[str, Any]) -> str:

@@ -66,6 +66,20 @@ class Finding:
         return f"node {self.node}: {self.rule} {self.reports!r} {self.reason} ({self.source})"
 
 
+# NodeReport's fields and the `status.nodeInfo` keys they come from.
+_NODE_INFO = {
+    "os_image": "osImage",
+    "kernel": "kernelVersion",
+    "runtime": "containerRuntimeVersion",
+    "kubelet": "kubeletVersion",
+    "architecture": "architecture",
+}
+
+
+def _snake_case(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
 @dataclass(frozen=True)
 class NodeReport:
     """What a Node object reports about itself."""
@@ -81,21 +95,19 @@ class NodeReport:
 
     @classmethod
     def of(cls, node: Mapping[str, Any]) -> NodeReport:
-        """From a Node manifest (camelCase keys, as the API server and the Kubernetes provider return it)."""
-        status = node.get("status") or {}
-        info = status.get("nodeInfo") or {}
+        """From a Node manifest (camelCase keys, as the API server returns it)."""
+        return cls.of_status(node.get("metadata", {}).get("name", ""), node.get("status"))
+
+    @classmethod
+    def of_status(cls, name: str, status: Mapping[str, Any] | None, python_names: bool = False) -> NodeReport:
+        """From a Node's status: camelCase keys, or the Python SDK's snake_case ones (`node_info`, `os_image`)."""
+        key = _snake_case if python_names else str
+        status = status or {}
+        info = status.get(key("nodeInfo")) or {}
         # The CPUs and memory a node has; allocatable is that minus what kubelet reserves.
         size = status.get("capacity") or status.get("allocatable") or {}
-        return cls(
-            name=node.get("metadata", {}).get("name", ""),
-            os_image=info.get("osImage", ""),
-            kernel=info.get("kernelVersion", ""),
-            runtime=info.get("containerRuntimeVersion", ""),
-            kubelet=info.get("kubeletVersion", ""),
-            architecture=info.get("architecture", ""),
-            cpu=size.get("cpu"),
-            memory=size.get("memory"),
-        )
+        reported = {field: info.get(key(api_key)) or "" for field, api_key in _NODE_INFO.items()}
+        return cls(name, **reported, cpu=size.get("cpu"), memory=size.get("memory"))
 
     def finding(self, rule: str, severity: Severity, reason: str, source: str) -> Finding:
         reports = {

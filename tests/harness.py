@@ -139,12 +139,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.nodes = nodes
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        read = args.resource_id is not None and args.resource_id != ""
+        read_id = args.resource_id or ""  # set for a `get` of an existing object
         self.run.resources.append(
-            Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom), read)
+            Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom), read_id != "")
         )
-        if args.resource_id and args.typ == "kubernetes:core/v1:Node":
-            return args.resource_id, {"metadata": {"name": args.resource_id}, "status": self._status(args.resource_id)}
+        if read_id and args.typ == "kubernetes:core/v1:Node":
+            return read_id, {"metadata": {"name": read_id}, "status": self._status(read_id)}
         return f"{args.name}-id", {"name": args.name, **dict(args.inputs), **CLOUD_OUTPUTS.get(args.typ, {})}
 
     def _status(self, node: str) -> dict[str, Any]:

@@ -163,7 +163,11 @@ class BareMetalCluster(pulumi.ComponentResource):
 
     def _preflight(self, args: BareMetalClusterArgs, statuses: Sequence[Any]) -> str | None:
         """Log the warnings and stop the run on a refusal; else the context the writing provider uses."""
-        reports = {node: node_report(node, status) for node, status in zip(args.preflight, statuses, strict=True)}
+        # the SDK hands the status over keyed by its Python names
+        reports = {
+            node: preflight.NodeReport.of_status(node, status, python_names=True)
+            for node, status in zip(args.preflight, statuses, strict=True)
+        }
         findings = preflight.check_nodes(reports, args.preflight)
         for finding in findings:
             if finding.severity == "warned":
@@ -172,20 +176,3 @@ class BareMetalCluster(pulumi.ComponentResource):
         if refusal is not None:
             raise pulumi.RunError(refusal)
         return args.context
-
-
-def node_report(name: str, status: Mapping[str, Any] | None) -> preflight.NodeReport:
-    """What a Node read through the provider reports; the SDK keys its status by Python names (`node_info`)."""
-    status = status or {}
-    info = status.get("node_info") or {}
-    size = status.get("capacity") or status.get("allocatable") or {}
-    return preflight.NodeReport(
-        name,
-        os_image=info.get("os_image") or "",
-        kernel=info.get("kernel_version") or "",
-        runtime=info.get("container_runtime_version") or "",
-        kubelet=info.get("kubelet_version") or "",
-        architecture=info.get("architecture") or "",
-        cpu=size.get("cpu"),
-        memory=size.get("memory"),
-    )
