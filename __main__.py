@@ -4,11 +4,11 @@ import gc
 
 import pulumi
 
-from components.clusters import create_cluster
-from components.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from components.clusters.create import create_cluster
+from components.cvm.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
+from components.cvm.sysbox import SysboxRuntime, SysboxRuntimeArgs
+from components.cvm.workspaces.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
 from components.stack import outputs, read_settings
-from components.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
-from components.sysbox import SysboxRuntime, SysboxRuntimeArgs
 
 # What is imported by now (the SDKs' generated types, pydantic) lives as long as the program: freezing it spares
 # every later full garbage collection from walking it again (docs/performance.md).

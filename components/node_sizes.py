@@ -8,8 +8,11 @@ keeping a catalogue. A name that the rule cannot read returns None: we refuse on
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
+# "at least 4 CPUs and 4 GB RAM" per node (nestybox/sysbox docs/user-guide/install-k8s.md)
 MIN_VCPUS = 4
+MIN_MEMORY = Decimal(4 * 10**9)
 
 # GKE: <series>-<type>-<vCPUs>[-suffix], custom types <series>-custom-<vCPUs>-<MiB>, and the shared-core
 # types, which have at most 2 vCPU (cloud.google.com/compute/docs/general-purpose-machines).

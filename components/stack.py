@@ -7,10 +7,10 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.clusters import Cluster
-from components.settings import Settings, SettingsError, load_settings
-from components.supervisor import WorkspaceSupervisor
-from components.sysbox import SysboxRuntime
+from components.clusters.create import Cluster
+from components.config import Settings, SettingsError, load_settings
+from components.cvm.sysbox import SysboxRuntime
+from components.cvm.workspaces.supervisor import WorkspaceSupervisor
 
 
 def read_settings() -> Settings:

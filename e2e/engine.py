@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from components.settings import stored_config
+from components.config import stored_config
 from e2e import control_plane
 
 ROOT = control_plane.ROOT

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from packaging.version import InvalidVersion, Version
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
@@ -22,11 +21,19 @@ from pulumi_policy import (
 )
 
 from components import versions
-from components.clusters.eks import AMI_PARAMETER_TAG, CANONICAL_PARAMETERS
-from components.settings import nfs_backed, pinned_image
+from components.clusters.eks_ami import AMI_PARAMETER_TAG, CANONICAL_PARAMETERS
+from components.config.values import nfs_backed, pinned_image
+from components.kube import units
+from components.kube.names import (
+    COMPONENT_LABEL,
+    INSTALL_LABEL,
+    NVIDIA_DAEMON_SET,
+    SYSBOX_DAEMON_SET,
+    SYSTEM_NAMESPACE,
+    WORKSPACE_COMPONENT,
+)
 
 MANDATORY = EnforcementLevel.MANDATORY
-INSTALL_LABEL = ("sysbox-install", "yes")
 WORKLOADS = {
     "kubernetes:core/v1:Pod",
     "kubernetes:apps/v1:Deployment",
@@ -36,8 +43,8 @@ WORKLOADS = {
     "kubernetes:batch/v1:Job",
     "kubernetes:batch/v1:CronJob",
 }
-SYSBOX_INSTALLER = ("kube-system", "sysbox-deploy-k8s")
-NVIDIA_PLUGIN = ("kube-system", "nvidia-device-plugin-daemonset")
+SYSBOX_INSTALLER = (SYSTEM_NAMESPACE, SYSBOX_DAEMON_SET)
+NVIDIA_PLUGIN = (SYSTEM_NAMESPACE, NVIDIA_DAEMON_SET)
 CLOUD_CLUSTERS = {
     "gcp:container/cluster:Cluster",
     "azure-native:containerservice:ManagedCluster",
@@ -69,7 +76,7 @@ def _identity(props: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 def _workspace(props: Mapping[str, Any]) -> bool:
     labels = (props.get("metadata") or {}).get("labels") or {}
-    return labels.get("app.kubernetes.io/component") == "workspace"
+    return labels.get(COMPONENT_LABEL) == WORKSPACE_COMPONENT
 
 
 def privileged_only_for_cvms(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -104,7 +111,7 @@ def no_nfs_workspace_volumes(args: ResourceValidationArgs, report: ReportViolati
 
 
 def _labelled_for_cvms(labels: Mapping[str, Any] | None) -> bool:
-    return (labels or {}).get(INSTALL_LABEL[0]) == INSTALL_LABEL[1]
+    return all((labels or {}).get(key) == value for key, value in INSTALL_LABEL.items())
 
 
 def cvm_pools_on_ubuntu(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -122,14 +129,6 @@ def cvm_pools_on_ubuntu(args: ResourceValidationArgs, report: ReportViolation) -
             report(
                 f"CVM node group whose AMI is not Canonical's Ubuntu EKS AMI (tag {AMI_PARAMETER_TAG}='{source}')", None
             )
-
-
-def _minor(text: Any) -> Version | None:
-    try:
-        version = Version(str(text).lstrip("v"))
-    except InvalidVersion:
-        return None
-    return Version(f"{version.major}.{version.minor}")
 
 
 def _cluster_versions(resource: PolicyResource) -> Iterator[str]:
@@ -165,7 +164,7 @@ def kubernetes_in_sysbox_window(args: StackValidationArgs, report: ReportViolati
         return
     for resource in args.resources:
         for text in _cluster_versions(resource):
-            minor = _minor(text)
+            minor = units.minor(text)
             if text and minor not in release.kubernetes:
                 window = versions.span(release.kubernetes)
                 report(f"Kubernetes {text} is outside Sysbox {release.version}'s window {window}", resource.urn)

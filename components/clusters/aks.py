@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import containerservice, resources
 
-from components import kube
-from components.clusters.baremetal import INSTALL_LABEL
+from components.kube import register
+from components.kube.names import INSTALL_LABEL
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
 
@@ -94,7 +94,7 @@ class AksCluster(pulumi.ComponentResource):
             credentials.kubeconfigs.apply(lambda configs: decode_kubeconfig(configs[0].value))
         )
         # objects go on the cluster once its CVM nodes exist
-        self.provider = kube.provider(
+        self.provider = register.provider(
             name, self.kubeconfig, pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool])
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

@@ -8,18 +8,16 @@ of extended support.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from components import kube
-from components.clusters.baremetal import INSTALL_LABEL
+from components.clusters.eks_ami import AMI_PARAMETER_TAG, ubuntu_ami_parameter
+from components.kube import register
+from components.kube.names import INSTALL_LABEL
 
-AMI_PARAMETER_TAG = "cvm/ami-parameter"
-CANONICAL_PARAMETERS = "/aws/service/canonical/ubuntu/eks/"
 NODE_POLICIES = (
     "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
@@ -31,20 +29,6 @@ ASSUME_ROLE_EC2 = json.dumps(
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
 )
-
-
-def architecture(instance_type: str) -> str:
-    """Graviton families carry a 'g' after the generation digit (m7g, c6gn, r8gd); the rest are x86."""
-    family = instance_type.split(".", 1)[0]
-    match = re.match(r"^[a-z]+\d+([a-z-]*)$", family)
-    return "arm64" if match and "g" in match.group(1) else "amd64"
-
-
-def ubuntu_ami_parameter(ubuntu: str, kubernetes_minor: str, instance_type: str) -> str:
-    """Canonical's SSM parameter for the current Ubuntu EKS AMI (eksctl pkg/ami/ssm_resolver.go)."""
-    volume = "ebs-gp2" if ubuntu in ("20.04", "22.04") else "ebs-gp3"
-    arch = architecture(instance_type)
-    return f"{CANONICAL_PARAMETERS}{ubuntu}/{kubernetes_minor}/stable/current/{arch}/hvm/{volume}/ami-id"
 
 
 @dataclass(frozen=True)
@@ -99,7 +83,7 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig_json)
         # objects go on the cluster once its CVM nodes exist
-        self.provider = kube.provider(
+        self.provider = register.provider(
             name, self.kubeconfig, pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool])
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

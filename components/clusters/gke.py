@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
-import yaml
 
-from components import kube
-from components.clusters.baremetal import INSTALL_LABEL
+from components.kube import kubeconfig as kube_config
+from components.kube import register
+from components.kube.names import INSTALL_LABEL
 
 # GKE's only Ubuntu image; the Docker-based "UBUNTU" image is gone since GKE 1.24 (GKE node-images docs).
 IMAGE_TYPE = "UBUNTU_CONTAINERD"
@@ -42,23 +42,8 @@ def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
             "provideClusterInfo": True,
         }
     }
-    return str(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": name,
-                        "cluster": {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate},
-                    }
-                ],
-                "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
-                "users": [{"name": name, "user": user}],
-                "current-context": name,
-            },
-            sort_keys=False,
-        )
+    return kube_config.build(
+        name, {"server": f"https://{endpoint}", "certificate-authority-data": ca_certificate}, user
     )
 
 
@@ -118,7 +103,7 @@ class GkeCluster(pulumi.ComponentResource):
             )
         )
         # objects go on the cluster once its CVM nodes exist
-        self.provider = kube.provider(
+        self.provider = register.provider(
             name, self.kubeconfig, pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool])
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

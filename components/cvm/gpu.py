@@ -14,12 +14,9 @@ from typing import Any
 
 import pulumi
 
-from components import kube
-from components.clusters.baremetal import node_label_patch
+from components.kube import manifest, register
+from components.kube.names import GPU_NODE_LABEL, NVIDIA_DAEMON_SET, SYSTEM_NAMESPACE
 
-NAMESPACE = "kube-system"
-DAEMON_SET = "nvidia-device-plugin-daemonset"
-GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 
 
@@ -28,7 +25,7 @@ def daemon_set(version: str, skip_await: bool = False) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": kube.metadata(DAEMON_SET, NAMESPACE, skip_await=skip_await),
+        "metadata": manifest.metadata(NVIDIA_DAEMON_SET, SYSTEM_NAMESPACE, skip_await=skip_await),
         "spec": {
             "selector": {"matchLabels": {"name": "nvidia-device-plugin-ds"}},
             "updateStrategy": {"type": "RollingUpdate"},
@@ -69,6 +66,8 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
     def __init__(self, name: str, args: NvidiaDevicePluginArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:NvidiaDevicePlugin", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.node_labels = [kube.create(node_label_patch(node, GPU_NODE_LABEL), child) for node in args.gpu_nodes]
-        self.daemon_set = kube.create(daemon_set(args.version, args.skip_await), child)
+        self.node_labels = [
+            register.create(manifest.node_label_patch(node, GPU_NODE_LABEL), child) for node in args.gpu_nodes
+        ]
+        self.daemon_set = register.create(daemon_set(args.version, args.skip_await), child)
         self.register_outputs({})

@@ -1,17 +1,19 @@
 """Plain Kubernetes manifests -> typed pulumi_kubernetes resources.
 
 The pure builders elsewhere return manifests as plain dicts (camelCase, as `kubectl apply` takes them); this
-module is the one place that turns such a dict into a resource. Nested dicts pass through to the provider
-unchanged, so a manifest reads exactly like the upstream YAML it follows.
+module is the one place that turns such a dict into a resource, and that makes a cluster's provider. Nested
+dicts pass through to the provider unchanged, so a manifest reads exactly like the upstream YAML it follows.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic.alias_generators import to_snake
+
+from components.kube.manifest import logical_name
 
 # (apiVersion, kind) -> resource class, for the kinds this program creates.
 _KINDS: dict[tuple[str, str], Any] = {
@@ -30,23 +32,6 @@ _KINDS: dict[tuple[str, str], Any] = {
 }
 
 
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
-
-
-def metadata(
-    name: str, namespace: str | None = None, labels: dict[str, str] | None = None, skip_await: bool = False
-) -> dict[str, Any]:
-    """Object metadata; `skip_await` tells Pulumi not to wait for the object to become ready (cvm:skipAwait)."""
-    result: dict[str, Any] = {"name": name}
-    if namespace is not None:
-        result["namespace"] = namespace
-    if labels:
-        result["labels"] = dict(labels)
-    if skip_await:
-        result["annotations"] = dict(SKIP_AWAIT)
-    return result
-
-
 def provider(
     name: str,
     kubeconfig: pulumi.Input[str] | None,
@@ -59,18 +44,8 @@ def provider(
     )
 
 
-def logical_name(manifest: dict[str, Any]) -> str:
-    """The Pulumi name of an object: its Kubernetes identity, `namespace/name` or `name`."""
-    metadata = manifest["metadata"]
-    return f"{metadata['namespace']}/{metadata['name']}" if "namespace" in metadata else metadata["name"]
-
-
-def _argument(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
-
-
 def create(manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     """Register one manifest as the typed resource for its kind; a Node manifest becomes a server-side-apply patch."""
     cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
-    fields = {_argument(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    fields = {to_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     return cls(logical_name(manifest), **fields, opts=opts)  # type: ignore[no-any-return]

@@ -12,18 +12,19 @@ from typing import Any
 
 import pulumi
 
-from components import kube
+from components.kube import manifest, register
+from components.kube.names import (
+    INSTALL_LABEL,
+    RUNNING_LABEL,
+    RUNTIME_CLASS,
+    SYSBOX_CLUSTER_ROLE,
+    SYSBOX_CLUSTER_ROLE_BINDING,
+    SYSBOX_CONFIG_MAP,
+    SYSBOX_DAEMON_SET,
+    SYSBOX_SERVICE_ACCOUNT,
+    SYSTEM_NAMESPACE,
+)
 from components.versions import SysboxRelease
-
-NAMESPACE = "kube-system"
-SERVICE_ACCOUNT = "sysbox-label-node"
-CLUSTER_ROLE = "sysbox-node-labeler"
-CLUSTER_ROLE_BINDING = "sysbox-label-node-rb"
-CONFIG_MAP = "sysbox-operational-attributes"
-DAEMON_SET = "sysbox-deploy-k8s"
-RUNTIME_CLASS = "sysbox-runc"
-INSTALL_LABEL = {"sysbox-install": "yes"}
-RUNNING_LABEL = {"sysbox-runtime": "running"}
 
 # name -> (host path, mount path) of the installer, in upstream order.
 _HOST_MOUNTS = {
@@ -47,7 +48,7 @@ _HOST_MOUNTS = {
 
 
 def _config_env(key: str) -> dict[str, Any]:
-    return {"name": key, "valueFrom": {"configMapKeyRef": {"name": CONFIG_MAP, "key": key}}}
+    return {"name": key, "valueFrom": {"configMapKeyRef": {"name": SYSBOX_CONFIG_MAP, "key": key}}}
 
 
 def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str, Any]]:
@@ -56,12 +57,12 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "metadata": {"name": SERVICE_ACCOUNT, "namespace": NAMESPACE},
+            "metadata": {"name": SYSBOX_SERVICE_ACCOUNT, "namespace": SYSTEM_NAMESPACE},
         },
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRole",
-            "metadata": {"name": CLUSTER_ROLE},
+            "metadata": {"name": SYSBOX_CLUSTER_ROLE},
             "rules": [
                 {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]},
                 # lets the installer delete the sysbox pods of a node it reinstalls (upstream commit 0e5dc5e1)
@@ -71,27 +72,27 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
-            "metadata": {"name": CLUSTER_ROLE_BINDING},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": CLUSTER_ROLE},
-            "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": NAMESPACE}],
+            "metadata": {"name": SYSBOX_CLUSTER_ROLE_BINDING},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": SYSBOX_CLUSTER_ROLE},
+            "subjects": [{"kind": "ServiceAccount", "name": SYSBOX_SERVICE_ACCOUNT, "namespace": SYSTEM_NAMESPACE}],
         },
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
-            "metadata": {"name": CONFIG_MAP, "namespace": NAMESPACE},
+            "metadata": {"name": SYSBOX_CONFIG_MAP, "namespace": SYSTEM_NAMESPACE},
             # extra flags for sysbox-mgr and sysbox-fs; empty upstream
             "data": {"SYSBOX_MGR_CONFIG": "", "SYSBOX_FS_CONFIG": ""},
         },
         {
             "apiVersion": "apps/v1",
             "kind": "DaemonSet",
-            "metadata": kube.metadata(DAEMON_SET, NAMESPACE, skip_await=skip_await),
+            "metadata": manifest.metadata(SYSBOX_DAEMON_SET, SYSTEM_NAMESPACE, skip_await=skip_await),
             "spec": {
                 "selector": {"matchLabels": dict(INSTALL_LABEL)},
                 "template": {
                     "metadata": {"labels": dict(INSTALL_LABEL)},
                     "spec": {
-                        "serviceAccountName": SERVICE_ACCOUNT,
+                        "serviceAccountName": SYSBOX_SERVICE_ACCOUNT,
                         "nodeSelector": dict(INSTALL_LABEL),
                         # the installer taints its node while it works, and must keep running there
                         "tolerations": [
@@ -104,7 +105,7 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                         ],
                         "containers": [
                             {
-                                "name": DAEMON_SET,
+                                "name": SYSBOX_DAEMON_SET,
                                 "image": release.installer_image,
                                 "imagePullPolicy": "Always",
                                 "command": ["bash", "-c", "/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install"],
@@ -176,12 +177,11 @@ class SysboxRuntime(pulumi.ComponentResource):
         super().__init__("cvm:index:SysboxRuntime", name, None, opts)
         for problem in known_problems(args.platform, args.release):
             pulumi.log.warn(problem, resource=self)
-        self.resources: dict[str, pulumi.CustomResource] = {}
-        for manifest in manifests(args.release, args.skip_await):
+        self.objects: dict[str, pulumi.CustomResource] = {}
+        for obj in manifests(args.release, args.skip_await):
             # the installer's pods start only once their account, role and config exist
-            needs = list(self.resources.values()) if manifest["kind"] == "DaemonSet" else []
-            opts_ = pulumi.ResourceOptions(parent=self, depends_on=needs)
-            self.resources[manifest["kind"]] = kube.create(manifest, opts_)
-        self.runtime_class = self.resources["RuntimeClass"]
+            needs = list(self.objects.values()) if obj["kind"] == "DaemonSet" else []
+            self.objects[obj["kind"]] = register.create(obj, pulumi.ResourceOptions(parent=self, depends_on=needs))
+        self.runtime_class = self.objects["RuntimeClass"]
         self.runtime_class_name: pulumi.Output[str] = self.runtime_class.metadata.name  # type: ignore[attr-defined]
         self.register_outputs({"runtimeClassName": self.runtime_class_name})

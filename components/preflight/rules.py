@@ -1,28 +1,21 @@
-"""Bare-metal preflight: every listed node checked against what Sysbox needs, before anything is installed.
+"""The preflight's rules: what a Node reports (`status.nodeInfo`, capacity) in, findings out.
 
-On a cloud our node pools guarantee the OS, kernel and runtime; on bare metal nobody does, and a bad node
-shows only when the Sysbox installer dies on it or kubelet does not come back after the installer restarts
-it. The rules are pure: they take what a Node object reports (`status.nodeInfo`, capacity) and return
-findings, each naming the node, what it reports and where the rule comes from (../shared/research notes,
-which cite upstream). Refused findings stop a bare-metal run before anything is applied; warned ones are
-logged.
-
-    python -m components.preflight [--kubeconfig FILE] [--context NAME] [--kubernetes-version 1.35] ...
-
-prints every node of a cluster with its verdict, for teams choosing which nodes to list.
+Each finding names the node, what it reports and where the rule comes from (../shared/research notes, which
+cite upstream).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
+from pydantic.alias_generators import to_snake
 
-from components import versions
+from components import node_sizes, versions
+from components.kube.units import major_minor, minor, quantity
 
 Severity = Literal["refused", "warned"]
 
@@ -49,8 +42,6 @@ ARCHITECTURES = ("amd64", "arm64")
 # From 0.7.0 Sysbox configures containerd 2.0.5+ in place; older containerd gets CRI-O (install-k8s.md).
 CONTAINERD_IN_PLACE = Version("2.0.5")
 SYSBOX_CONTAINERD = Version("0.7.0")
-MIN_CPUS = 4
-MIN_MEMORY = Decimal(4 * 10**9)  # "at least 4 CPUs and 4 GB RAM" (install-k8s.md)
 
 
 @dataclass(frozen=True)
@@ -76,10 +67,6 @@ _NODE_INFO = {
 }
 
 
-def _snake_case(key: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
-
-
 @dataclass(frozen=True)
 class NodeReport:
     """What a Node object reports about itself."""
@@ -101,7 +88,7 @@ class NodeReport:
     @classmethod
     def of_status(cls, name: str, status: Mapping[str, Any] | None, python_names: bool = False) -> NodeReport:
         """From a Node's status: camelCase keys, or the Python SDK's snake_case ones (`node_info`, `os_image`)."""
-        key = _snake_case if python_names else str
+        key = to_snake if python_names else str
         status = status or {}
         info = status.get(key("nodeInfo")) or {}
         # The CPUs and memory a node has; allocatable is that minus what kubelet reserves.
@@ -130,18 +117,12 @@ class Role:
     sysbox: versions.SysboxRelease | None  # the release installed on it; None when the installer does not run
 
 
-def _numbers(text: str, count: int) -> tuple[int, ...] | None:
-    match = re.match(r"v?" + r"\.".join([r"(\d+)"] * count), text.strip())
-    return tuple(int(n) for n in match.groups()) if match else None
-
-
 def _version(text: str) -> Version | None:
     """A runtime's version as packaging reads it ('1.7.27-1', '2.0.5+unknown', '2.1.0-rc.1'), else its numbers."""
     try:
         return Version(text.strip().removeprefix("v"))
     except InvalidVersion:
-        numbers = _numbers(text, 2)
-        return Version(_dotted(numbers)) if numbers else None
+        return minor(text)
 
 
 def _dotted(numbers: tuple[int, ...]) -> str:
@@ -171,7 +152,7 @@ def _distribution(report: NodeReport) -> tuple[list[Finding], tuple[int, int]]:
 
 
 def _kernel(report: NodeReport, floor: tuple[int, int], sysbox: versions.SysboxRelease | None) -> list[Finding]:
-    kernel = _numbers(report.kernel, 2)
+    kernel = major_minor(report.kernel)
     if kernel is None:
         return [report.finding("kernel", "refused", "is not a kernel version this check can read", DISTRO_DOCS)]
     if kernel < floor:
@@ -197,15 +178,14 @@ def _architecture(report: NodeReport) -> list[Finding]:
 
 
 def _kubelet(report: NodeReport, role: Role) -> list[Finding]:
-    numbers = _numbers(report.kubelet, 2)
-    if numbers is None:
+    kubelet = minor(report.kubelet)
+    if kubelet is None:
         return [report.finding("kubelet", "refused", "is not a kubelet version this check can read", INSTALLER)]
-    minor = Version(_dotted(numbers))
     findings: list[Finding] = []
-    if minor != role.kubernetes:
+    if kubelet != role.kubernetes:
         reason = f"is not the minor this stack declares (cvm:kubernetesVersion = '{role.kubernetes}')"
         findings.append(report.finding("kubelet", "refused", reason, "this stack's config"))
-    if role.sysbox is not None and minor not in role.sysbox.kubernetes:
+    if role.sysbox is not None and kubelet not in role.sysbox.kubernetes:
         reason = (
             f"is outside Sysbox {role.sysbox.version}'s window {versions.span(role.sysbox.kubernetes)}: "
             "its installer refuses the node"
@@ -235,26 +215,14 @@ def _runtime(report: NodeReport, sysbox: versions.SysboxRelease | None) -> list[
     return [report.finding("container runtime", "warned", reason, source)]
 
 
-def quantity(text: str) -> Decimal | None:
-    """A Kubernetes resource quantity ('3920m', '16318460Ki', '4') as a number; None when it is not one."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?", text.strip())
-    if not match:
-        return None
-    binary = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
-    decimal = {"m": -1, "k": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
-    suffix = match[2] or ""
-    scale = Decimal(1024) ** binary[suffix] if suffix in binary else Decimal(1000) ** decimal.get(suffix, 0)
-    return Decimal(match[1]) * scale
-
-
 def _size(report: NodeReport) -> list[Finding]:
     findings: list[Finding] = []
     cpus = quantity(report.cpu or "")
-    if cpus is not None and cpus < MIN_CPUS:
-        reason = f"are fewer than the {MIN_CPUS} Sysbox recommends per node"
+    if cpus is not None and cpus < node_sizes.MIN_VCPUS:
+        reason = f"are fewer than the {node_sizes.MIN_VCPUS} Sysbox recommends per node"
         findings.append(report.finding("CPUs", "warned", reason, INSTALL_DOCS))
     memory = quantity(report.memory or "")
-    if memory is not None and memory < MIN_MEMORY:
+    if memory is not None and memory < node_sizes.MIN_MEMORY:
         reason = "is less than the 4 GB Sysbox recommends per node"
         findings.append(report.finding("memory", "warned", reason, INSTALL_DOCS))
     return findings
@@ -299,88 +267,3 @@ def roles(
     """
     listed = dict.fromkeys([*nodes, *gpu_nodes])
     return {name: Role(kubernetes, sysbox if name in nodes else None) for name in listed}
-
-
-def verdict(findings: Iterable[Finding]) -> str:
-    severities = {f.severity for f in findings}
-    return "refused" if "refused" in severities else "warned" if severities else "ok"
-
-
-def refusal(findings: Sequence[Finding]) -> str | None:
-    """The one message that stops a run, listing every refused finding of every node; None when none is."""
-    refused = [f for f in findings if f.severity == "refused"]
-    if not refused:
-        return None
-    lines = "\n".join(f"  - {f}" for f in refused)
-    return (
-        f"bare-metal preflight refused {len({f.node for f in refused})} node(s) before anything was applied "
-        f"(drop them from cvm:baremetal.nodes/gpuNodes, or fix them):\n{lines}"
-    )
-
-
-def table(reports: Sequence[NodeReport], findings: Sequence[Finding]) -> str:
-    """Every node on one line with its verdict, then every finding: what the operator command prints."""
-    header = ("NODE", "OS", "KERNEL", "RUNTIME", "KUBELET", "ARCH", "CPU", "MEMORY", "VERDICT")
-    rows = [header] + [
-        (
-            r.name,
-            r.os_image,
-            r.kernel,
-            r.runtime,
-            r.kubelet,
-            r.architecture,
-            r.cpu or "",
-            r.memory or "",
-            verdict(f for f in findings if f.node == r.name),
-        )
-        for r in reports
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-    if findings:
-        lines += ["", *(f"{f.severity}: {f}" for f in findings)]
-    return "\n".join(lines)
-
-
-def _read_nodes(kubeconfig: str | None, context: str | None) -> list[dict[str, Any]]:
-    """Every Node of the cluster as a plain manifest (I/O: asks the API server)."""
-    from kubernetes import client, config
-
-    api = config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
-    nodes = client.CoreV1Api(api).list_node().items
-    return [api.sanitize_for_serialization(node) for node in nodes]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m components.preflight",
-        description="Check every node of a cluster against what Sysbox needs, as a bare-metal stack would.",
-    )
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
-    parser.add_argument(
-        "--kubernetes-version", default=versions.DEFAULT_KUBERNETES, help="the stack's cvm:kubernetesVersion"
-    )
-    parser.add_argument(
-        "--sysbox-version",
-        default=versions.DEFAULT_SYSBOX,
-        choices=[*versions.SYSBOX_RELEASES, "none"],
-        help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false)",
-    )
-    parser.add_argument("--gpu-node", action="append", default=[], help="judge this node as a GPU node (repeatable)")
-    args = parser.parse_args(argv)
-    if not re.fullmatch(r"\d+\.\d+", args.kubernetes_version):
-        parser.error(f"--kubernetes-version {args.kubernetes_version!r}: must be a 'MAJOR.MINOR' such as '1.35'")
-    reports = [NodeReport.of(node) for node in _read_nodes(args.kubeconfig, args.context)]
-    sysbox = versions.SYSBOX_RELEASES.get(args.sysbox_version)
-    cvm_nodes = [r.name for r in reports if r.name not in args.gpu_node]
-    wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node)
-    findings = check_nodes({r.name: r for r in reports}, wanted)
-    print(table(reports, findings))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

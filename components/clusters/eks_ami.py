@@ -1,0 +1,23 @@
+"""Which Ubuntu EKS AMI a CVM node group runs: Canonical's public SSM parameters (pure, no AWS SDK)."""
+
+from __future__ import annotations
+
+import re
+
+# The node group's tag that records where its AMI came from, for people and for the policy pack.
+AMI_PARAMETER_TAG = "cvm/ami-parameter"
+CANONICAL_PARAMETERS = "/aws/service/canonical/ubuntu/eks/"
+
+
+def architecture(instance_type: str) -> str:
+    """Graviton families carry a 'g' after the generation digit (m7g, c6gn, r8gd); the rest are x86."""
+    family = instance_type.split(".", 1)[0]
+    match = re.match(r"^[a-z]+\d+([a-z-]*)$", family)
+    return "arm64" if match and "g" in match.group(1) else "amd64"
+
+
+def ubuntu_ami_parameter(ubuntu: str, kubernetes_minor: str, instance_type: str) -> str:
+    """Canonical's SSM parameter for the current Ubuntu EKS AMI (eksctl pkg/ami/ssm_resolver.go)."""
+    volume = "ebs-gp2" if ubuntu in ("20.04", "22.04") else "ebs-gp3"
+    arch = architecture(instance_type)
+    return f"{CANONICAL_PARAMETERS}{ubuntu}/{kubernetes_minor}/stable/current/{arch}/hvm/{volume}/ami-id"

@@ -1,0 +1,151 @@
+"""From what `pulumi config` stores to `Settings`, and from pydantic's errors to one message a user can act on.
+
+`load_settings` takes the config as plain strings (full keys such as 'cvm:platform') and returns the typed
+settings, or raises `SettingsError` listing every problem, each with its key, the value given and what is
+accepted. Secrets are never shown: their values print as `(secret)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from components.config.checks import ABSENT
+from components.config.settings import Settings
+
+NAMESPACE = "cvm"
+_OBJECT_KEYS = frozenset(("gke", "aks", "eks", "baremetal", "sysbox", "gpu", "supervisor"))
+_SECRET_FIELDS = {"baremetal": ("kubeconfig",), "supervisor": ("agentToken",)}
+# Other packages' config that stands in for a missing cvm key (DESIGN.md).
+_FALLBACKS = {("gke", "project"): "gcp:project", ("eks", "region"): "aws:region"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        given = "" if self.value is ABSENT else f" = {self.value!r}"
+        return f"{self.key}{given}: {self.reason}"
+
+
+class SettingsError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"the {NAMESPACE} configuration has {count}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def stored_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Config as `pulumi config` stores it and `load_settings` reads it: full keys (`cvm:` added where a key
+    has no namespace), objects as JSON, booleans as `true`/`false`, everything else as its string."""
+    return {
+        (key if ":" in key else f"{NAMESPACE}:{key}"): json.dumps(value)
+        if isinstance(value, (dict, list))
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in config.items()
+    }
+
+
+def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection[str] = ()) -> Settings:
+    """Validate a stack's config (full keys such as 'cvm:platform' -> stored string) into `Settings`."""
+    problems: list[Problem] = []
+    raw: dict[str, Any] = {}
+    for full_key, text in config.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key in _OBJECT_KEYS:
+            try:
+                raw[key] = json.loads(text)
+            except (TypeError, ValueError):
+                problems.append(
+                    Problem(full_key, text, "must be an object; set its fields with `pulumi config set --path`")
+                )
+        else:
+            raw[key] = text
+    for (section, field), fallback in _FALLBACKS.items():
+        if isinstance(raw.get(section), dict) and field not in raw[section] and fallback in config:
+            raw[section] = {**raw[section], field: config[fallback]}
+    problems += _plaintext_secrets(raw, secret_keys)
+    try:
+        settings = Settings.model_validate(raw, context={"stack": stack})
+    except ValidationError as error:
+        problems += [_problem(e) for e in error.errors(include_url=False)]
+        raise SettingsError(problems) from None
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _plaintext_secrets(raw: Mapping[str, Any], secret_keys: Collection[str]) -> list[Problem]:
+    """Credentials must be stored encrypted: `pulumi config set --secret --path ...`."""
+    found = []
+    for section, fields in _SECRET_FIELDS.items():
+        value = raw.get(section)
+        if not isinstance(value, dict) or f"{NAMESPACE}:{section}" in secret_keys:
+            continue
+        items = value.get("workspaces", []) if section == "supervisor" else [value]
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            for field in fields:
+                if isinstance(item, dict) and field in item:
+                    path = f"workspaces[{i}].{field}" if section == "supervisor" else field
+                    found.append(
+                        Problem(f"{NAMESPACE}:{section}.{path}", "(plaintext)", "is a credential: set it with --secret")
+                    )
+    return found
+
+
+def key_of(loc: Iterable[str | int]) -> str:
+    """('supervisor', 'workspaces', 0, 'name') -> 'cvm:supervisor.workspaces[0].name'."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
+    return f"{NAMESPACE}:{path}"
+
+
+def _problem(error: Any) -> Problem:
+    loc, _ = _aliased(tuple(error["loc"]))
+    value = error.get("input", ABSENT)
+    if value is not ABSENT and any(part in ("kubeconfig", "agentToken") for part in loc):
+        value = "(secret)"
+    kind = error["type"]
+    if kind == "missing":
+        return Problem(key_of(loc), ABSENT, "is required")
+    if kind == "extra_forbidden":
+        accepted = ", ".join(sorted(_aliased(loc[:-1])[1]))
+        return Problem(key_of(loc), ABSENT, f"is not a setting; accepted here: {accepted}")
+    return Problem(key_of(loc), value, error["msg"])
+
+
+def _aliased(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], list[str]]:
+    """`loc` spelled with config keys (pydantic reports defaults by field name), and the keys accepted at its end."""
+    model: type[BaseModel] | None = Settings
+    spelled: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            spelled.append(part)
+            continue
+        field = model.model_fields.get(part) or next((f for f in model.model_fields.values() if f.alias == part), None)
+        spelled.append(field.alias or part if field else part)
+        model = _model_in(field.annotation) if field else None
+    accepted = [f.alias or name for name, f in model.model_fields.items()] if model else []
+    return tuple(spelled), accepted
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,195 @@
+"""The config's sections (`cvm:gke`, `cvm:supervisor`, ...) with the rules that stay inside one section.
+
+A validator sees only the fields declared above its own (`info.data`), so fields come in dependency order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components import node_sizes, versions
+from components.config.checks import ABSENT, Finding, one_of, refuse, report
+from components.config.values import DnsLabel, Image, NodeName, Quantity, StorageClassName, UserName, WorkspaceName
+from components.kube import kubeconfig
+from components.kube.names import CANARY_NAME
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, frozen=True, arbitrary_types_allowed=True, validate_default=True
+    )
+
+
+def _four_vcpus(vcpus_of: Callable[[str], int | None]) -> AfterValidator:
+    """Refuse a size whose name says it has fewer vCPUs than Sysbox asks for (see node_sizes)."""
+
+    def validate(size: str) -> str:
+        vcpus = vcpus_of(size)
+        if vcpus is not None and vcpus < node_sizes.MIN_VCPUS:
+            raise refuse(f"has {vcpus} vCPU; CVM nodes need at least {node_sizes.MIN_VCPUS} (Sysbox install docs)")
+        return size
+
+    return AfterValidator(validate)
+
+
+class Gke(Model):
+    project: str | None = None
+    location: str
+    machine_type: Annotated[str, _four_vcpus(node_sizes.gke_vcpus)] = "n2-standard-4"
+    node_count: PositiveInt = 2
+    deletion_protection: bool = True
+
+
+class Aks(Model):
+    location: str
+    resource_group_name: str | None = None
+    vm_size: Annotated[str, _four_vcpus(node_sizes.aks_vcpus)] = "Standard_D4s_v5"
+    node_count: PositiveInt = 2
+
+
+class Eks(Model):
+    region: str | None = None
+    instance_type: Annotated[str, _four_vcpus(node_sizes.eks_vcpus)] = "m6i.xlarge"
+    desired_size: PositiveInt = 2
+    min_size: PositiveInt = 1
+    max_size: PositiveInt = 4
+    ubuntu_version: Annotated[str, one_of(versions.EKS_UBUNTU, "must be an Ubuntu release that Sysbox supports")] = (
+        versions.DEFAULT_EKS_UBUNTU
+    )
+
+    @field_validator("max_size")
+    @classmethod
+    def _ordered(cls, value: int, info: ValidationInfo) -> int:
+        low, desired = info.data.get("min_size"), info.data.get("desired_size")
+        if low is not None and desired is not None and not low <= desired <= value:
+            raise refuse(f"needs minSize ({low}) <= desiredSize ({desired}) <= maxSize")
+        return value
+
+
+class Baremetal(Model):
+    kubeconfig: SecretStr | None = None
+    context: str | None = None
+    nodes: list[NodeName] = []
+    gpu_nodes: list[NodeName] = []
+
+    @field_validator("kubeconfig")
+    @classmethod
+    def _is_kubeconfig(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not kubeconfig.contexts(value.get_secret_value()):
+            raise refuse("must be the text of a kubeconfig with at least one context")
+        return value
+
+    @field_validator("context")
+    @classmethod
+    def _context_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
+        text = info.data.get("kubeconfig")
+        if value is not None and text is not None:
+            contexts = kubeconfig.contexts(text.get_secret_value())
+            if value not in contexts:
+                raise refuse(f"is not a context of cvm:baremetal.kubeconfig: {sorted(contexts)}")
+        return value
+
+    @field_validator("nodes", "gpu_nodes")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        report(((i,), name, "is listed twice") for i, name in enumerate(value) if name in value[:i])
+        return value
+
+
+class Sysbox(Model):
+    enabled: bool = True
+    version: Annotated[str, one_of(versions.SYSBOX_RELEASES, "is not a pinned Sysbox CE release")] = (
+        versions.DEFAULT_SYSBOX
+    )
+
+    @property
+    def release(self) -> versions.SysboxRelease:
+        return versions.SYSBOX_RELEASES[self.version]
+
+
+class Gpu(Model):
+    enabled: bool = False
+    vendor: str = "nvidia"
+    device_plugin_version: str = versions.NVIDIA_DEVICE_PLUGIN_VERSION
+
+    @field_validator("vendor")
+    @classmethod
+    def _nvidia_only(cls, value: str) -> str:
+        if value != "nvidia":
+            raise refuse("only 'nvidia' is accepted: CVMs do not support AMD or other GPUs (Coder CVM docs)")
+        return value
+
+    @field_validator("device_plugin_version")
+    @classmethod
+    def _release_tag(cls, value: str) -> str:
+        if not re.fullmatch(r"v[0-9]+\.[0-9]+\.[0-9]+", value):
+            raise refuse("must be a released NVIDIA/k8s-device-plugin tag such as 'v0.20.0'")
+        return value
+
+
+class Workspace(Model):
+    name: WorkspaceName
+    image: Image
+    username: UserName = "coder"
+    runtime: Literal["envbox", "sysbox-runc"] = "envbox"
+    cpus: PositiveInt = 2
+    memory: Quantity = "4Gi"
+    disk: Quantity = "20Gi"
+    gpus: NonNegativeInt = 0
+    agent_token: SecretStr | None = None
+
+    @field_validator("gpus")
+    @classmethod
+    def _gpus_need_envbox(cls, value: int, info: ValidationInfo) -> int:
+        if value and info.data.get("runtime") == "sysbox-runc":
+            raise refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
+        return value
+
+
+class Supervisor(Model):
+    namespace: DnsLabel = "cvm-workspaces"
+    envbox_image: Image = versions.ENVBOX_IMAGE
+    storage_class: StorageClassName | None = None
+    coder_url: AnyHttpUrl | None = None
+    canary: bool = True
+    workspaces: list[Workspace] = []
+
+    @field_validator("workspaces")
+    @classmethod
+    def _consistent(cls, value: list[Workspace], info: ValidationInfo) -> list[Workspace]:
+        canary, coder_url = info.data.get("canary"), info.data.get("coder_url")
+        findings: list[Finding] = []
+        seen: set[str] = set()
+        for i, workspace in enumerate(value):
+            if workspace.name in seen:
+                findings.append(((i, "name"), workspace.name, "is used by another workspace; names must be unique"))
+            if canary and workspace.name == CANARY_NAME:
+                findings.append(((i, "name"), workspace.name, "is the canary's name; pick another or set canary false"))
+            seen.add(workspace.name)
+            if coder_url is not None and workspace.agent_token is None:
+                findings.append(
+                    ((i, "agentToken"), ABSENT, "is required (set it with --secret) because supervisor.coderUrl is set")
+                )
+            if coder_url is None and workspace.agent_token is not None:
+                findings.append(((i, "agentToken"), "(secret)", "needs supervisor.coderUrl, the Coder it talks to"))
+        report(findings)
+        return value
+
+    @property
+    def coder_url_text(self) -> str | None:
+        return str(self.coder_url) if self.coder_url is not None else None

@@ -1,0 +1,161 @@
+"""`Settings`, the whole config, and the rules that tie its sections together.
+
+Fields come in dependency order: a validator sees the fields above it that validated.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from packaging.version import Version
+from pydantic import ValidationInfo, field_validator
+
+from components import versions
+from components.config.checks import ABSENT, Finding, report
+from components.config.sections import Aks, Baremetal, Eks, Gke, Gpu, Model, Supervisor, Sysbox
+from components.config.values import KubernetesMinor
+
+Platform = Literal["gke", "aks", "eks", "baremetal"]
+CLOUDS: tuple[str, ...] = ("gke", "aks", "eks")
+
+# Cluster names each cloud's API accepts (GKE clusters.create, AKS resource naming rules, EKS CreateCluster).
+_CLUSTER_NAME: dict[str, tuple[re.Pattern[str], str]] = {
+    "gke": (
+        re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?"),
+        "1-40 lowercase letters, digits and '-', starting with a letter",
+    ),
+    "aks": (re.compile(r"[A-Za-z0-9]([-_A-Za-z0-9]{0,61}[A-Za-z0-9])?"), "1-63 letters, digits, '-' and '_'"),
+    "eks": (re.compile(r"[A-Za-z0-9][-_A-Za-z0-9]{0,99}"), "1-100 letters, digits, '-' and '_'"),
+    "baremetal": (
+        re.compile(r"[A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?"),
+        "1-63 letters, digits, '-', '_' and '.'",
+    ),
+}
+
+
+class Settings(Model):
+    platform: Platform
+    sysbox: Sysbox = Sysbox()
+    kubernetes_version: KubernetesMinor = Version(versions.DEFAULT_KUBERNETES)
+    cluster_name: str | None = None
+    gpu: Gpu = Gpu()
+    gke: Gke | None = None
+    aks: Aks | None = None
+    eks: Eks | None = None
+    baremetal: Baremetal | None = None
+    supervisor: Supervisor = Supervisor()
+    skip_await: bool = False
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _inside_windows(cls, value: Version, info: ValidationInfo) -> Version:
+        platform, sysbox = info.data.get("platform"), info.data.get("sysbox")
+        findings: list[Finding] = []
+        if platform is not None:
+            support = versions.PLATFORMS[platform]
+            accepted = tuple(m for m in support.kubernetes if m >= support.floor)
+            if value not in accepted:
+                findings.append(((), str(value), f"{platform} offers {versions.span(accepted)} ({support.source})"))
+        if sysbox is not None and sysbox.enabled and value not in sysbox.release.kubernetes:
+            release = sysbox.release
+            others = [r.version for r in versions.SYSBOX_RELEASES.values() if value in r.kubernetes]
+            advice = f"; Sysbox {', '.join(others)} accepts it" if others else "; no pinned Sysbox release accepts it"
+            findings.append(
+                (
+                    (),
+                    str(value),
+                    f"Sysbox {release.version} accepts Kubernetes {versions.span(release.kubernetes)} only, its "
+                    f"installer refuses any other ({release.source}){advice}",
+                )
+            )
+        if findings and len(str(value.minor)) == 1:
+            # YAML reads an unquoted 1.30 as the number 1.3
+            findings = [
+                (loc, given, f"{reason}; did you mean '{value}0'? Quote it in YAML") for loc, given, reason in findings
+            ]
+        report(findings)
+        return value
+
+    @field_validator("cluster_name")
+    @classmethod
+    def _named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        platform = info.data.get("platform")
+        stack = (info.context or {}).get("stack", "dev")
+        name = value if value is not None else f"cvm-{stack}"
+        if platform is not None:
+            pattern, accepted = _CLUSTER_NAME[platform]
+            if not pattern.fullmatch(name):
+                origin = "" if value is not None else f" (the default, from stack '{stack}'; set cvm:clusterName)"
+                report([((), name, f"is not a valid {platform} cluster name{origin}: {accepted}")])
+        return name
+
+    @field_validator("gpu")
+    @classmethod
+    def _bare_metal_gpus(cls, value: Gpu, info: ValidationInfo) -> Gpu:
+        platform = info.data.get("platform")
+        if value.enabled and platform in CLOUDS:
+            reason = (
+                f"GPUs in CVMs are supported on bare metal only, not on {platform} (Coder CVM docs); "
+                "use platform 'baremetal'"
+            )
+            report([(("enabled",), True, reason)])
+        return value
+
+    @field_validator("gke", "aks", "eks", "baremetal")
+    @classmethod
+    def _section_matches_platform(cls, value: Model | None, info: ValidationInfo) -> Model | None:
+        platform, section = info.data.get("platform"), info.field_name
+        if platform is None:
+            return value
+        if value is not None and section != platform:
+            report([((), ABSENT, f"applies to platform '{section}', but platform is '{platform}'; remove it")])
+        if value is None and section == platform and section in ("gke", "aks"):
+            report([(("location",), ABSENT, f"is required when platform is '{platform}'")])
+        if section == "baremetal" and platform == "baremetal" and value is None:
+            value = Baremetal()
+        if isinstance(value, Eks):
+            report(_eks_ubuntu(value, info.data.get("kubernetes_version")))
+        if isinstance(value, Baremetal):
+            gpu = info.data.get("gpu")
+            if gpu is not None and gpu.enabled and not value.gpu_nodes:
+                report([(("gpuNodes",), [], "must list the NVIDIA GPU nodes when gpu.enabled is true")])
+        return value
+
+    @field_validator("supervisor")
+    @classmethod
+    def _workspaces_fit_cluster(cls, value: Supervisor, info: ValidationInfo) -> Supervisor:
+        sysbox, gpu = info.data.get("sysbox"), info.data.get("gpu")
+        findings: list[Finding] = []
+        for i, workspace in enumerate(value.workspaces):
+            if sysbox is not None and not sysbox.enabled and workspace.runtime == "sysbox-runc":
+                reason = "needs sysbox.enabled; use 'envbox' or enable Sysbox"
+                findings.append((("workspaces", i, "runtime"), workspace.runtime, reason))
+            if gpu is not None and workspace.gpus and not gpu.enabled:
+                reason = "needs gpu.enabled (bare metal with NVIDIA GPU nodes)"
+                findings.append((("workspaces", i, "gpus"), workspace.gpus, reason))
+        report(findings)
+        return value
+
+    @property
+    def kubernetes_minor(self) -> str:
+        return str(self.kubernetes_version)
+
+    @property
+    def name(self) -> str:
+        assert self.cluster_name is not None  # filled by the validator
+        return self.cluster_name
+
+
+def _eks_ubuntu(eks: Eks, minor: Version | None) -> list[Finding]:
+    if minor is None:
+        return []
+    first, last = versions.EKS_UBUNTU[eks.ubuntu_version]
+    if minor < first or (last is not None and minor > last):
+        window = f"{first}-{last}" if last else f">= {first}"
+        reason = (
+            f"Canonical's Ubuntu {eks.ubuntu_version} EKS AMI exists for Kubernetes {window}, not {minor} "
+            "(eksctl pkg/ami/ssm_resolver.go)"
+        )
+        return [(("ubuntuVersion",), eks.ubuntu_version, reason)]
+    return []

@@ -1,0 +1,111 @@
+"""The value types of the config: each a type with the rule that checks it and the reason it gives."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from packaging.version import Version
+from pydantic import AfterValidator, BeforeValidator
+
+from components.config.checks import check, refuse
+from components.kube import units
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def _dns_label(limit: int, why: str = "") -> AfterValidator:
+    return check(
+        lambda s: bool(_DNS_LABEL.fullmatch(s)) and len(s) <= limit,
+        f"must be a DNS label of at most {limit} characters: lowercase letters, digits and '-', starting and "
+        f"ending with a letter or digit{why}",
+    )
+
+
+def dns_subdomain(text: str) -> bool:
+    return bool(_DNS_SUBDOMAIN.fullmatch(text)) and len(text) <= 253
+
+
+DnsLabel = Annotated[str, _dns_label(63)]
+# A workspace's volume is `<name>-home`, which must stay a DNS label too.
+WorkspaceName = Annotated[str, _dns_label(58, ", so that its volume '<name>-home' is one too")]
+NodeName = Annotated[
+    str,
+    check(dns_subdomain, "must be a Kubernetes node name (a DNS subdomain: lowercase letters, digits, '-' and '.')"),
+]
+
+# registry/path[:tag][@sha256:digest], as the distribution reference grammar has it (lower-case paths).
+_IMAGE = re.compile(
+    r"(?P<name>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+
+
+def pinned_image(reference: str) -> bool:
+    """True for an image reference with an explicit tag other than `latest`, or a digest."""
+    match = _IMAGE.fullmatch(reference)
+    if not match:
+        return False
+    return bool(match["digest"]) or (match["tag"] is not None and match["tag"] != "latest")
+
+
+Image = Annotated[
+    str,
+    check(
+        pinned_image,
+        "must be an image reference pinned to an explicit released tag or a digest "
+        "(for example 'ghcr.io/coder/envbox:0.6.7'); untagged and ':latest' are refused",
+    ),
+]
+
+
+def _positive_quantity(text: str) -> bool:
+    amount = units.quantity(text)
+    return amount is not None and amount > 0 and not text.endswith("m")
+
+
+Quantity = Annotated[
+    str, check(_positive_quantity, "must be a positive Kubernetes quantity such as '4Gi', '512Mi' or '20G'")
+]
+_LINUX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+UserName = Annotated[
+    str,
+    check(
+        lambda s: bool(_LINUX_USER.fullmatch(s)), "must be a Linux user name such as 'coder' (lowercase, at most 32)"
+    ),
+]
+
+# Storage that envbox cannot put its overlayfs on ("CVMs do not support NFS volumes", coder/envbox
+# dockerutil/image.go): NFS CSI and nfs-subdir provisioner classes, GKE Filestore (its built-in classes end in
+# -rwx), AWS EFS and Azure Files over NFS.
+_NFS_CLASS = re.compile(r"nfs|efs|filestore|-rwx$", re.IGNORECASE)
+
+
+def nfs_backed(storage_class: str) -> bool:
+    """Whether a StorageClass's name says it is NFS-backed (the policy pack checks live objects with it too)."""
+    return bool(_NFS_CLASS.search(storage_class))
+
+
+StorageClassName = Annotated[
+    str,
+    check(lambda s: bool(_DNS_SUBDOMAIN.fullmatch(s)), "must be the name of a StorageClass (a DNS subdomain)"),
+    check(
+        lambda s: not nfs_backed(s),
+        "looks NFS-backed (NFS CSI, GKE Filestore, AWS EFS, Azure Files NFS), and CVM workspace volumes cannot "
+        "be on NFS (coder/envbox: 'CVMs do not support NFS volumes'); use a block-storage class",
+    ),
+]
+
+
+def _minor(value: Any) -> Any:
+    if isinstance(value, Version):
+        return value
+    minor = units.minor(value, exact=True) if isinstance(value, str) else None
+    if minor is None:
+        raise refuse("must be a 'MAJOR.MINOR' string such as '1.35'")
+    return minor
+
+
+KubernetesMinor = Annotated[Version, BeforeValidator(_minor)]

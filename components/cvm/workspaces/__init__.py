@@ -1,0 +1,13 @@
+"""The workspaces: the namespace they live in, and one workload per workspace.
+
+A workspace runs one of two ways:
+- `envbox`: a privileged outer container (coder/envbox) runs its own dockerd and Sysbox, and launches the
+  user's image as the inner container `workspace_cvm` under sysbox-runc. The user only ever reaches the inner
+  container. Volumes and environment follow Coder's kubernetes-envbox template (see research notes).
+- `sysbox-runc`: the workspace pod itself runs under the `sysbox-runc` RuntimeClass with its own user
+  namespace (`hostUsers: false`), not privileged, systemd as PID 1.
+
+    pods.py        the pod of each runtime (pure)
+    objects.py     the namespace, its guard rails, and each workspace's Secret, volume and Deployment (pure)
+    supervisor.py  `WorkspaceSupervisor`, which registers them
+"""

@@ -1,0 +1,33 @@
+"""Pieces of plain manifests that every builder shares (pure; the SDK is `resources`' business)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+
+
+def metadata(
+    name: str, namespace: str | None = None, labels: Mapping[str, str] | None = None, skip_await: bool = False
+) -> dict[str, Any]:
+    """Object metadata; `skip_await` tells Pulumi not to wait for the object to become ready (cvm:skipAwait)."""
+    result: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        result["namespace"] = namespace
+    if labels:
+        result["labels"] = dict(labels)
+    if skip_await:
+        result["annotations"] = dict(SKIP_AWAIT)
+    return result
+
+
+def node_label_patch(node: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """A Node manifest carrying only the labels we manage; applied as a patch, never as the whole Node."""
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "labels": dict(labels)}}
+
+
+def logical_name(manifest: Mapping[str, Any]) -> str:
+    """The Pulumi name of an object: its Kubernetes identity, `namespace/name` or `name`."""
+    meta = manifest["metadata"]
+    return f"{meta['namespace']}/{meta['name']}" if "namespace" in meta else str(meta["name"])

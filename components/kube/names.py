@@ -1,0 +1,31 @@
+"""The labels and object names of cvm's contract (../shared/DESIGN.md, "Kubernetes objects"), defined once.
+
+The program's builders, the cluster modules and the policy pack all read them from here; this module
+imports nothing, so the policy pack can use it without loading an SDK.
+"""
+
+from __future__ import annotations
+
+SYSTEM_NAMESPACE = "kube-system"
+
+# CVM nodes: the installer runs where INSTALL is set, and marks the node RUNNING once Sysbox works there.
+INSTALL_LABEL = {"sysbox-install": "yes"}
+RUNNING_LABEL = {"sysbox-runtime": "running"}
+# What the NVIDIA device plugin is placed on (the upstream chart's affinity accepts it to force a GPU node).
+GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
+
+# Sysbox, as upstream's sysbox-install.yaml names its objects.
+SYSBOX_SERVICE_ACCOUNT = "sysbox-label-node"
+SYSBOX_CLUSTER_ROLE = "sysbox-node-labeler"
+SYSBOX_CLUSTER_ROLE_BINDING = "sysbox-label-node-rb"
+SYSBOX_CONFIG_MAP = "sysbox-operational-attributes"
+SYSBOX_DAEMON_SET = "sysbox-deploy-k8s"
+RUNTIME_CLASS = "sysbox-runc"
+
+NVIDIA_DAEMON_SET = "nvidia-device-plugin-daemonset"
+
+# Workspaces: one workload each, named after it; the canary is a workspace with a fixed name.
+CANARY_NAME = "cvm-canary"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+WORKSPACE_COMPONENT = "workspace"

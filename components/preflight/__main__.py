@@ -1,0 +1,59 @@
+"""The operator command: every node of a cluster with its verdict, for teams choosing which nodes to list.
+
+python -m components.preflight [--kubeconfig FILE] [--context NAME] [--kubernetes-version 1.35] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from packaging.version import Version
+
+from components import versions
+from components.kube.units import major_minor
+from components.preflight.report import table
+from components.preflight.rules import NodeReport, check_nodes, roles
+
+
+def _read_nodes(kubeconfig: str | None, context: str | None) -> list[dict[str, Any]]:
+    """Every Node of the cluster as a plain manifest (I/O: asks the API server)."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+    nodes = client.CoreV1Api(api).list_node().items
+    return [api.sanitize_for_serialization(node) for node in nodes]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m components.preflight",
+        description="Check every node of a cluster against what Sysbox needs, as a bare-metal stack would.",
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
+    parser.add_argument(
+        "--kubernetes-version", default=versions.DEFAULT_KUBERNETES, help="the stack's cvm:kubernetesVersion"
+    )
+    parser.add_argument(
+        "--sysbox-version",
+        default=versions.DEFAULT_SYSBOX,
+        choices=[*versions.SYSBOX_RELEASES, "none"],
+        help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false)",
+    )
+    parser.add_argument("--gpu-node", action="append", default=[], help="judge this node as a GPU node (repeatable)")
+    args = parser.parse_args(argv)
+    if major_minor(args.kubernetes_version, exact=True) is None:
+        parser.error(f"--kubernetes-version {args.kubernetes_version!r}: must be a 'MAJOR.MINOR' such as '1.35'")
+    reports = [NodeReport.of(node) for node in _read_nodes(args.kubeconfig, args.context)]
+    sysbox = versions.SYSBOX_RELEASES.get(args.sysbox_version)
+    cvm_nodes = [r.name for r in reports if r.name not in args.gpu_node]
+    wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node)
+    findings = check_nodes({r.name: r for r in reports}, wanted)
+    print(table(reports, findings))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
