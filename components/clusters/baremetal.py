@@ -40,21 +40,22 @@ def resolve_kubeconfig(configured: str | None, context: str | None, environ: Map
     """The kubeconfig text of the cluster: cvm:baremetal.kubeconfig, else the ambient one (I/O: reads files)."""
     if configured is not None:
         return reduce_kubeconfig(kubeconfig.parse(configured) or {}, context, "cvm:baremetal.kubeconfig")
-    paths = kubeconfig.ambient_paths(environ, home)
-    files = [(p.read_text(), p.parent) for p in paths if p.is_file()]
-    if not files:
-        where = ", ".join(str(p) for p in paths)
-        raise SettingsError(
-            [
-                Problem(
-                    "cvm:baremetal.kubeconfig",
-                    ABSENT,
-                    f"is not set and there is no kubeconfig at {where}: point KUBECONFIG at the cluster, or "
-                    "`pulumi config set --secret --path baremetal.kubeconfig < FILE`",
-                )
-            ]
+    paths = [p for p in kubeconfig.ambient_paths(environ, home) if p.is_file()]
+    if not paths:
+        where = ", ".join(map(str, kubeconfig.ambient_paths(environ, home)))
+        reason = (
+            f"is not set and there is no kubeconfig at {where}: point KUBECONFIG at the cluster, or "
+            "`pulumi config set --secret --path baremetal.kubeconfig < FILE`"
         )
-    return reduce_kubeconfig(kubeconfig.merge(files), context, "the ambient kubeconfig (" + ", ".join(map(str, paths)) + ")")
+        raise SettingsError([Problem("cvm:baremetal.kubeconfig", ABSENT, reason)])
+    texts = {path: path.read_text() for path in paths}
+    # a broken file is named with its problem, never quoted: it holds credentials
+    broken = [f"{path} {found}" for path, text in texts.items() if (found := kubeconfig.problem(text))]
+    if broken:
+        reason = f"is not set, and the ambient kubeconfig is unusable: {'; '.join(broken)}"
+        raise SettingsError([Problem("cvm:baremetal.kubeconfig", ABSENT, reason)])
+    merged = kubeconfig.merge([(text, path.parent) for path, text in texts.items()])
+    return reduce_kubeconfig(merged, context, f"the ambient kubeconfig ({', '.join(map(str, paths))})")
 
 
 @dataclass(frozen=True)

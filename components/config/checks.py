@@ -10,6 +10,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 # The value of a finding about a key that is not set.
 ABSENT: Any = object()
+# What a refusal shows in place of a credential's value.
+SECRET = "(secret)"
 # A problem found while validating: where (a path below the field that found it), the value, and why.
 Finding = tuple[tuple[str | int, ...], Any, str]
 

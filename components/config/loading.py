@@ -14,12 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from components.config.checks import ABSENT
+from components.config.checks import ABSENT, SECRET
 from components.config.settings import Settings
 
 NAMESPACE = "cvm"
 _OBJECT_KEYS = frozenset(("gke", "aks", "eks", "baremetal", "sysbox", "gpu", "supervisor"))
 _SECRET_FIELDS = {"baremetal": ("kubeconfig",), "supervisor": ("agentToken",)}
+# Keys whose values are credentials, wherever they stand in the config.
+_SECRET_NAMES = frozenset(name for names in _SECRET_FIELDS.values() for name in names)
+
 # Other packages' config that stands in for a missing cvm key (DESIGN.md).
 _FALLBACKS = {("gke", "project"): "gcp:project", ("eks", "region"): "aws:region"}
 
@@ -67,9 +70,10 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
             try:
                 raw[key] = json.loads(text)
             except (TypeError, ValueError):
-                problems.append(
-                    Problem(full_key, text, "must be an object; set its fields with `pulumi config set --path`")
-                )
+                # an object set whole, without --path, may be a credential (a kubeconfig pasted as the value)
+                shown = SECRET if full_key in secret_keys or "\n" in str(text) else text
+                reason = "must be an object; set its fields with `pulumi config set --path`"
+                problems.append(Problem(full_key, shown, reason))
         else:
             raw[key] = text
     for (section, field), fallback in _FALLBACKS.items():
@@ -79,7 +83,9 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
     try:
         settings = Settings.model_validate(raw, context={"stack": stack})
     except ValidationError as error:
-        problems += [_problem(e) for e in error.errors(include_url=False)]
+        # every credential, in whatever shape it came (a token in a list, a kubeconfig without --path)
+        secrets = {text for secret, text in _strings(raw) if secret and text}
+        problems += [_problem(e, secrets) for e in error.errors(include_url=False)]
         raise SettingsError(problems) from None
     if problems:
         raise SettingsError(problems)
@@ -112,11 +118,27 @@ def key_of(loc: Iterable[str | int]) -> str:
     return f"{NAMESPACE}:{path}"
 
 
-def _problem(error: Any) -> Problem:
+def _strings(value: Any, under_secret: bool = False) -> Iterable[tuple[bool, str]]:
+    """Every string in a config value, and whether it stands under a credential's key, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, under_secret or key in _SECRET_NAMES)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, under_secret)
+    elif isinstance(value, str):
+        yield under_secret, value
+
+
+def _reveals(value: Any, secrets: Collection[str]) -> bool:
+    return any(secret in text for _, text in _strings(value) for secret in secrets)
+
+
+def _problem(error: Any, secrets: Collection[str]) -> Problem:
     loc, _ = _aliased(tuple(error["loc"]))
     value = error.get("input", ABSENT)
-    if value is not ABSENT and any(part in ("kubeconfig", "agentToken") for part in loc):
-        value = "(secret)"
+    if value is not ABSENT and (any(part in _SECRET_NAMES for part in loc) or _reveals(value, secrets)):
+        value = SECRET
     kind = error["type"]
     if kind == "missing":
         return Problem(key_of(loc), ABSENT, "is required")

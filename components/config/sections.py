@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import node_sizes, versions
-from components.config.checks import ABSENT, Finding, one_of, refuse, report
+from components.config.checks import ABSENT, SECRET, Finding, one_of, refuse, report
 from components.config.values import DnsLabel, Image, NodeName, Quantity, StorageClassName, UserName, WorkspaceName
 from components.kube import kubeconfig
 from components.kube.names import CANARY_NAME
@@ -91,7 +91,8 @@ class Baremetal(Model):
     @classmethod
     def _is_kubeconfig(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not kubeconfig.contexts(value.get_secret_value()):
-            raise refuse("must be the text of a kubeconfig with at least one context")
+            found = kubeconfig.problem(value.get_secret_value()) or "has no context"
+            raise refuse(f"must be the text of a kubeconfig with at least one context; it {found}")
         return value
 
     @field_validator("context")
@@ -186,7 +187,7 @@ class Supervisor(Model):
                     ((i, "agentToken"), ABSENT, "is required (set it with --secret) because supervisor.coderUrl is set")
                 )
             if coder_url is None and workspace.agent_token is not None:
-                findings.append(((i, "agentToken"), "(secret)", "needs supervisor.coderUrl, the Coder it talks to"))
+                findings.append(((i, "agentToken"), SECRET, "needs supervisor.coderUrl, the Coder it talks to"))
         report(findings)
         return value
 

@@ -35,6 +35,16 @@ def dump(document: Mapping[str, Any]) -> str:
     return str(yaml.safe_dump(dict(document), sort_keys=False))
 
 
+def problem(text: str) -> str | None:
+    """What keeps `text` from being a kubeconfig, said without quoting it (it holds credentials); None if none."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        return "is not valid YAML" + (f" (line {mark.line + 1}, column {mark.column + 1})" if mark else "")
+    return None if isinstance(document, dict) else "is not a YAML mapping"
+
+
 def parse(text: str) -> dict[str, Any] | None:
     """The kubeconfig as a mapping; None when the text is not YAML or not a mapping."""
     try:
@@ -106,7 +116,7 @@ def for_context(document: Mapping[str, Any], context: str | None) -> str | None:
     chosen = next((c for c in _entries(document, "contexts") if c.get("name") == wanted), None)
     if chosen is None:
         return None
-    spec = chosen.get("context") or {}
+    spec = chosen["context"] if isinstance(chosen.get("context"), dict) else {}
     return dump(
         {
             "apiVersion": "v1",

@@ -1,0 +1,89 @@
+"""No refusal ever shows a credential, whatever shape or place it arrives in (issue: refusals land in CI logs)."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.clusters import baremetal
+from components.config import SettingsError, load_settings, stored_config
+
+# Credentials long and odd enough that no message could contain them by chance.
+SECRETS = st.text(alphabet=string.ascii_letters + string.digits + ":/.\n -", min_size=12, max_size=60).map(
+    lambda s: f"s3cr3t-{s}"
+)
+# A shape a careless `pulumi config set --path` can give a value: as is, in a list, in a map, nested.
+SHAPES = st.sampled_from(
+    [
+        lambda v: v,
+        lambda v: [v],
+        lambda v: {"value": v},
+        lambda v: [{"x": v}],
+        lambda v: {"agentToken": v},
+        lambda v: {"kubeconfig": v},
+    ]
+)
+# Where the credential lands: its own key, at the wrong depth, or an object set whole.
+PLACES = st.sampled_from(
+    [
+        lambda v: {"baremetal": {"kubeconfig": v}},
+        lambda v: {"baremetal": {"kubeconfig": v, "context": "missing"}},
+        lambda v: {"supervisor": {"workspaces": {"agentToken": v}}},
+        lambda v: {"supervisor": {"workspaces": [{"name": "a", "image": "x:1", "agentToken": v}]}},
+        lambda v: {"supervisor": {"workspaces": [{"name": "Bad Name", "image": "x", "agentToken": v}]}},
+        lambda v: {"supervisor": {"coderUrl": "not a url", "workspaces": [{"agentToken": v}]}},
+        lambda v: {"supervisor": {"workspaces": [{"agentToken": v}, {"agentToken": v}]}},
+    ]
+)
+
+
+def refusal(config: dict[str, Any], secret_keys: tuple[str, ...]) -> str:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(stored_config({"platform": "baremetal", **config}), "dev", secret_keys)
+    return str(raised.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(secret=SECRETS, shape=SHAPES, place=PLACES)
+def test_no_refusal_contains_a_secret(secret: str, shape: Any, place: Any) -> None:
+    config = place(shape(secret))
+    message = refusal(config, ("cvm:baremetal", "cvm:supervisor"))
+    assert secret not in message
+    assert secret.splitlines()[0] not in message
+
+
+@settings(max_examples=100, deadline=None)
+@given(secret=SECRETS)
+def test_an_object_set_whole_is_not_echoed(secret: str) -> None:
+    """`pulumi config set --secret baremetal "$(cat kubeconfig)"` (no --path) stores the text as the object."""
+    config = {"cvm:platform": "baremetal", "cvm:baremetal": f"apiVersion: v1\n{secret}"}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(config, "dev", ("cvm:baremetal",))
+    assert secret not in str(raised.value)
+    assert "cvm:baremetal = '(secret)': must be an object" in str(raised.value)
+
+
+def test_a_refusal_still_shows_what_is_not_secret() -> None:
+    message = refusal({"supervisor": {"namespace": "Not_A_Label"}}, ("cvm:supervisor",))
+    assert "cvm:supervisor.namespace = 'Not_A_Label'" in message
+
+
+def test_a_broken_kubeconfig_says_where_without_quoting_it() -> None:
+    message = refusal({"baremetal": {"kubeconfig": "clusters: [\n  token: s3cr3t-abc"}}, ("cvm:baremetal",))
+    assert "s3cr3t" not in message
+    assert "cvm:baremetal.kubeconfig = '(secret)'" in message and "is not valid YAML (line 2, column" in message
+
+
+def test_a_broken_ambient_kubeconfig_is_named_not_quoted(tmp_path: Path) -> None:
+    broken = tmp_path / "config"
+    broken.write_text("users:\n- name: admin\n  user: {token: s3cr3t-xyz\n")
+    with pytest.raises(SettingsError) as raised:
+        baremetal.resolve_kubeconfig(None, None, {"KUBECONFIG": str(broken)}, tmp_path)
+    message = str(raised.value)
+    assert "s3cr3t" not in message
+    assert f"{broken} is not valid YAML (line" in message
