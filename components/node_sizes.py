@@ -17,36 +17,36 @@ MIN_MEMORY = Decimal(4 * 10**9)
 # GKE: <series>-<type>-<vCPUs>[-suffix], custom types <series>-custom-<vCPUs>-<MiB>, and the shared-core
 # types, which have at most 2 vCPU (cloud.google.com/compute/docs/general-purpose-machines).
 _GKE_SHARED_CORE = {"e2-micro": 2, "e2-small": 2, "e2-medium": 2, "f1-micro": 1, "g1-small": 1}
-_GKE_CUSTOM = re.compile(r"^(?:[a-z0-9]+-)?custom-(\d+)-\d+(?:-ext)?$")
-_GKE_STANDARD = re.compile(r"^[a-z][a-z0-9]*-[a-z]+-(\d+)(?:-[a-z0-9]+)*$")
+_GKE_CUSTOM = re.compile(r"^(?:[a-z0-9]+-)?custom-([0-9]+)-[0-9]+(?:-ext)?$")
+_GKE_STANDARD = re.compile(r"^[a-z][a-z0-9]*-[a-z]+-([0-9]+)(?:-[a-z0-9]+)*$")
 
 # AKS: Standard_<family letters><vCPUs>[-<active vCPUs>]<features>_<version>; a constrained size such as
 # Standard_E4-2s_v5 has only the second number of active vCPUs
 # (learn.microsoft.com azure/virtual-machines/vm-naming-conventions).
-_AKS = re.compile(r"^(?:Standard|Basic)_[A-Z]+(\d+)(?:-(\d+))?[a-z]*(?:_[A-Za-z0-9]+)*$")
+_AKS = re.compile(r"^(?:Standard|Basic)_[A-Z]+([0-9]+)(?:-([0-9]+))?[a-z]*(?:_[A-Za-z0-9]+)*$")
 
 # EKS (EC2): <family>.<size>; "large" is 2 vCPU, "xlarge" 4, "<n>xlarge" 4n, smaller sizes fewer
 # (docs.aws.amazon.com/ec2/latest/instancetypes). "metal" sizes are whole hosts.
-_EC2 = re.compile(r"^[a-z][a-z0-9-]*\.(\d*)(nano|micro|small|medium|large|xlarge|metal(?:-\d+xl)?)$")
+_EC2 = re.compile(r"^[a-z][a-z0-9-]*\.([0-9]*)(nano|micro|small|medium|large|xlarge|metal(?:-[0-9]+xl)?)$")
 _EC2_SMALL = {"nano": 2, "micro": 2, "small": 2, "medium": 2, "large": 2}
 
 
 def gke_vcpus(machine_type: str) -> int | None:
     if machine_type in _GKE_SHARED_CORE:
         return _GKE_SHARED_CORE[machine_type]
-    match = _GKE_CUSTOM.match(machine_type) or _GKE_STANDARD.match(machine_type)
+    match = _GKE_CUSTOM.fullmatch(machine_type) or _GKE_STANDARD.fullmatch(machine_type)
     return int(match.group(1)) if match else None
 
 
 def aks_vcpus(vm_size: str) -> int | None:
-    match = _AKS.match(vm_size)
+    match = _AKS.fullmatch(vm_size)
     if not match:
         return None
     return int(match.group(2) or match.group(1))
 
 
 def eks_vcpus(instance_type: str) -> int | None:
-    match = _EC2.match(instance_type)
+    match = _EC2.fullmatch(instance_type)
     if not match:
         return None
     multiple, size = match.groups()

@@ -19,6 +19,12 @@ from components.kube.names import INSTALL_LABEL
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
 
 
+def dns_prefix(cluster_name: str) -> str:
+    """The cluster's DNS prefix: AKS takes 1-54 letters, digits and '-', starting and ending with a letter or
+    digit (AKS API reference, dnsPrefix), while a cluster name may also hold '_' and run to 63."""
+    return cluster_name.replace("_", "-")[:54].strip("-")
+
+
 def decode_kubeconfig(value: str) -> str:
     """The credentials API returns the kubeconfig base64-encoded (pulumi/examples azure-py-aks)."""
     return base64.b64decode(value).decode()
@@ -49,7 +55,7 @@ class AksCluster(pulumi.ComponentResource):
             resource_name_=args.name,
             resource_group_name=group,
             location=args.location,
-            dns_prefix=args.name,
+            dns_prefix=dns_prefix(args.name),
             kubernetes_version=args.kubernetes_minor,
             identity=containerservice.ManagedClusterIdentityArgsDict(
                 type=containerservice.ResourceIdentityType.SYSTEM_ASSIGNED

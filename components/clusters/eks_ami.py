@@ -12,7 +12,7 @@ CANONICAL_PARAMETERS = "/aws/service/canonical/ubuntu/eks/"
 def architecture(instance_type: str) -> str:
     """Graviton families carry a 'g' after the generation digit (m7g, c6gn, r8gd); the rest are x86."""
     family = instance_type.split(".", 1)[0]
-    match = re.match(r"^[a-z]+\d+([a-z-]*)$", family)
+    match = re.fullmatch(r"[a-z]+[0-9]+([a-z-]*)", family)
     return "arm64" if match and "g" in match.group(1) else "amd64"
 
 

@@ -14,8 +14,7 @@ from pydantic import (
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
-    NonNegativeInt,
-    PositiveInt,
+    Field,
     SecretStr,
     ValidationInfo,
     field_validator,
@@ -24,9 +23,30 @@ from pydantic.alias_generators import to_camel
 
 from components import node_sizes, versions
 from components.config.checks import ABSENT, SECRET, Finding, one_of, refuse, report
-from components.config.values import DnsLabel, Image, NodeName, Quantity, StorageClassName, UserName, WorkspaceName
+from components.config.values import (
+    MAX_CPUS,
+    MAX_GPUS,
+    MAX_NODES,
+    AwsRegion,
+    AzureLocation,
+    AzureResourceGroup,
+    ContextName,
+    Disk,
+    GcpLocation,
+    GcpProject,
+    Image,
+    MachineType,
+    Memory,
+    NodeName,
+    StorageClassName,
+    UserName,
+    WorkspaceName,
+    WorkspaceNamespace,
+)
 from components.kube import kubeconfig
 from components.kube.names import CANARY_NAME
+
+NodeCount = Annotated[int, Field(ge=1, le=MAX_NODES)]
 
 
 class Model(BaseModel):
@@ -48,26 +68,26 @@ def _four_vcpus(vcpus_of: Callable[[str], int | None]) -> AfterValidator:
 
 
 class Gke(Model):
-    project: str | None = None
-    location: str
-    machine_type: Annotated[str, _four_vcpus(node_sizes.gke_vcpus)] = "n2-standard-4"
-    node_count: PositiveInt = 2
+    project: GcpProject | None = None
+    location: GcpLocation
+    machine_type: Annotated[MachineType, _four_vcpus(node_sizes.gke_vcpus)] = "n2-standard-4"
+    node_count: NodeCount = 2
     deletion_protection: bool = True
 
 
 class Aks(Model):
-    location: str
-    resource_group_name: str | None = None
-    vm_size: Annotated[str, _four_vcpus(node_sizes.aks_vcpus)] = "Standard_D4s_v5"
-    node_count: PositiveInt = 2
+    location: AzureLocation
+    resource_group_name: AzureResourceGroup | None = None
+    vm_size: Annotated[MachineType, _four_vcpus(node_sizes.aks_vcpus)] = "Standard_D4s_v5"
+    node_count: NodeCount = 2
 
 
 class Eks(Model):
-    region: str | None = None
-    instance_type: Annotated[str, _four_vcpus(node_sizes.eks_vcpus)] = "m6i.xlarge"
-    desired_size: PositiveInt = 2
-    min_size: PositiveInt = 1
-    max_size: PositiveInt = 4
+    region: AwsRegion | None = None
+    instance_type: Annotated[MachineType, _four_vcpus(node_sizes.eks_vcpus)] = "m6i.xlarge"
+    desired_size: NodeCount = 2
+    min_size: NodeCount = 1
+    max_size: NodeCount = 4
     ubuntu_version: Annotated[str, one_of(versions.EKS_UBUNTU, "must be an Ubuntu release that Sysbox supports")] = (
         versions.DEFAULT_EKS_UBUNTU
     )
@@ -83,7 +103,7 @@ class Eks(Model):
 
 class Baremetal(Model):
     kubeconfig: SecretStr | None = None
-    context: str | None = None
+    context: ContextName | None = None
     nodes: list[NodeName] = []
     gpu_nodes: list[NodeName] = []
 
@@ -148,10 +168,10 @@ class Workspace(Model):
     image: Image
     username: UserName = "coder"
     runtime: Literal["envbox", "sysbox-runc"] = "envbox"
-    cpus: PositiveInt = 2
-    memory: Quantity = "4Gi"
-    disk: Quantity = "20Gi"
-    gpus: NonNegativeInt = 0
+    cpus: Annotated[int, Field(ge=1, le=MAX_CPUS)] = 2
+    memory: Memory = "4Gi"
+    disk: Disk = "20Gi"
+    gpus: Annotated[int, Field(ge=0, le=MAX_GPUS)] = 0
     agent_token: SecretStr | None = None
 
     @field_validator("gpus")
@@ -163,7 +183,7 @@ class Workspace(Model):
 
 
 class Supervisor(Model):
-    namespace: DnsLabel = "cvm-workspaces"
+    namespace: WorkspaceNamespace = "cvm-workspaces"
     envbox_image: Image = versions.ENVBOX_IMAGE
     storage_class: StorageClassName | None = None
     coder_url: AnyHttpUrl | None = None

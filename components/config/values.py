@@ -27,7 +27,6 @@ def dns_subdomain(text: str) -> bool:
     return bool(_DNS_SUBDOMAIN.fullmatch(text)) and len(text) <= 253
 
 
-DnsLabel = Annotated[str, _dns_label(63)]
 # A workspace's volume is `<name>-home`, which must stay a DNS label too.
 WorkspaceName = Annotated[str, _dns_label(58, ", so that its volume '<name>-home' is one too")]
 NodeName = Annotated[
@@ -109,3 +108,72 @@ def _minor(value: Any) -> Any:
 
 
 KubernetesMinor = Annotated[Version, BeforeValidator(_minor)]
+
+
+def _name(pattern: str, limit: int, accepted: str, source: str) -> AfterValidator:
+    """A cloud's or the kernel's name rule, checked on the whole ASCII string (a trailing newline is refused)."""
+    rule = re.compile(pattern)
+    return check(
+        lambda s: s.isascii() and len(s) <= limit and bool(rule.fullmatch(s)), f"must be {accepted} ({source})"
+    )
+
+
+# Each cloud's own rules for the strings cvm hands it, so that a typo is refused here and not at apply.
+GcpProject = Annotated[
+    str,
+    _name(r"[a-z][-a-z0-9]{4,28}[a-z0-9]", 30, "a Google Cloud project ID: 6-30 lowercase letters, digits and '-'",
+          "Google Cloud resource-manager docs"),
+]  # fmt: skip
+GcpLocation = Annotated[
+    str,
+    _name(r"[a-z]+-[a-z]+[0-9]+(-[a-z])?", 40, "a Google Cloud region or zone such as 'europe-west4' or 'us-east1-b'",
+          "GKE locations"),
+]  # fmt: skip
+AzureLocation = Annotated[
+    str,
+    _name(
+        r"[a-z]+[a-z0-9]*", 40, "an Azure region name such as 'westeurope' or 'eastus2'", "az account list-locations"
+    ),
+]
+AzureResourceGroup = Annotated[
+    str,
+    _name(r"[-\w.()]*[-\w()]", 90, "an Azure resource group name: 1-90 letters, digits, '_', '-', '.', '(' and ')', "
+          "not ending in '.'", "Azure resource naming rules"),
+]  # fmt: skip
+AwsRegion = Annotated[
+    str, _name(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+", 30, "an AWS region such as 'eu-west-1'", "AWS regions")
+]
+MachineType = Annotated[
+    str,
+    _name(r"[A-Za-z0-9][-_.A-Za-z0-9]*", 64, "a machine type name such as 'n2-standard-4'", "the cloud's size list"),
+]
+ContextName = Annotated[
+    str, _name(r"[^\s]+", 253, "a kubeconfig context name (no spaces or control characters)", "kubeconfig")
+]
+
+# Namespaces Kubernetes keeps for itself: workspaces must not share them (kubernetes.io Namespaces docs).
+RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+WorkspaceNamespace = Annotated[
+    str,
+    _dns_label(63),
+    check(
+        lambda s: s not in RESERVED_NAMESPACES and not s.startswith("kube-"),
+        "is a namespace Kubernetes reserves ('default' and 'kube-*'); workspaces need one of their own",
+    ),
+]
+
+# Sane upper bounds: beyond them the number is a typo, and the cloud or the scheduler would refuse it anyway.
+MAX_NODES = 1000  # GKE and AKS node pools and EKS node groups top out at 1000 nodes or below
+MAX_CPUS = 256
+MAX_GPUS = 16
+_MAX_BYTES = {"memory": 4 * 1024**4, "disk": 64 * 1024**4}  # 4 TiB of memory, 64 TiB of disk (PD and EBS maxima)
+
+
+def _at_most(kind: str) -> AfterValidator:
+    limit = _MAX_BYTES[kind]
+    reason = f"is more {kind} than any CVM node offers (at most {limit // 1024**4}Ti)"
+    return check(lambda s: (units.quantity(s) or 0) <= limit, reason)
+
+
+Memory = Annotated[Quantity, _at_most("memory")]
+Disk = Annotated[Quantity, _at_most("disk")]
