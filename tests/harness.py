@@ -1,7 +1,17 @@
-"""Run `__main__.py` under the Pulumi SDK's mocks and record what it registers.
+"""Run `__main__.py` under the Pulumi SDK's mocks, and record every request that reaches the mock monitor.
 
-Each run happens in a fresh `contextvars.Context` with its own event loop, so the SDK's global state (root
-stack, config, settings) starts empty every time and nothing leaks from one test to the next.
+The one helper module of the tests (the conftest.py files hold the fixtures), kept as a plain module because
+`bench/preview.py` runs its preview through it too. It holds:
+
+- `RecordingMonitor`, the one place that works around the SDK's mock monitor (see its docstring); it records
+  each registration and read as it reached the monitor: type, name, inputs, parent, provider, `protect` and
+  dependencies. Everything else here uses only the SDK's public testing API.
+- what the fake clouds and the fake cluster answer (`FakeCloud`, `GOOD_NODE`);
+- the stacks the tests share (`KUBECONFIG`, `FULL`, `ENVBOX_ONLY`, `CLOUDS`);
+- `run_program`, which runs the program in a fresh `contextvars.Context` with its own event loop, so the SDK's
+  global state (root stack, config, settings) starts empty every time and nothing leaks between runs.
+
+It imports no module of ours at the top: the benchmark's floor runs through it and must load none.
 """
 
 from __future__ import annotations
@@ -13,30 +23,44 @@ import gc
 import logging
 import runpy
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime import rpc
-from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.stack import run_pulumi_func
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
 
+# --- what reached the monitor -------------------------------------------------------------------------------
+
+
 @dataclass
 class Registered:
+    """One resource request as the monitor received it: a registration, or a `get` of an existing object."""
+
     type: str
     name: str
-    inputs: dict[str, Any]
-    provider: str | None
-    custom: bool
-    read: bool = False  # a `get` of an existing object, not a registration
+    custom: bool  # registered as a custom resource; False for a read, which registers nothing
+    parent: str  # URN; the root stack's for top-level resources
+    provider: str | None  # provider reference, `URN::ID`
+    protect: bool
+    dependencies: list[str]  # URNs
+    object: struct_pb2.Struct  # the serialized inputs, deserialized on first use (the benchmark replays them)
+    read: str = ""  # the ID read, for a `get`
+
+    @cached_property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs, secrets still wrapped as the monitor received them (see `is_secret`)."""
+        return rpc.deserialize_properties(self.object)  # type: ignore[no-any-return]
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -47,20 +71,18 @@ class Registered:
         """Whether the input at `path` (or one of its parents) was sent as a secret."""
         value: Any = self.inputs
         for key in path:
-            if _is_secret(value):
+            if rpc.is_rpc_secret(value):
                 return True
             value = value[key]
-        return _is_secret(value)
+        return rpc.is_rpc_secret(value)
 
-
-def _is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+    def __getstate__(self) -> dict[str, Any]:  # pickled by the benchmark; the cache is not part of the record
+        return {k: v for k, v in self.__dict__.items() if k != "inputs"}
 
 
 def unwrap(value: Any) -> Any:
     """Inputs with every secret replaced by the value it wraps."""
-    if _is_secret(value):
-        return unwrap(value["value"])
+    value = rpc.unwrap_rpc_secret(value)
     if isinstance(value, dict):
         return {k: unwrap(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -70,12 +92,11 @@ def unwrap(value: Any) -> Any:
 
 @dataclass
 class Run:
-    resources: list[Registered] = field(default_factory=list)
+    resources: list[Registered] = field(default_factory=list)  # the program's; the SDK's root stack is left out
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    program: dict[str, Any] = field(default_factory=dict)  # the globals of __main__.py after it ran
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -91,8 +112,86 @@ class Run:
     def kubernetes_objects(self) -> list[Registered]:
         return [r for r in self.resources if r.custom and not r.read and r.type.startswith("kubernetes:")]
 
+    @property
+    def protected(self) -> set[tuple[str, str]]:
+        """(type, name) of every resource registered with `protect`."""
+        return {(r.type, r.name) for r in self.resources if r.protect}
 
-# What the clouds would answer: outputs of resources (by type) and results of invokes (by token), camelCase.
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, recording each request into a `Run`, and telling the program it takes no
+    resource references.
+
+    Why a subclass of the SDK's `MockMonitor` (passed to the public `set_mocks(monitor=...)`), not only `Mocks`:
+    - `Mocks.new_resource` sees no resource options (parent, provider's URN, `protect`, dependencies); the
+      monitor sees the whole request.
+    - With resource references, the monitor rebuilds each referenced resource (the EKS cluster a node group
+      names) on a worker thread with an event loop of its own, whose futures the program's loop then awaits:
+      the run can fail with "attached to a different loop" or hang. Without them, a reference arrives as the
+      URN or ID (`GetDeploymentInfo`, `SupportsFeature`).
+    - The SDK answers on worker threads, making each an event loop it never closes (which then fails noisily
+      when collected): they are made here, and closed by `close_loops` when the run ends.
+    """
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, run: Run):
+        super().__init__(mocks)
+        self.run = run
+        self.loops: list[asyncio.AbstractEventLoop] = []
+        self._threads = threading.local()
+
+    def GetDeploymentInfo(self, request: Any) -> Any:
+        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+        kept = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+        return resource_pb2.DeploymentInfo(supportedFeatures=kept)
+
+    def SupportsFeature(self, request: Any) -> Any:
+        response = super().SupportsFeature(request)  # type: ignore[no-untyped-call]
+        response.hasSupport = response.hasSupport and request.id != "resourceReferences"
+        return response
+
+    def RegisterResource(self, request: Any) -> Any:
+        if request.type != "pulumi:pulumi:Stack":  # the root stack is the SDK's (set_mocks), not the program's
+            self._record(request, request.object, custom=request.custom, protect=request.protect)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+
+    def ReadResource(self, request: Any) -> Any:
+        self._record(request, request.properties, custom=False, protect=False, read=request.id)
+        return super().ReadResource(request)  # type: ignore[no-untyped-call]
+
+    def Invoke(self, request: Any) -> Any:
+        self._thread_loop()
+        return super().Invoke(request)  # type: ignore[no-untyped-call]
+
+    def _record(self, request: Any, inputs: struct_pb2.Struct, custom: bool, protect: bool, read: str = "") -> None:
+        self._thread_loop()
+        self.run.resources.append(  # before the mocks answer: a failed read is recorded too
+            Registered(
+                request.type,
+                request.name,
+                custom,
+                request.parent,
+                request.provider or None,
+                bool(protect),
+                list(request.dependencies),
+                inputs,
+                read,
+            )
+        )
+
+    def _thread_loop(self) -> None:
+        if not getattr(self._threads, "loop", None):
+            self._threads.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self._threads.loop)
+            self.loops.append(self._threads.loop)
+
+    def close_loops(self) -> None:
+        for loop in self.loops:
+            loop.close()
+
+
+# --- what the clouds and the cluster answer -------------------------------------------------------------------
+
+# Outputs of resources (by type) and results of invokes (by token), camelCase.
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
     "gcp:container/cluster:Cluster": {"endpoint": "203.0.113.10", "masterAuth": {"clusterCaCertificate": "Q0E="}},
@@ -104,7 +203,6 @@ INVOKE_RESULTS: dict[str, dict[str, Any]] = {
         "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(FAKE_KUBECONFIG.encode()).decode()}]
     },
 }
-
 
 # What a good CVM node reports (a GKE Ubuntu 24.04 node of the 1.35 default), for reads of Node objects.
 GOOD_NODE: dict[str, Any] = {
@@ -131,20 +229,17 @@ def node_status(**overrides: str) -> dict[str, Any]:
     }
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Records every registration; reads of Nodes answer from `nodes` (name -> status), or as good nodes."""
+class FakeCloud(pulumi.runtime.Mocks):
+    """Answers registrations with their inputs and the cloud's outputs, invokes with `INVOKE_RESULTS`, and reads
+    of Nodes from `nodes` (name -> status), or as good nodes."""
 
-    def __init__(self, run: Run, nodes: dict[str, dict[str, Any]] | None = None):
+    def __init__(self, run: Run, nodes: Mapping[str, dict[str, Any]] | None = None):
         self.run = run
         self.nodes = nodes
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        read_id = args.resource_id or ""  # set for a `get` of an existing object
-        self.run.resources.append(
-            Registered(args.typ, args.name, dict(args.inputs), args.provider, bool(args.custom), read_id != "")
-        )
-        if read_id and args.typ == "kubernetes:core/v1:Node":
-            return read_id, {"metadata": {"name": read_id}, "status": self._status(read_id)}
+        if args.resource_id and args.typ == "kubernetes:core/v1:Node":  # a `get`: the preflight's reads
+            return args.resource_id, {"metadata": {"name": args.resource_id}, "status": self._status(args.resource_id)}
         return f"{args.name}-id", {"name": args.name, **dict(args.inputs), **CLOUD_OUTPUTS.get(args.typ, {})}
 
     def _status(self, node: str) -> dict[str, Any]:
@@ -159,103 +254,120 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {**dict(args.args), **INVOKE_RESULTS.get(args.token, {})}, []
 
 
-class PlainReferencesMonitor(MockMonitor):
-    """The SDK's mock monitor, telling the program it takes no resource references.
+# --- the stacks the tests share -------------------------------------------------------------------------------
 
-    With references, the monitor rebuilds each referenced resource (the EKS cluster a node group names) on a
-    worker thread with an event loop of its own, whose futures the program's loop then awaits: the run can
-    fail with "attached to a different loop" or hang. Without them, a reference arrives as the URN or ID.
-    """
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]
+contexts: [{name: lab, context: {cluster: lab, user: admin}}]
+users: [{name: admin, user: {token: t}}]
+current-context: lab
+"""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks):
-        super().__init__(mocks)
-        self.loops: list[asyncio.AbstractEventLoop] = []
-        self._threads = threading.local()
+# The issue's full bare-metal stack: GPUs on, one GPU node, three workspaces (envbox, sysbox-runc, envbox with
+# a GPU) and the canary, talking to a Coder deployment.
+FULL: dict[str, Any] = {
+    "platform": "baremetal",
+    "gpu": {"enabled": True},
+    "baremetal": {"kubeconfig": KUBECONFIG, "nodes": ["cpu-1", "cpu-2"], "gpuNodes": ["gpu-1"]},
+    "supervisor": {
+        "coderUrl": "https://coder.example.com",
+        "storageClass": "local-path",
+        "workspaces": [
+            {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11", "agentToken": "alice-token"},
+            {
+                "name": "bob",
+                "image": "ghcr.io/acme/workspace:2026.11",
+                "runtime": "sysbox-runc",
+                "agentToken": "bob-token",
+                "cpus": 4,
+                "memory": "8Gi",
+                "disk": "50Gi",
+            },
+            {"name": "carol", "image": "ghcr.io/acme/cuda-workspace:12.6", "gpus": 1, "agentToken": "carol-token"},
+        ],
+    },
+}
+SECRET_KEYS = ("baremetal", "supervisor")
 
-    def GetDeploymentInfo(self, request: Any) -> Any:
-        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
-        kept = [f for f in info.supportedFeatures if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
-        return resource_pb2.DeploymentInfo(supportedFeatures=kept)
+# Each cloud's stack with only the keys it requires.
+CLOUDS: dict[str, dict[str, Any]] = {
+    "gke": {"platform": "gke", "gke": {"location": "europe-west4"}},
+    "aks": {"platform": "aks", "aks": {"location": "westeurope"}},
+    "eks": {"platform": "eks"},
+}
 
-    # The SDK's mock answers on worker threads, making each an event loop it never closes (which then fails
-    # noisily when collected); make them here, and close them when the run ends (`close_loops`).
-    def _thread_loop(self) -> None:
-        if not getattr(self._threads, "loop", None):
-            self._threads.loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(self._threads.loop)
-            self.loops.append(self._threads.loop)
-
-    def ReadResource(self, request: Any) -> Any:
-        self._thread_loop()
-        return super().ReadResource(request)  # type: ignore[no-untyped-call]
-
-    def RegisterResource(self, request: Any) -> Any:
-        self._thread_loop()
-        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-
-    def Invoke(self, request: Any) -> Any:
-        self._thread_loop()
-        return super().Invoke(request)  # type: ignore[no-untyped-call]
-
-    def close_loops(self) -> None:
-        for loop in self.loops:
-            loop.close()
-
-    def SupportsFeature(self, request: Any) -> Any:
-        response = super().SupportsFeature(request)  # type: ignore[no-untyped-call]
-        response.hasSupport = response.hasSupport and request.id != "resourceReferences"
-        return response
+# The same without Sysbox on the nodes: every workspace, the canary too, runs under envbox.
+ENVBOX_ONLY: dict[str, Any] = {
+    **FULL,
+    "sysbox": {"enabled": False},
+    "supervisor": {
+        **FULL["supervisor"],
+        "workspaces": [w for w in FULL["supervisor"]["workspaces"] if w.get("runtime") != "sysbox-runc"],
+    },
+}
 
 
-class _WarningCollector(logging.Handler):
-    def __init__(self, run: Run):
-        super().__init__(logging.WARNING)
-        self.run = run
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno == logging.WARNING:
-            self.run.warnings.append(record.getMessage())
+# --- running ------------------------------------------------------------------------------------------------
 
 
 def run_program(
-    config: dict[str, Any],
+    config: Mapping[str, Any],
     secret_keys: tuple[str, ...] = (),
     stack: str = "dev",
-    nodes: dict[str, dict[str, Any]] | None = None,
+    nodes: Mapping[str, dict[str, Any]] | None = None,
     into: Run | None = None,
 ) -> Run:
     """Run the program with `config` (keys without the `cvm:` prefix are in it) and return what it did.
 
     `nodes` is the cluster's Nodes (name -> status) that reads see; by default every node reads as a good one.
-    `into` records the run there, so that a test sees what was registered before the program failed.
+    `into` records the run there, so that a test sees what reached the monitor before the program failed.
     """
-    # imported here: the benchmark's floor uses this module's mocks and must load no module of ours
-    from components.settings import stored_config
+    from components.config import stored_config  # here: the benchmark's floor must load no module of ours
 
-    return contextvars.Context().run(
-        _run, stored_config(config), [k if ":" in k else f"cvm:{k}" for k in secret_keys], stack, nodes, into or Run()
-    )
+    secrets = [k if ":" in k else f"cvm:{k}" for k in secret_keys]
+    return evaluate(_program, stored_config(config), secrets, stack, nodes=nodes, into=into)
 
 
-def _program(run: Run) -> None:
-    run.program.update(runpy.run_path(str(MAIN), run_name="__main__"))
+def _program() -> None:
+    runpy.run_path(str(MAIN), run_name="__main__")
 
 
-def _run(
-    config: dict[str, str], secret_keys: list[str], stack: str, nodes: dict[str, dict[str, Any]] | None, run: Run
+def evaluate(
+    program: Callable[[], None],
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    stack: str,
+    preview: bool = False,
+    nodes: Mapping[str, dict[str, Any]] | None = None,
+    into: Run | None = None,
+) -> Run:
+    """Run `program` under the mocks with stored `config` (`cvm:key` -> text), in a context of its own."""
+    return contextvars.Context().run(_evaluate, program, config, secret_keys, stack, preview, nodes, into or Run())
+
+
+def _evaluate(
+    program: Callable[[], None],
+    config: Mapping[str, str],
+    secret_keys: list[str],
+    stack: str,
+    preview: bool,
+    nodes: Mapping[str, dict[str, Any]] | None,
+    run: Run,
 ) -> Run:
     logger = logging.getLogger(f"cvm-test-{id(run)}")
     logger.addHandler(_WarningCollector(run))
     logger.propagate = False
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    monitor = PlainReferencesMonitor(RecordingMocks(run, nodes))
+    monitor = RecordingMonitor(FakeCloud(run, nodes), run)
     try:
-        runtime_settings.reset_options(project="cvm", stack=stack)
-        pulumi.runtime.set_mocks(monitor.mocks, "cvm", stack, preview=False, logger=logger, monitor=monitor)
-        pulumi.runtime.set_all_config(config, secret_keys)
-        loop.run_until_complete(run_pulumi_func(lambda: _program(run)))
-        root = runtime_settings.get_root_resource()
+        pulumi.runtime.reset_options(project="cvm", stack=stack)
+        pulumi.runtime.set_mocks(monitor.mocks, "cvm", stack, preview=preview, logger=logger, monitor=monitor)
+        pulumi.runtime.set_all_config(dict(config), secret_keys)
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        root = pulumi.runtime.get_root_resource()
         assert root is not None
         for name, value in root.outputs.items():  # type: ignore[attr-defined]
             output = pulumi.Output.from_input(value)
@@ -269,3 +381,13 @@ def _run(
         loop.close()
         asyncio.set_event_loop(None)
     return run
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self, run: Run):
+        super().__init__(logging.WARNING)
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.run.warnings.append(record.getMessage())

@@ -21,7 +21,7 @@ from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
 from e2e import control_plane, engine
-from tests.stacks import FULL
+from tests.harness import FULL
 
 NODES = ["cvm-node-1", "cvm-node-2"]
 GPU_NODES = ["cvm-gpu-1"]

@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
 import textwrap
-from typing import Any
+from collections.abc import Callable
 
 import pulumi
 import pytest
 import yaml
 
 from components.clusters import eks as eks_module
-from components.clusters import gke as gke_module
-from tests.harness import PROVIDER_TYPE, ROOT, Run, run_program
-from tests.test_program import SUPERVISOR_OBJECTS, SYSBOX_OBJECTS
+from tests.harness import CLOUDS, PROVIDER_TYPE, ROOT, Run, run_program
 
-REQUIRED: dict[str, dict[str, Any]] = {
-    "gke": {"platform": "gke", "gke": {"location": "europe-west4"}},
-    "aks": {"platform": "aks", "aks": {"location": "westeurope"}},
-    "eks": {"platform": "eks"},
-}
+CloudStack = Callable[[str], Run]
 
 
-@functools.cache
-def run_of(platform: str) -> Run:
-    """Each platform's stack with only its required keys, run once for the module."""
-    return run_program(REQUIRED[platform])
-
-
-@pytest.fixture(params=list(REQUIRED), ids=list(REQUIRED))
-def cloud(request: pytest.FixtureRequest) -> tuple[str, Run]:
-    return request.param, run_of(request.param)
-
-
-def test_cvm_layer_runs_on_the_clusters_provider(cloud: tuple[str, Run]) -> None:
+def test_cvm_layer_runs_on_the_clusters_provider(
+    cloud: tuple[str, Run], sysbox_objects: set[tuple[str, str]], supervisor_objects: set[tuple[str, str]]
+) -> None:
     _, run = cloud
-    assert {(r.type, r.name) for r in run.kubernetes_objects} == SYSBOX_OBJECTS | SUPERVISOR_OBJECTS
+    assert {(r.type, r.name) for r in run.kubernetes_objects} == sysbox_objects | supervisor_objects
     (provider,) = run.of_type(PROVIDER_TYPE)
     assert provider.name == "cvm-dev-provider"
     assert provider.is_secret("kubeconfig")
@@ -54,15 +38,25 @@ def test_outputs(cloud: tuple[str, Run]) -> None:
     assert run.secret_outputs == {"kubeconfig"} and run.outputs["kubeconfig"]
 
 
+# What each cloud stack protects: the cluster, and on AKS the resource group it made (deleting the group deletes
+# the cluster); a pool may be replaced, the cluster never silently.
+PROTECTED = {
+    "gke": {("gcp:container/cluster:Cluster", "cvm-dev")},
+    "aks": {
+        ("azure-native:containerservice:ManagedCluster", "cvm-dev"),
+        ("azure-native:resources:ResourceGroup", "cvm-dev-rg"),
+    },
+    "eks": {("eks:index:Cluster", "cvm-dev")},
+}
+
+
 def test_clusters_are_protected(cloud: tuple[str, Run]) -> None:
-    _, run = cloud
-    cluster = run.program["cluster"]
-    assert cluster.cluster._protect is True
-    assert cluster.node_pool._protect is not True  # a pool may be replaced; the cluster never silently
+    platform, run = cloud
+    assert run.protected == PROTECTED[platform]
 
 
-def test_gke() -> None:
-    run = run_of("gke")
+def test_gke(cloud_stack: CloudStack) -> None:
+    run = cloud_stack("gke")
     cluster = run.one("gcp:container/cluster:Cluster", "cvm-dev").inputs
     assert cluster["name"] == "cvm-dev" and cluster["location"] == "europe-west4"
     assert cluster["removeDefaultNodePool"] is True and cluster["initialNodeCount"] == 1
@@ -81,8 +75,8 @@ def test_gke() -> None:
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
 
 
-def test_aks() -> None:
-    run = run_of("aks")
+def test_aks(cloud_stack: CloudStack) -> None:
+    run = cloud_stack("aks")
     group = run.one("azure-native:resources:ResourceGroup", "cvm-dev-rg").inputs
     assert group["location"] == "westeurope"
     cluster = run.one("azure-native:containerservice:ManagedCluster", "cvm-dev").inputs
@@ -107,8 +101,8 @@ def test_aks_uses_a_named_resource_group() -> None:
     assert run.one("azure-native:containerservice:AgentPool", "cvm-dev-cvm").inputs["resourceGroupName"] == "platform"
 
 
-def test_eks() -> None:
-    run = run_of("eks")
+def test_eks(cloud_stack: CloudStack) -> None:
+    run = cloud_stack("eks")
     cluster = run.one("eks:index:Cluster", "cvm-dev").inputs
     assert cluster["name"] == "cvm-dev" and cluster["version"] == "1.35" and cluster["skipDefaultNodeGroup"] is True
     parameter = "/aws/service/canonical/ubuntu/eks/24.04/1.35/stable/current/amd64/hvm/ebs-gp3/ami-id"
@@ -135,27 +129,6 @@ def test_eks_region_and_sizes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("instance_type", "arch"),
-    [
-        ("m6i.xlarge", "amd64"),
-        ("m7g.large", "arm64"),
-        ("c6gn.2xlarge", "arm64"),
-        ("r8gd.4xlarge", "arm64"),
-        ("g5.xlarge", "amd64"),
-        ("g5g.xlarge", "arm64"),
-        ("inf2.xlarge", "amd64"),
-    ],
-)
-def test_ec2_architecture(instance_type: str, arch: str) -> None:
-    assert eks_module.architecture(instance_type) == arch
-
-
-def test_gke_kubeconfig_is_pure() -> None:
-    config = yaml.safe_load(gke_module.kubeconfig("c", "10.0.0.1", "Q0E="))
-    assert config["current-context"] == "c" and config["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
-
-
-@pytest.mark.parametrize(
     ("platform", "key", "size"),
     [
         ("gke", "machineType", "e2-standard-2"),
@@ -164,7 +137,7 @@ def test_gke_kubeconfig_is_pure() -> None:
     ],
 )
 def test_small_nodes_are_refused(platform: str, key: str, size: str) -> None:
-    section = {**REQUIRED[platform].get(platform, {}), key: size}
+    section = {**CLOUDS[platform].get(platform, {}), key: size}
     with pytest.raises(pulumi.RunError) as raised:
         run_program({"platform": platform, platform: section})
     assert f"  - cvm:{platform}.{key} = '{size}': has 2 vCPU; CVM nodes need at least 4" in str(raised.value)
@@ -173,13 +146,13 @@ def test_small_nodes_are_refused(platform: str, key: str, size: str) -> None:
 CLOUD_SDKS = {"gke": "pulumi_gcp", "aks": "pulumi_azure_native", "eks": "pulumi_aws"}
 
 
-@pytest.mark.parametrize("platform", REQUIRED)
+@pytest.mark.parametrize("platform", CLOUDS)
 def test_a_stack_loads_only_its_own_cloud_sdk(platform: str) -> None:
     script = textwrap.dedent(
         f"""
         import json, sys
         from tests.harness import run_program
-        run_program({REQUIRED[platform]!r})
+        run_program({CLOUDS[platform]!r})
         print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules if m.startswith("pulumi_")}})))
         """
     )

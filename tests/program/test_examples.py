@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.settings import load_settings, stored_config
-from tests.harness import run_program
+from components.config import load_settings, stored_config
+from tests.harness import ROOT, run_program
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("Pulumi.*.yaml"))
+EXAMPLES = sorted((ROOT / "examples").glob("Pulumi.*.yaml"))
 
 
 def stored(path: Path) -> dict[str, Any]:

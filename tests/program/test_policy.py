@@ -4,6 +4,7 @@ mandatory rule has resources that break it."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,8 +20,7 @@ from pulumi_policy import (
 )
 
 from policy import rules
-from tests.harness import Registered, run_program
-from tests.stacks import FULL, SECRET_KEYS
+from tests.harness import Registered, Run
 
 POLICY = {p.name: p for p in rules.POLICIES}
 
@@ -52,17 +52,15 @@ def violations(name: str, resources: list[PolicyResource]) -> list[str]:
 
 
 def from_program(registered: list[Registered]) -> list[PolicyResource]:
-    protected = {"gcp:container/cluster:Cluster", "azure-native:containerservice:ManagedCluster", "eks:index:Cluster"}
-    return [resource(r.type, r.manifest, r.type in protected) for r in registered]
+    """The resources as the pack sees them, with the `protect` each was registered with."""
+    return [resource(r.type, r.manifest, r.protect) for r in registered]
 
 
 @pytest.fixture(scope="module")
-def stacks() -> dict[str, list[PolicyResource]]:
+def stacks(full_stack: Run, cloud_stack: Callable[[str], Run]) -> dict[str, list[PolicyResource]]:
     return {
-        "baremetal": from_program(run_program(FULL, SECRET_KEYS).resources),
-        "gke": from_program(run_program({"platform": "gke", "gke": {"location": "europe-west4"}}).resources),
-        "aks": from_program(run_program({"platform": "aks", "aks": {"location": "westeurope"}}).resources),
-        "eks": from_program(run_program({"platform": "eks"}).resources),
+        "baremetal": from_program(full_stack.resources),
+        **{platform: from_program(cloud_stack(platform).resources) for platform in ("gke", "aks", "eks")},
     }
 
 

@@ -8,19 +8,20 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components import gpu, supervisor, sysbox, versions
-from components.settings import Workspace
-from tests.harness import Registered, run_program
-from tests.stacks import ENVBOX_ONLY, SECRET_KEYS, full
+from components import versions
+from components.config import Workspace
+from components.cvm import gpu, sysbox
+from components.cvm.workspaces import objects as workspace_objects
+from tests.harness import FULL, SECRET_KEYS, Registered, Run, run_program
 
 SUPPORTED_MINORS = sorted({m for p in versions.PLATFORMS.values() for m in p.kubernetes if m >= p.floor})
 
 
 @pytest.fixture(scope="module")
-def objects() -> list[Registered]:
+def objects(envbox_only_stack: Run) -> list[Registered]:
     """Everything the issue's full stack registers, and what differs without Sysbox (an envbox canary)."""
-    with_sysbox = full(skipAwait=True).kubernetes_objects
-    without = run_program(ENVBOX_ONLY, SECRET_KEYS).kubernetes_objects
+    with_sysbox = run_program({**FULL, "skipAwait": True}, SECRET_KEYS).kubernetes_objects
+    without = envbox_only_stack.kubernetes_objects
     return with_sysbox + without
 
 
@@ -63,8 +64,8 @@ def test_pure_builders_are_valid_on_their_own() -> None:
     workspace = Workspace.model_validate({"name": "w", "image": "ubuntu:24.04", "agentToken": "t"})
     for manifest in (
         gpu.daemon_set("v0.20.0", skip_await=True),
-        supervisor.agent_secret("ns", workspace, "token"),
-        supervisor.home_volume("ns", workspace, None, skip_await=False),
+        workspace_objects.agent_secret("ns", workspace, "token"),
+        workspace_objects.home_volume("ns", workspace, None, skip_await=False),
     ):
         validate(manifest, "1.35")
 

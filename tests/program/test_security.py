@@ -7,17 +7,16 @@ from typing import Any
 
 import pytest
 
-from components.settings import pinned_image
-from tests.harness import Registered, run_program
-from tests.stacks import ENVBOX_ONLY, FULL, SECRET_KEYS, full
+from components.config.values import pinned_image
+from tests.harness import ENVBOX_ONLY, FULL, SECRET_KEYS, Registered, Run, run_program
 
 PRIVILEGED_ALLOWED = {"sysbox-deploy-k8s", "envbox"}  # the Sysbox installer, envbox's outer container
 
 
 @pytest.fixture(scope="module")
-def objects() -> list[Registered]:
+def objects(full_stack: Run) -> list[Registered]:
     stacks = [
-        full(),
+        full_stack,
         run_program({**ENVBOX_ONLY, "skipAwait": True}, SECRET_KEYS),
         run_program({"platform": "baremetal", "baremetal": FULL["baremetal"]}, SECRET_KEYS),
     ]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from components.settings import pinned_image
+from components.config.values import pinned_image
+from tests.harness import ROOT
 
-DOCKERFILE = Path(__file__).resolve().parent.parent / "images" / "cvm-workspace" / "Dockerfile"
+DOCKERFILE = ROOT / "images" / "cvm-workspace" / "Dockerfile"
 
 
 def instructions() -> list[tuple[str, str]]:

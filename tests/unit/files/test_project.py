@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import yaml
 
-from components.settings import Settings, load_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from components.config import Settings, load_settings
+from tests.harness import ROOT
 
 
 def test_pulumi_yaml_declares_the_plain_keys_with_the_model_defaults() -> None:

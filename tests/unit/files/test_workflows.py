@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from e2e.control_plane import toolchain
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from packaging.version import Version
 
-from components import preflight, versions
-from components.preflight import NodeReport, Role
+from components import versions
+from components.preflight import report, rules
+from components.preflight.rules import NodeReport, Role
 from tests.harness import node_status
 
 SYSBOX = versions.SYSBOX_RELEASES["0.7.1"]
@@ -25,12 +23,12 @@ def node(name: str = "n1", **info: str) -> dict[str, Any]:
 
 
 def findings(role: Role = CVM, **info: str) -> list[tuple[str, str]]:
-    return [(f.severity, f.rule) for f in preflight.check_node(NodeReport.of(node(**info)), role)]
+    return [(f.severity, f.rule) for f in rules.check_node(NodeReport.of(node(**info)), role)]
 
 
 def test_a_good_ubuntu_24_04_node_has_no_findings() -> None:
     assert findings() == []
-    assert preflight.verdict(preflight.check_node(NodeReport.of(node()), CVM)) == "ok"
+    assert report.verdict(rules.check_node(NodeReport.of(node()), CVM)) == "ok"
 
 
 @pytest.mark.parametrize(
@@ -70,7 +68,7 @@ def test_distribution_and_kernel(os_image: str, kernel: str, expected: list[tupl
 
 
 def test_a_kernel_sysbox_0_7_1_fails_on_is_warned_with_its_issue() -> None:
-    [finding] = preflight.check_node(NodeReport.of(node(kernelVersion="6.17.0-5-generic")), CVM)
+    [finding] = rules.check_node(NodeReport.of(node(kernelVersion="6.17.0-5-generic")), CVM)
     assert (finding.severity, finding.rule) == ("warned", "kernel")
     assert "#1035" in finding.source
     # said of 0.7.1's installer only: not of GPU nodes (envbox's own Sysbox) nor of 0.7.0
@@ -88,7 +86,7 @@ def test_architecture(architecture: str, expected: list[tuple[str, str]]) -> Non
 
 def test_a_1_36_kubelet_is_refused_twice_in_a_1_35_stack() -> None:
     report = NodeReport.of(node(kubeletVersion="v1.36.0"))
-    refused = preflight.check_node(report, CVM)
+    refused = rules.check_node(report, CVM)
     assert [(f.severity, f.rule) for f in refused] == [("refused", "kubelet")] * 2
     assert "cvm:kubernetesVersion = '1.35'" in refused[0].reason
     assert "1.32-1.35" in refused[1].reason and "#1036" in refused[1].source
@@ -126,7 +124,7 @@ def test_containerd_older_than_2_0_5_means_a_switch_to_cri_o(runtime: str, expec
 
 def test_sysbox_0_6_7_always_switches_to_cri_o() -> None:
     old = Role(Version("1.32"), versions.SYSBOX_RELEASES["0.6.7"])
-    [finding] = preflight.check_node(NodeReport.of(node(kubeletVersion="v1.32.6")), old)
+    [finding] = rules.check_node(NodeReport.of(node(kubeletVersion="v1.32.6")), old)
     assert finding.rule == "container runtime" and "always switches nodes to CRI-O" in finding.reason
 
 
@@ -149,7 +147,7 @@ def test_every_finding_names_the_node_what_it_reports_and_a_source() -> None:
             memory="2Gi",
         )
     )
-    found = preflight.check_node(bad, CVM)
+    found = rules.check_node(bad, CVM)
     assert {f.rule for f in found} == {
         "distribution",
         "kernel",
@@ -165,52 +163,8 @@ def test_every_finding_names_the_node_what_it_reports_and_a_source() -> None:
 
 
 def test_listed_nodes_are_checked_once_each_and_absent_ones_are_refused() -> None:
-    roles = preflight.roles(Version("1.35"), SYSBOX, ["n1", "gpu-1"], ["gpu-1", "gpu-2"])
+    roles = rules.roles(Version("1.35"), SYSBOX, ["n1", "gpu-1"], ["gpu-1", "gpu-2"])
     assert roles == {"n1": CVM, "gpu-1": CVM, "gpu-2": GPU}
     reports = {"n1": NodeReport.of(node("n1")), "gpu-1": NodeReport.of(node("gpu-1")), "gpu-2": None}
-    [absent] = preflight.check_nodes(reports, roles)
+    [absent] = rules.check_nodes(reports, roles)
     assert (absent.node, absent.severity, absent.rule) == ("gpu-2", "refused", "presence")
-
-
-def test_one_refusal_names_every_refused_node_and_leaves_warnings_out() -> None:
-    reports = {
-        "good": NodeReport.of(node("good")),
-        "warned": NodeReport.of(node("warned", containerRuntimeVersion="containerd://1.7.27")),
-        "al2": NodeReport.of(node("al2", osImage="Amazon Linux 2", kernelVersion="5.10.234-225.910.amzn2.x86_64")),
-        "old": NodeReport.of(node("old", kernelVersion="5.2.0-1")),
-    }
-    found = preflight.check_nodes(reports, dict.fromkeys(reports, CVM))
-    message = preflight.refusal(found)
-    assert message is not None and "refused 2 node(s)" in message
-    assert "node al2: distribution 'Amazon Linux 2'" in message and "node old: kernel '5.2.0-1' is below 6.8" in message
-    assert "warned" not in message and "node good" not in message
-    assert preflight.refusal([f for f in found if f.node in ("good", "warned")]) is None
-
-
-def test_a_node_without_status_is_refused_rather_than_passed() -> None:
-    verdict = preflight.verdict(preflight.check_node(NodeReport.of({"metadata": {"name": "bare"}}), CVM))
-    assert verdict == "refused"
-
-
-def test_the_table_lists_every_node_with_its_verdict() -> None:
-    reports = [NodeReport.of(node("good")), NodeReport.of(node("al2", osImage="Amazon Linux 2"))]
-    found = preflight.check_nodes({r.name: r for r in reports}, dict.fromkeys(["good", "al2"], CVM))
-    lines = preflight.table(reports, found).splitlines()
-    assert lines[0].split() == ["NODE", "OS", "KERNEL", "RUNTIME", "KUBELET", "ARCH", "CPU", "MEMORY", "VERDICT"]
-    assert lines[1].startswith("good ") and lines[1].endswith(" ok")
-    assert lines[2].startswith("al2 ") and lines[2].endswith(" refused")
-    assert any(line.startswith("refused: node al2: distribution 'Amazon Linux 2' ") for line in lines)
-
-
-@given(
-    st.integers(min_value=0, max_value=10**12),
-    st.sampled_from(list(zip(["Ki", "Mi", "Gi", "Ti"], range(1, 5), strict=True))),
-)
-def test_binary_quantities(number: int, suffix: tuple[str, int]) -> None:
-    assert preflight.quantity(f"{number}{suffix[0]}") == number * 1024 ** suffix[1]
-
-
-def test_decimal_quantities() -> None:
-    assert preflight.quantity("3920m") == Decimal("3.92")
-    assert preflight.quantity("4") == 4 and preflight.quantity("4G") == 4 * 10**9
-    assert preflight.quantity("four") is None

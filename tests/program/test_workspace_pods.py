@@ -1,0 +1,138 @@
+"""The workspaces' pods under mocks: envbox, envbox with a GPU, sysbox-runc, the canary, and how agent tokens
+reach them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.cvm.workspaces import pods
+from tests.harness import FULL, SECRET_KEYS, Run, run_program
+
+NS = "cvm-workspaces"
+
+
+def pod(run: Run, name: str) -> dict[str, Any]:
+    return run.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+
+
+def env(container: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+
+
+def mounts(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["mountPath"]: m for m in container["volumeMounts"]}
+
+
+def test_agent_tokens_reach_pods_only_through_secrets(full_stack: Run) -> None:
+    secret = full_stack.one("kubernetes:core/v1:Secret", f"{NS}/alice-agent-token")
+    assert secret.is_secret("stringData", "token")
+    assert secret.manifest["stringData"] == {"token": "alice-token"}
+    for name in ("alice", "bob", "carol"):
+        container = pod(full_stack, name)["containers"][0]
+        assert env(container)["CODER_AGENT_TOKEN"] == {"secretKeyRef": {"name": f"{name}-agent-token", "key": "token"}}
+        assert env(container)["CODER_AGENT_URL"] == "https://coder.example.com/"
+    tokens = ("alice-token", "bob-token", "carol-token")
+    for resource in full_stack.kubernetes_objects:
+        if resource.type != "kubernetes:core/v1:Secret":
+            assert not any(token in repr(resource.manifest) for token in tokens), resource.name
+
+
+def test_envbox_workspace(full_stack: Run) -> None:
+    spec = pod(full_stack, "alice")
+    (container,) = spec["containers"]
+    assert container["image"] == "ghcr.io/coder/envbox:0.6.7"
+    assert container["command"] == ["/envbox", "docker"]
+    assert container["securityContext"] == {"privileged": True}
+    values = env(container)
+    assert values["CODER_INNER_IMAGE"] == "ghcr.io/acme/workspace:2026.11"
+    assert values["CODER_INNER_USERNAME"] == "coder"
+    assert values["CODER_MOUNTS"] == "/home/coder:/home/coder"
+    assert values["CODER_CPUS"] == {
+        "resourceFieldRef": {"containerName": "envbox", "resource": "limits.cpu", "divisor": "1"}
+    }
+    assert values["CODER_MEMORY"] == {"resourceFieldRef": {"containerName": "envbox", "resource": "limits.memory"}}
+    assert "CODER_ADD_GPU" not in values
+    assert container["resources"] == {
+        "requests": {"cpu": "2", "memory": "4Gi"},
+        "limits": {"cpu": "2", "memory": "4Gi"},
+    }
+    assert {p: (m["name"], m.get("subPath"), m.get("readOnly", False)) for p, m in mounts(container).items()} == {
+        "/home/coder": ("home", "home", False),
+        "/var/lib/coder/docker": ("home", "cache/docker", False),
+        "/var/lib/coder/containers": ("home", "cache/containers", False),
+        "/var/lib/docker": ("home", "envbox/docker", False),
+        "/var/lib/containers": ("home", "envbox/containers", False),
+        "/var/lib/sysbox": ("sysbox", None, False),
+        "/usr/src": ("usr-src", None, True),
+        "/lib/modules": ("lib-modules", None, True),
+    }
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert volumes["home"] == {"name": "home", "persistentVolumeClaim": {"claimName": "alice-home"}}
+    assert volumes["sysbox"] == {"name": "sysbox", "emptyDir": {}}
+    host_paths = sorted(v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v)
+    assert host_paths == ["/lib/modules", "/usr/src"]  # and nothing else from the host
+    assert "runtimeClassName" not in spec and "hostUsers" not in spec
+    assert "workspace_cvm" in " ".join(container["readinessProbe"]["exec"]["command"])
+
+
+def test_gpu_workspace(full_stack: Run) -> None:
+    spec = pod(full_stack, "carol")
+    (container,) = spec["containers"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    values = env(container)
+    assert values["CODER_ADD_GPU"] == "true" and values["CODER_USR_LIB_DIR"] == "/var/coder/usr/lib"
+    assert mounts(container)["/var/coder/usr/lib"] == {
+        "name": "host-usr-lib",
+        "mountPath": "/var/coder/usr/lib",
+        "readOnly": True,
+    }
+    assert {"name": "host-usr-lib", "hostPath": {"path": "/usr/lib/x86_64-linux-gnu", "type": "Directory"}} in spec[
+        "volumes"
+    ]
+
+
+def test_sysbox_runc_workspace(full_stack: Run) -> None:
+    spec = pod(full_stack, "bob")
+    assert spec["runtimeClassName"] == "sysbox-runc" and spec["hostUsers"] is False
+    (container,) = spec["containers"]
+    assert container["image"] == "ghcr.io/acme/workspace:2026.11"
+    assert container["command"] == ["/sbin/init"]
+    assert "privileged" not in container["securityContext"]
+    assert container["resources"]["limits"] == {"cpu": "4", "memory": "8Gi"}
+    assert mounts(container)["/home/coder"]["subPath"] == "home"
+    assert not any("hostPath" in v for v in spec["volumes"])
+
+
+def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack: Run) -> None:
+    spec = pod(full_stack, "cvm-canary")
+    assert spec["runtimeClassName"] == "sysbox-runc" and spec["hostUsers"] is False
+    (container,) = spec["containers"]
+    assert container["image"] == "docker.io/codercom/enterprise-base:ubuntu-20240812"
+    assert container["command"] == ["/sbin/init"]
+    probe = container["readinessProbe"]["exec"]["command"]
+    assert probe == ["sh", "-c", pods.CANARY_CHECK]
+    assert "/proc/1/comm" in pods.CANARY_CHECK and "docker version" in pods.CANARY_CHECK
+    assert spec["volumes"] == [{"name": "home", "emptyDir": {}}]  # ephemeral: nothing to protect
+    assert "CODER_AGENT_TOKEN" not in env(container)
+
+
+def test_canary_without_sysbox_runs_under_envbox() -> None:
+    run = run_program(
+        {"platform": "baremetal", "sysbox": {"enabled": False}, "baremetal": FULL["baremetal"]}, SECRET_KEYS
+    )
+    spec = pod(run, "cvm-canary")
+    (container,) = spec["containers"]
+    assert container["command"] == ["/envbox", "docker"]
+    assert env(container)["CODER_INNER_IMAGE"] == "docker.io/codercom/enterprise-base:ubuntu-20240812"
+    assert container["readinessProbe"]["exec"]["command"] == [
+        "sh", "-c", f"docker exec workspace_cvm sh -c '{pods.CANARY_CHECK}'",
+    ]  # fmt: skip
+    assert {"name": "home", "emptyDir": {}} in spec["volumes"]
+
+
+def test_canary_can_be_turned_off() -> None:
+    run = run_program(
+        {"platform": "baremetal", "supervisor": {"canary": False}, "baremetal": FULL["baremetal"]}, SECRET_KEYS
+    )
+    assert run.of_type("kubernetes:apps/v1:Deployment") == []
+    assert run.outputs["workspaces"] == []
