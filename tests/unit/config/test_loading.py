@@ -1,0 +1,56 @@
+"""From stored config to settings: secrets, the bare-metal section's kubeconfig and nodes, unknown keys, and
+the keys problems are named by."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from components.config import Settings, SettingsError, key_of, load_settings
+from tests.harness import KUBECONFIG
+
+
+def test_credentials_must_be_secret_and_are_never_echoed(load: Callable[..., Settings]) -> None:
+    config = {"platform": "baremetal", "baremetal": {"kubeconfig": "not yaml: ["}}
+    with pytest.raises(SettingsError) as raised:
+        load(config, secret_keys=())
+    text = str(raised.value)
+    assert "cvm:baremetal.kubeconfig = '(plaintext)': is a credential: set it with --secret" in text
+    assert "not yaml" not in text
+    assert "must be the text of a kubeconfig" in text
+
+
+def test_kubeconfig_and_context(load: Callable[..., Settings], problems: Callable[..., dict[str, str]]) -> None:
+    s = load({"platform": "baremetal", "baremetal": {"kubeconfig": KUBECONFIG, "context": "lab", "nodes": ["n1"]}})
+    assert s.baremetal is not None and s.baremetal.context == "lab"
+    found = problems({"platform": "baremetal", "baremetal": {"kubeconfig": KUBECONFIG, "context": "prod"}})
+    assert "['lab']" in found["cvm:baremetal.context"]
+
+
+def test_nodes_are_node_names_listed_once(problems: Callable[..., dict[str, str]]) -> None:
+    assert (
+        "listed twice"
+        in problems({"platform": "baremetal", "baremetal": {"nodes": ["n1", "n1"]}})["cvm:baremetal.nodes[1]"]
+    )
+    assert (
+        "node name"
+        in problems({"platform": "baremetal", "baremetal": {"gpuNodes": ["g1", "N_2"]}})["cvm:baremetal.gpuNodes[1]"]
+    )
+
+
+def test_unknown_keys_name_what_is_accepted(problems: Callable[..., dict[str, str]]) -> None:
+    found = problems({"platform": "baremetal", "supervisor": {"workspace": []}, "kubernetesVerison": "1.34"})
+    assert "accepted here: aks, baremetal, clusterName" in found["cvm:kubernetesVerison"]
+    assert "canary, coderUrl, envboxImage, namespace, storageClass, workspaces" in found["cvm:supervisor.workspace"]
+
+
+def test_objects_must_be_objects() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"cvm:platform": "baremetal", "cvm:gpu": "yes"}, "dev")
+    assert "cvm:gpu = 'yes': must be an object" in str(raised.value)
+
+
+def test_key_of() -> None:
+    assert key_of(("supervisor", "workspaces", 0, "name")) == "cvm:supervisor.workspaces[0].name"
+    assert key_of(("platform",)) == "cvm:platform"

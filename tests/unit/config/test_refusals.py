@@ -1,0 +1,96 @@
+"""The refused configs from the issue, and how a refusal reads: every problem at once, each naming its key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.config import Settings, SettingsError
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "words"),
+    [
+        ({"platform": "vsphere"}, "cvm:platform", "'gke', 'aks', 'eks' or 'baremetal'"),
+        (
+            {"platform": "baremetal", "kubernetesVersion": "1.36", "sysbox": {"version": "0.7.1"}},
+            "cvm:kubernetesVersion",
+            "1.32-1.35",
+        ),
+        (
+            {"platform": "baremetal", "kubernetesVersion": "1.35", "sysbox": {"version": "0.6.7"}},
+            "cvm:kubernetesVersion",
+            "1.29-1.32",
+        ),
+        (
+            {"platform": "gke", "gke": {"location": "europe-west4"}, "gpu": {"enabled": True}},
+            "cvm:gpu.enabled",
+            "bare metal only",
+        ),
+        (
+            {"platform": "aks", "aks": {"location": "westeurope"}, "gpu": {"enabled": True}},
+            "cvm:gpu.enabled",
+            "bare metal only",
+        ),
+        ({"platform": "eks", "gpu": {"enabled": True}}, "cvm:gpu.enabled", "bare metal only"),
+        ({"platform": "baremetal", "gpu": {"vendor": "amd"}}, "cvm:gpu.vendor", "only 'nvidia'"),
+        ({"platform": "baremetal", "supervisor": {"storageClass": "nfs-client"}}, "cvm:supervisor.storageClass", "NFS"),
+        (
+            {
+                "platform": "baremetal",
+                "supervisor": {"workspaces": [{"name": "Bob_1", "image": "ghcr.io/acme/workspace:1.0"}]},
+            },
+            "cvm:supervisor.workspaces[0].name",
+            "DNS label",
+        ),
+        (
+            {
+                "platform": "baremetal",
+                "supervisor": {
+                    "workspaces": [
+                        {"name": "alice", "image": "ghcr.io/acme/workspace:1.0"},
+                        {"name": "alice", "image": "ubuntu:24.04"},
+                    ]
+                },
+            },
+            "cvm:supervisor.workspaces[1].name",
+            "unique",
+        ),
+    ],
+)
+def test_refused(config: dict[str, Any], key: str, words: str, problems: Callable[..., dict[str, str]]) -> None:
+    found = problems(config)
+    assert key in found, found
+    assert words in found[key]
+
+
+def test_message_names_key_value_and_what_is_accepted(load: Callable[..., Settings]) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load({"platform": "baremetal", "gpu": {"vendor": "amd"}})
+    assert str(raised.value) == (
+        "the cvm configuration has 1 problem:\n"
+        "  - cvm:gpu.vendor = 'amd': only 'nvidia' is accepted: CVMs do not support AMD or other GPUs (Coder CVM docs)"
+    )
+
+
+def test_all_problems_are_reported_together(
+    problems: Callable[..., dict[str, str]], workspace: Callable[..., dict[str, Any]]
+) -> None:
+    found = problems(
+        {
+            "platform": "baremetal",
+            "kubernetesVersion": "1.36",
+            "gpu": {"vendor": "amd"},
+            "supervisor": {"storageClass": "filestore-shared", "workspaces": [workspace(name="-x")]},
+            "unknownKey": "1",
+        }
+    )
+    assert set(found) == {
+        "cvm:kubernetesVersion",
+        "cvm:gpu.vendor",
+        "cvm:supervisor.storageClass",
+        "cvm:supervisor.workspaces[0].name",
+        "cvm:unknownKey",
+    }
