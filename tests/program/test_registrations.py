@@ -1,0 +1,68 @@
+"""Every example stack, the dev stack and the shared bare-metal stacks register exactly what they registered
+before the components were re-laid out (issue 12): types, names, inputs, parents, providers, protection and
+dependencies as they reached the monitor, and the outputs.
+
+registrations/*.json were recorded from the code before the change; a difference here is a change of
+behaviour. Each file is one stack; the ambient kubeconfig's path is written `$KUBECONFIG` in them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.harness import ENVBOX_ONLY, FULL, KUBECONFIG, ROOT, SECRET_KEYS, Run, run_program
+
+RECORDED = Path(__file__).resolve().parent / "registrations"
+STACKS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    **{
+        p.name.split(".")[1]: (yaml.safe_load(p.read_text())["config"], ()) for p in ROOT.glob("examples/Pulumi.*.yaml")
+    },
+    "dev": (yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"], ()),
+    "full": (FULL, SECRET_KEYS),
+    "envbox-only": (ENVBOX_ONLY, SECRET_KEYS),
+}
+
+
+def short(urn: str) -> str:
+    """A URN's last part, the resource's name."""
+    return urn.split("::", 3)[-1] if urn else ""
+
+
+def snapshot(run: Run) -> dict[str, Any]:
+    """What the recorded files hold: each resource as it reached the monitor, sorted; and the outputs."""
+    resources = [
+        {
+            "type": r.type,
+            "name": r.name,
+            "custom": r.custom,
+            "read": bool(r.read),
+            "parent": short(r.parent),
+            "provider": short((r.provider or "").rsplit("::", 1)[0]),  # a reference is `URN::ID`
+            "protect": r.protect,
+            "dependencies": [short(d) for d in sorted(r.dependencies)],
+            "inputs": r.manifest,
+        }
+        for r in run.resources
+    ]
+    return {"resources": sorted(resources, key=lambda e: (e["type"], e["name"])), "outputs": run.outputs}
+
+
+def test_every_stack_is_recorded() -> None:
+    assert sorted(STACKS) == sorted(p.stem for p in RECORDED.glob("*.json"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_registrations_are_unchanged(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the examples' bare-metal stack names its context: an ambient kubeconfig that has it
+    ambient = tmp_path / "kubeconfig"
+    ambient.write_text(KUBECONFIG.replace("lab", "metal-admin"))
+    monkeypatch.setenv("KUBECONFIG", str(ambient))
+    config, secret_keys = STACKS[stack]
+    recorded = (RECORDED / f"{stack}.json").read_text().replace("$KUBECONFIG", str(ambient))
+    # through JSON, as recorded: tuples become lists, and a difference shows as a diff of plain data
+    assert json.loads(json.dumps(snapshot(run_program(config, secret_keys, stack=stack)))) == json.loads(recorded)
