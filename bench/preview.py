@@ -18,16 +18,13 @@ The last line is `max ratio to SDK floor: <x.xx>` over the mock rows.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import compileall
-import contextvars
 import gc
 import importlib
 import inspect
 import itertools
 import json
 import pickle
-import re
 import resource
 import runpy
 import statistics
@@ -35,8 +32,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.harness import Registered
 
 START = time.perf_counter()  # before the heavy imports: they are part of what a preview costs
 
@@ -66,61 +67,16 @@ def stack_config(platform: str, workspaces: int) -> dict[str, Any]:
 # --- one measured run (a child process) -------------------------------------------------------------------
 
 
-def _evaluate(register: Any, config: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Run `register` as a preview under the mock monitor; return what reached the monitor, in order."""
-    import pulumi
-    from pulumi.runtime import settings as runtime_settings
-    from pulumi.runtime.stack import run_pulumi_func
+def _evaluate(register: Callable[[], None], config: dict[str, Any] | None) -> list[Registered]:
+    """Run `register` as a preview through the tests' harness; return what reached its monitor, in order."""
+    from tests.harness import evaluate
 
-    from tests.harness import PlainReferencesMonitor, RecordingMocks, Run
+    stored: dict[str, str] = {}
+    if config is not None:  # the program's run; the floor's loads no module of ours
+        from components.config import stored_config
 
-    seen: list[dict[str, Any]] = []
-
-    class Recording(PlainReferencesMonitor):
-        def RegisterResource(self, request: Any) -> Any:
-            seen.append(
-                {
-                    "type": request.type,
-                    "name": request.name,
-                    "parent": request.parent,
-                    "custom": request.custom,
-                    "provider": request.provider,
-                    "dependencies": list(request.dependencies),
-                    "protect": request.protect,
-                    "object": request.object.SerializeToString(),
-                }
-            )
-            return super().RegisterResource(request)
-
-        def ReadResource(self, request: Any) -> Any:
-            # the bare-metal preflight's reads of the Nodes
-            seen.append(
-                {
-                    "type": request.type,
-                    "name": request.name,
-                    "parent": request.parent,
-                    "provider": request.provider,
-                    "read": request.id,
-                }
-            )
-            return super().ReadResource(request)
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        runtime_settings.reset_options(project="cvm", stack="bench")
-        monitor = Recording(RecordingMocks(Run()))
-        pulumi.runtime.set_mocks(monitor.mocks, "cvm", "bench", preview=True, monitor=monitor)
-        if config is not None:  # the program's run; the floor's loads no module of ours
-            from components.settings import stored_config
-
-            pulumi.runtime.set_all_config(stored_config(config), ["cvm:baremetal"])
-        loop.run_until_complete(run_pulumi_func(register))
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
-
-    contextvars.Context().run(run)
-    return seen
+        stored = stored_config(config)
+    return evaluate(register, stored, ["cvm:baremetal"], stack="bench", preview=True).resources
 
 
 def _program() -> None:
@@ -148,63 +104,60 @@ def sdk_class(resource_type: str) -> Any:
 
 def _arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
     """The recorded inputs as the class's keyword arguments (those it sets itself, like `kind`, are dropped)."""
+    from pydantic.alias_generators import to_snake
+
     accepted = set(inspect.signature(cls._internal_init).parameters)
-    snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower().replace("s_k_u", "sku"): v for k, v in props.items()}
+    snake = {to_snake(k): v for k, v in props.items()}
     snake = {("resource_name_" if k == "resource_name" else k): v for k, v in snake.items()}
     return {k: v for k, v in snake.items() if k in accepted}
 
 
-def _replay(recording: list[dict[str, Any]]) -> None:
+def _replay(recording: list[Registered]) -> None:
     """The floor: the recorded registrations, made directly with the provider SDKs' own classes (generic
     components for ours), so that the floor pays the same SDK imports the program does. Like the program, it
     imports first and then freezes what it imported (`gc.freeze()` in __main__.py), so that neither pays
     the garbage collector for the SDKs' objects again and again."""
     import pulumi
-    from google.protobuf import struct_pb2  # type: ignore[import-untyped]
-    from pulumi.runtime import rpc
 
-    for resource_type in {e["type"] for e in recording if _sdk_made(e)}:
+    for resource_type in {r.type for r in recording if _sdk_made(r)}:
         sdk_class(resource_type)
     gc.freeze()
     by_urn: dict[str, pulumi.Resource] = {}
     for entry in recording:
-        if entry["type"] == "pulumi:pulumi:Stack":
-            continue
-        parent = by_urn.get(entry["parent"])
-        provider = by_urn.get(entry["provider"].rsplit("::", 1)[0]) if entry["provider"] else None
-        if "read" in entry:
+        parent = by_urn.get(entry.parent)
+        provider = by_urn.get(entry.provider.rsplit("::", 1)[0]) if entry.provider else None
+        if entry.read:
             read = pulumi.ResourceOptions(parent=parent, provider=provider)  # type: ignore[arg-type]
-            by_urn[_urn(entry)] = sdk_class(entry["type"]).get(entry["name"], entry["read"], opts=read)
+            by_urn[_urn(entry)] = sdk_class(entry.type).get(entry.name, entry.read, opts=read)
             continue
-        props = rpc.deserialize_properties(struct_pb2.Struct.FromString(entry["object"]))
-        needs = [by_urn[urn] for urn in entry["dependencies"] if urn in by_urn]
+        needs = [by_urn[urn] for urn in entry.dependencies if urn in by_urn]
         opts = pulumi.ResourceOptions(
             parent=parent,
             provider=provider,  # type: ignore[arg-type]
             depends_on=needs,
-            protect=entry["protect"] or None,
+            protect=entry.protect or None,
         )
         made: pulumi.Resource
         if _sdk_made(entry):
-            cls = sdk_class(entry["type"])
-            made = cls(entry["name"], opts=opts, **_arguments(cls, props))
+            cls = sdk_class(entry.type)
+            made = cls(entry.name, opts=opts, **_arguments(cls, entry.inputs))
         else:
-            component = pulumi.ComponentResource(entry["type"], entry["name"], None, opts)
+            component = pulumi.ComponentResource(entry.type, entry.name, None, opts)
             component.register_outputs({})
             made = component
         by_urn[_urn(entry)] = made
 
 
-def _sdk_made(entry: dict[str, Any]) -> bool:
+def _sdk_made(entry: Registered) -> bool:
     """Whether the floor makes the entry with its SDK class (pulumi-eks's are components of its own), rather
     than as a generic component standing for one of ours."""
-    return "read" in entry or bool(entry.get("custom")) or entry["type"].startswith("eks:")
+    return bool(entry.read) or entry.custom or entry.type.startswith("eks:")
 
 
-def _urn(entry: dict[str, Any]) -> str:
-    parent_type = entry["parent"].split("::")[2] if entry["parent"] else ""
-    chain = entry["type"] if parent_type in ("", "pulumi:pulumi:Stack") else f"{parent_type}${entry['type']}"
-    return f"urn:pulumi:bench::cvm::{chain}::{entry['name']}"
+def _urn(entry: Registered) -> str:
+    parent_type = entry.parent.split("::")[2] if entry.parent else ""
+    chain = entry.type if parent_type in ("", "pulumi:pulumi:Stack") else f"{parent_type}${entry.type}"
+    return f"urn:pulumi:bench::cvm::{chain}::{entry.name}"
 
 
 def child(mode: str, platform: str, workspaces: int, recording: Path) -> None:
@@ -221,7 +174,7 @@ def child(mode: str, platform: str, workspaces: int, recording: Path) -> None:
             {
                 "seconds": elapsed,
                 "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "resources": sum(1 for e in seen if e["type"] != "pulumi:pulumi:Stack"),
+                "resources": len(seen),
                 "modules": third_party,
             }
         )
