@@ -4,6 +4,11 @@ dependencies as they reached the monitor, and the outputs.
 
 registrations/*.json were recorded from the code before the change; a difference here is a change of
 behaviour. Each file is one stack; the ambient kubeconfig's path is written `$KUBECONFIG` in them.
+
+Re-recorded once since, for issue 15, after checking that the difference was that issue's alone: each workspace
+namespace's egress policy, envbox workspaces (and their Secrets and home volumes) moved to
+`<supervisor.namespace>-envbox` with its own guard rails, Pod Security warn and audit labels, resource bounds
+and the installer's priority class, and the `envboxNamespace` output.
 """
 
 from __future__ import annotations

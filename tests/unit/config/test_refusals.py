@@ -66,6 +66,27 @@ def test_refused(config: dict[str, Any], key: str, words: str, problems: Callabl
     assert words in found[key]
 
 
+@pytest.mark.parametrize(
+    ("namespace", "words"),
+    [
+        ("w" * 57, "must be a DNS label of at most 56 characters"),
+        ("w" * 57, "so that '<namespace>-envbox', envbox workspaces' namespace, is one too"),
+        ("kube-system", "is a namespace Kubernetes reserves"),
+        ("default", "is a namespace Kubernetes reserves"),
+        ("kube-workspaces", "is a namespace Kubernetes reserves"),
+    ],
+)
+def test_namespace_refused(namespace: str, words: str, problems: Callable[..., dict[str, str]]) -> None:
+    found = problems({"platform": "baremetal", "supervisor": {"namespace": namespace}})
+    assert set(found) == {"cvm:supervisor.namespace"}, found
+    assert f"cvm:supervisor.namespace = '{namespace}': " in found["cvm:supervisor.namespace"]
+    assert words in found["cvm:supervisor.namespace"]
+
+
+def test_a_namespace_of_56_characters_is_accepted(load: Callable[..., Settings]) -> None:
+    assert load({"platform": "baremetal", "supervisor": {"namespace": "w" * 56}}).supervisor.namespace == "w" * 56
+
+
 def test_message_names_key_value_and_what_is_accepted(load: Callable[..., Settings]) -> None:
     with pytest.raises(SettingsError) as raised:
         load({"platform": "baremetal", "gpu": {"vendor": "amd"}})
