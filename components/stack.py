@@ -37,7 +37,7 @@ def outputs(
         "sysboxVersion": settings.sysbox.version if sysbox else None,
         "workspaceNamespace": supervisor.namespace_name,
         # absent when no workspace runs under envbox (DESIGN.md)
-        **({"envboxNamespace": supervisor.envbox_namespace_name} if supervisor.envbox_namespace_name else {}),
+        **({"envboxNamespace": envbox} if (envbox := supervisor.envbox_namespace_name) is not None else {}),
         "workspaces": supervisor.workspace_names,
         "gpuEnabled": settings.gpu.enabled,
     }

@@ -103,8 +103,10 @@ def test_workspaces_bound_their_node_disk(runs: dict[str, Run]) -> None:
                 assert resources["limits"]["ephemeral-storage"] == "20Gi", (stack, resource.name)
                 checked += 1
             home = next(v for v in spec["volumes"] if v["name"] == "home")
-            if resource.name.endswith("/cvm-canary"):  # its home is scratch: bounded too
+            if resource.name.endswith("/cvm-canary") and spec.get("runtimeClassName") == "sysbox-runc":
                 assert home == {"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}, (stack, resource.name)
+            elif resource.name.endswith("/cvm-canary"):  # envbox's Docker stores: bounded by the pod's scratch
+                assert home == {"name": "home", "emptyDir": {}}, (stack, resource.name)
             else:
                 assert set(home) == {"name", "persistentVolumeClaim"}, (stack, resource.name)
     assert checked == 4 + 3 + 1 + len(CLOUDS)
@@ -141,6 +143,7 @@ BLOCKED = {
     "0.0.0.0/0": {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"},
     "::/0": {"fc00::/7", "fe80::/10", "::1/128"},
 }
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 KUBE_DNS = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
@@ -151,17 +154,20 @@ def assert_egress_is_limited(spec: dict[str, Any], where: Any) -> None:
     """These stacks' Coder is public or absent: address blocks are the internet alone, the one selector kube-dns."""
     assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "workspace"}}, where
     assert spec["policyTypes"] == ["Egress"], where
-    blocks, selectors = {}, []
+    blocks, dns, selectors = {}, set(), []
     for rule in spec["egress"]:
         assert rule.get("to"), where  # a rule without `to` admits every destination
         for peer in rule["to"]:
-            if "ipBlock" in peer:
-                assert "ports" not in rule, where
+            if "ipBlock" in peer and "ports" in rule:  # link-local DNS resolvers, on port 53 alone
+                assert rule["ports"] == DNS_PORTS and "except" not in peer["ipBlock"], where
+                dns.add(peer["ipBlock"]["cidr"])
+            elif "ipBlock" in peer:
                 blocks[peer["ipBlock"]["cidr"]] = set(peer["ipBlock"]["except"])
             else:
                 selectors.append((peer, rule["ports"]))
     assert blocks == BLOCKED, where
-    assert selectors == [(KUBE_DNS, [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}])], where
+    assert dns == {"169.254.20.10/32", "169.254.169.254/32"}, where
+    assert selectors == [(KUBE_DNS, DNS_PORTS)], where
 
 
 def test_privileged_workspaces_never_share_a_namespace_with_sysbox_runc(runs: dict[str, Run]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from components.config import Supervisor
 from components.cvm.workspaces import objects
 from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
 
@@ -178,75 +179,27 @@ def test_ingress_is_denied_and_the_account_mounts_no_token(full_stack: Run) -> N
 
 
 # DNS from kube-dns, and the internet without the private, shared, loopback and link-local ranges
-DNS_RULE: dict[str, Any] = {
-    "to": [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }
-    ],
-    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-}
-INTERNET_RULE: dict[str, Any] = {
-    "to": [
-        {
-            "ipBlock": {
-                "cidr": "0.0.0.0/0",
-                "except": [
-                    "10.0.0.0/8",
-                    "172.16.0.0/12",
-                    "192.168.0.0/16",
-                    "100.64.0.0/10",
-                    "169.254.0.0/16",
-                    "127.0.0.0/8",
-                ],
-            }
-        },
-        {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10", "::1/128"]}},
-    ]
-}
-
-
-def egress_spec(*coder: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "podSelector": {"matchLabels": {"app.kubernetes.io/component": "workspace"}},
-        "policyTypes": ["Egress"],
-        "egress": [DNS_RULE, INTERNET_RULE, *coder],
-    }
-
-
 def test_egress_is_limited_in_every_workspace_namespace(full_stack: Run, envbox_only_stack: Run) -> None:
-    # the full stack's Coder is public (https://coder.example.com): the internet rule covers it
+    """Each namespace registers the pure builder's policy (its shape is tested in tests/unit/cvm)."""
     for run in (full_stack, envbox_only_stack):
         for namespace in (NS, ENVBOX_NS):
             policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
-            assert policy["metadata"] == {"name": "cvm-workspaces-limit-egress", "namespace": namespace}
-            assert policy["spec"] == egress_spec()
+            assert policy == objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/")
 
 
 @pytest.mark.parametrize(
-    ("url", "coder"),
-    [
-        (
-            "http://coder.coder.svc.cluster.local:8080",
-            {
-                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}],
-                "ports": [{"protocol": "TCP", "port": 8080}],
-            },
-        ),
-        (
-            "https://10.1.2.3",
-            {"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": [{"protocol": "TCP", "port": 443}]},
-        ),
-        ("https://coder.example.com", None),
-    ],
+    ("url", "rules"),
+    [("http://coder.coder.svc.cluster.local:8080", 3), ("https://10.1.2.3", 3), ("https://coder.example.com", 2)],
     ids=["in-cluster Service", "private address", "public"],
 )
-def test_egress_reaches_coder(url: str, coder: dict[str, Any] | None) -> None:
+def test_egress_reaches_coder(url: str, rules: int) -> None:
+    """The program hands the stack's Coder URL to the policy: a rule of its own unless the internet covers it."""
     run = run_program({**FULL, "supervisor": {**FULL["supervisor"], "coderUrl": url}}, SECRET_KEYS)
     for namespace in (NS, ENVBOX_NS):
         policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
-        assert policy["spec"] == (egress_spec(coder) if coder else egress_spec()), namespace
+        normal = Supervisor.model_validate({"coderUrl": url}).coder_url_text  # pydantic's form of the URL
+        assert policy == objects.limit_egress(namespace, normal)
+        assert len(policy["spec"]["egress"]) == rules, namespace
 
 
 def test_home_volumes_are_protected_and_sized(full_stack: Run, envbox_only_stack: Run) -> None:

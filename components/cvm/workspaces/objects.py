@@ -4,6 +4,7 @@ home volume and Deployment. Pure: settings in, manifests out."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,8 +89,18 @@ def deny_ingress(namespace: str) -> dict[str, Any]:
 # servers at 169.254.169.254 (and fd00:ec2::254 on EKS). RFC 1918, RFC 6598, RFC 3927, RFC 4193, RFC 4291.
 PRIVATE_IPV4 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8")
 PRIVATE_IPV6 = ("fc00::/7", "fe80::/10", "::1/128")
-DNS = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-       "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}  # fmt: skip
+# DNS: the cluster's resolver pods, NodeLocal DNSCache's link-local address, and GKE's Cloud DNS, which
+# answers on the metadata address (port 53 only: the metadata API itself is on 80).
+DNS = [
+    {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    },
+    {"ipBlock": {"cidr": "169.254.20.10/32"}},
+    {"ipBlock": {"cidr": "169.254.169.254/32"}},
+]
+# <service>.<namespace>.svc, optionally followed by the cluster domain
+_IN_CLUSTER = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?")
 
 
 def _coder_destination(coder_url: str | None) -> list[dict[str, Any]]:
@@ -99,15 +110,16 @@ def _coder_destination(coder_url: str | None) -> list[dict[str, Any]]:
         return []
     url = urlsplit(coder_url)
     host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
-    ports = [{"protocol": "TCP", "port": port}]
+    in_cluster = _IN_CLUSTER.fullmatch(host)
+    if in_cluster:
+        # no port: a policy sees the Coder pod's port, which its Service may map (Coder's chart: 80 -> 8080)
+        namespace = {"kubernetes.io/metadata.name": in_cluster[1]}
+        return [{"to": [{"namespaceSelector": {"matchLabels": namespace}}]}]
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        parts = host.split(".")
-        if len(parts) >= 3 and parts[2] == "svc":  # <service>.<namespace>.svc[.cluster.local]
-            namespace = {"kubernetes.io/metadata.name": parts[1]}
-            return [{"to": [{"namespaceSelector": {"matchLabels": namespace}}], "ports": ports}]
         return []
+    ports = [{"protocol": "TCP", "port": port}]
     if address.is_global:
         return []
     return [{"to": [{"ipBlock": {"cidr": f"{address}/{address.max_prefixlen}"}}], "ports": ports}]
@@ -127,7 +139,7 @@ def limit_egress(namespace: str, coder_url: str | None) -> dict[str, Any]:
         "spec": {
             "podSelector": {"matchLabels": {COMPONENT_LABEL: WORKSPACE_COMPONENT}},
             "policyTypes": ["Egress"],
-            "egress": [{"to": [DNS], "ports": dns_ports}, {"to": internet}, *_coder_destination(coder_url)],
+            "egress": [{"to": DNS, "ports": dns_ports}, {"to": internet}, *_coder_destination(coder_url)],
         },
     }
 

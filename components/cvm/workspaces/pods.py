@@ -69,8 +69,10 @@ def _probe(command: str) -> dict[str, Any]:
 
 
 def _home_source(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
-    if is_canary:
+    if is_canary and workspace.runtime == "sysbox-runc":
         return {"name": "home", "emptyDir": {"sizeLimit": CANARY_HOME_LIMIT}}
+    if is_canary:  # envbox keeps its Docker stores (the workspace image) here: bounded by the pod's scratch limit
+        return {"name": "home", "emptyDir": {}}
     return {"name": "home", "persistentVolumeClaim": {"claimName": home_volume_name(workspace.name)}}
 
 

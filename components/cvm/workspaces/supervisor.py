@@ -66,7 +66,13 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
         self.workspace_names: pulumi.Output[list[str]] = pulumi.Output.all(
             *(w.metadata.name for w in self.workloads.values())  # type: ignore[attr-defined]
         )
-        self.register_outputs({"namespace": self.namespace_name, "workspaces": self.workspace_names})
+        self.register_outputs(
+            {
+                "namespace": self.namespace_name,
+                "envboxNamespace": self.envbox_namespace_name,
+                "workspaces": self.workspace_names,
+            }
+        )
 
     def _namespace(self, ns: str, runtime: str, args: WorkspaceSupervisorArgs) -> list[pulumi.Resource]:
         """A workspace namespace at its runtime's Pod Security level, then its guard rails (the namespace first)."""

@@ -55,7 +55,9 @@ DNS_RULE: dict[str, Any] = {
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        }
+        },
+        {"ipBlock": {"cidr": "169.254.20.10/32"}},  # NodeLocal DNSCache
+        {"ipBlock": {"cidr": "169.254.169.254/32"}},  # GKE's Cloud DNS answers on the metadata address
     ],
     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
 }
@@ -97,17 +99,12 @@ def test_limit_egress_without_coder() -> None:
     [
         (
             "http://coder.coder.svc.cluster.local:8080",
-            {
-                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}],
-                "ports": [{"protocol": "TCP", "port": 8080}],
-            },
+            # no port: the policy sees the Coder pod's port, which the Service may map
+            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}]},
         ),
         (
             "https://coder.platform.svc",
-            {
-                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "platform"}}}],
-                "ports": [{"protocol": "TCP", "port": 443}],
-            },
+            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "platform"}}}]},
         ),
         (
             "https://10.1.2.3",
@@ -122,6 +119,7 @@ def test_limit_egress_without_coder() -> None:
             {"to": [{"ipBlock": {"cidr": "fd00::10/128"}}], "ports": [{"protocol": "TCP", "port": 7080}]},
         ),
         ("https://coder.example.com", None),  # public: the internet rule covers it
+        ("https://x.team.svc.example.com", None),  # a public name with `svc` in it is not a Service
         ("https://1.1.1.1:8443", None),
     ],
 )
@@ -172,12 +170,25 @@ CLUSTER_AND_NODE = [
 ]
 
 
+# Where DNS may be answered on a link-local address: reached on port 53 alone.
+DNS_ADDRESSES = ("169.254.20.10", "169.254.169.254")
+
+
 @pytest.mark.parametrize("url", [None, "https://coder.example.com", "http://coder.coder.svc.cluster.local:8080"])
 @pytest.mark.parametrize("address", CLUSTER_AND_NODE)
 def test_no_rule_reaches_the_cluster_or_the_node(url: str | None, address: str) -> None:
     spec = objects.limit_egress("ns", coder_url(url) if url else None)["spec"]
     for port in (443, 80, 6443, 10250, 8080, 53):
+        if address in DNS_ADDRESSES and port == 53:
+            continue
         assert not reaches(spec, address, port), (address, port)
+
+
+@pytest.mark.parametrize("address", DNS_ADDRESSES)
+def test_link_local_dns_is_reached_on_port_53_alone(address: str) -> None:
+    spec = objects.limit_egress("ns", None)["spec"]
+    assert reaches(spec, address, 53)
+    assert not any(reaches(spec, address, port) for port in (80, 443, 8080, 8775))
 
 
 @pytest.mark.parametrize("address", ["1.1.1.1", "140.82.112.3", "2606:4700:4700::1111"])
@@ -194,11 +205,11 @@ def test_a_private_coder_is_reached_on_its_port_alone() -> None:
 
 
 def test_selectors_reach_dns_and_coder_alone() -> None:
-    """Besides address blocks, the policy selects kube-dns on port 53, and Coder's namespace on its port."""
+    """Besides address blocks, the policy selects kube-dns on port 53, and Coder's namespace (any port)."""
     spec = objects.limit_egress("ns", coder_url("http://coder.coder.svc.cluster.local:8080"))["spec"]
-    selected = [(peer, rule["ports"]) for rule in spec["egress"] for peer in rule["to"] if "ipBlock" not in peer]
+    selected = [(peer, rule.get("ports")) for rule in spec["egress"] for peer in rule["to"] if "ipBlock" not in peer]
     coder = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}
-    assert selected == [(DNS_RULE["to"][0], DNS_RULE["ports"]), (coder, [{"protocol": "TCP", "port": 8080}])]
+    assert selected == [(DNS_RULE["to"][0], DNS_RULE["ports"]), (coder, None)]
 
 
 def test_root_home() -> None:
