@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import Settings, SettingsError
+from components.config import Settings, SettingsError, load_settings, stored_config
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,23 @@ def test_all_problems_are_reported_together(
         "cvm:supervisor.workspaces[0].name",
         "cvm:unknownKey",
     }
+
+
+def test_rules_across_workspaces_still_report_beside_a_malformed_entry() -> None:
+    """One entry failing its own checks does not hide a duplicate name or a missing token in the others."""
+    workspaces = [
+        {"name": "alice", "image": "ghcr.io/acme/ws:1", "agentToken": "alice-token"},
+        {"name": "alice", "image": "ubuntu"},
+        {"name": "Bad", "image": "ghcr.io/acme/ws:1", "agentToken": "bad-token"},
+    ]
+    config = {"platform": "baremetal", "supervisor": {"coderUrl": "https://c.example.com", "workspaces": workspaces}}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(stored_config(config), "dev", ("cvm:supervisor",))
+    problems = {(p.key, p.value if isinstance(p.value, str) else None) for p in raised.value.problems}
+    assert problems == {
+        ("cvm:supervisor.workspaces[1].image", "ubuntu"),
+        ("cvm:supervisor.workspaces[2].name", "Bad"),
+        ("cvm:supervisor.workspaces[1].name", "alice"),
+        ("cvm:supervisor.workspaces[1].agentToken", None),
+    }
+    assert len(raised.value.problems) == 4  # each once
