@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.cvm.workspaces import pods
+from components.config import Workspace
+from components.cvm.workspaces import agent, pods
 from tests.harness import FULL, SECRET_KEYS, Run, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces
@@ -154,3 +155,33 @@ def test_canary_can_be_turned_off() -> None:
     )
     assert run.of_type("kubernetes:apps/v1:Deployment") == []
     assert run.outputs["workspaces"] == []
+
+
+def test_every_workspace_that_talks_to_coder_starts_its_agent(full_stack: Run) -> None:
+    """envbox through CODER_BOOTSTRAP_SCRIPT, sysbox-runc through a unit its own systemd starts."""
+    script = agent.script("https://coder.example.com/")
+    for name in ("alice", "carol"):
+        assert env(pod(full_stack, name)["containers"][0])["CODER_BOOTSTRAP_SCRIPT"] == script
+    bob = pod(full_stack, "bob")
+    assert {"name": "coder-agent", "configMap": {"name": "bob-coder-agent", "defaultMode": 0o555}} in bob["volumes"]
+    found = mounts(bob["containers"][0])
+    assert all(found[m["mountPath"]] == m for m in agent.sysbox_mounts())
+    unit = full_stack.one("kubernetes:core/v1:ConfigMap", f"{NS}/bob-coder-agent").manifest
+    assert unit["data"] == {"coder-agent.sh": script, "coder-agent.service": agent.unit(Workspace.model_validate(
+        {"name": "bob", "image": "ghcr.io/acme/workspace:2026.11"}), "/home/coder")}  # fmt: skip
+    # the canary talks to no Coder
+    canary = pod(full_stack, "cvm-canary")
+    assert "CODER_BOOTSTRAP_SCRIPT" not in env(canary["containers"][0])
+    assert not any(v["name"] == "coder-agent" for v in canary["volumes"])
+
+
+def test_without_coder_no_agent_starts() -> None:
+    supervisor = {k: v for k, v in FULL["supervisor"].items() if k != "coderUrl"}
+    supervisor["workspaces"] = [
+        {k: v for k, v in w.items() if k != "agentToken"} for w in FULL["supervisor"]["workspaces"]
+    ]
+    run = run_program({**FULL, "supervisor": supervisor}, SECRET_KEYS)
+    assert not [r for r in run.of_type("kubernetes:core/v1:ConfigMap") if r.name.endswith("-coder-agent")]
+    for name in ("alice", "bob", "carol"):
+        container = pod(run, name)["containers"][0]
+        assert "CODER_BOOTSTRAP_SCRIPT" not in env(container) and "/opt/cvm/coder-agent.sh" not in mounts(container)

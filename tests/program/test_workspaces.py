@@ -146,7 +146,8 @@ def test_each_namespace_holds_its_runtimes_workspaces(
 
     canary = {("kubernetes:apps/v1:Deployment", f"{NS}/cvm-canary")}
     assert by_namespace == {
-        NS: frame(NS) | canary | workspace(NS, "bob"),
+        # a sysbox-runc workspace that talks to Coder brings its agent's unit and script in a ConfigMap
+        NS: frame(NS) | canary | workspace(NS, "bob") | {("kubernetes:core/v1:ConfigMap", f"{NS}/bob-coder-agent")},
         ENVBOX_NS: frame(ENVBOX_NS) | workspace(ENVBOX_NS, "alice") | workspace(ENVBOX_NS, "carol"),
     }
 
@@ -161,6 +162,8 @@ def test_workloads_wait_for_their_own_namespace_and_guard_rails(full_stack: Run)
             expected |= {f"{namespace}/{name}-home", f"{namespace}/{name}-agent-token"}
         if namespace == NS:
             expected.add("sysbox-runc")  # the RuntimeClass
+        if name == "bob":  # sysbox-runc and talking to Coder: its agent's unit
+            expected.add(f"{namespace}/bob-coder-agent")
         assert {short(d) for d in deployment.dependencies} == expected, name
     for name in ("alice-home", "alice-agent-token"):
         (resource,) = [r for r in full_stack.kubernetes_objects if r.name == f"{ENVBOX_NS}/{name}"]

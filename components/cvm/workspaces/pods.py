@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config import Workspace
+from components.cvm.workspaces import agent
 from components.kube.names import RUNTIME_CLASS
 
 INNER_CONTAINER = "workspace_cvm"  # envbox's fixed name for the inner container (coder/envbox cli/docker.go)
@@ -89,6 +90,9 @@ def envbox_pod(workspace: Workspace, envbox_image: str, coder_url: str | None, i
         {"name": "CODER_MEMORY", "valueFrom": {"resourceFieldRef": {**field, "resource": "limits.memory"}}},
         {"name": "CODER_MOUNTS", "value": f"{home}:{home}"},
     ]
+    if coder_url is not None and with_agent(workspace, coder_url):
+        # envbox starts the agent only through this script (coder/envbox cli/docker.go)
+        env.append({"name": "CODER_BOOTSTRAP_SCRIPT", "value": agent.script(coder_url)})
     mounts = [
         {"name": "home", "mountPath": home, "subPath": "home"},
         # the inner container's Docker and containers stores, kept with the home volume
@@ -132,7 +136,18 @@ def envbox_pod(workspace: Workspace, envbox_image: str, coder_url: str | None, i
     }
 
 
+def with_agent(workspace: Workspace, coder_url: str | None) -> bool:
+    """Whether the workspace starts Coder's agent: it talks to a Coder deployment (a token and its URL)."""
+    return workspace.agent_token is not None and coder_url is not None
+
+
 def sysbox_pod(workspace: Workspace, coder_url: str | None, is_canary: bool) -> dict[str, Any]:
+    home = home_dir(workspace.username)
+    mounts = [{"name": "home", "mountPath": home, "subPath": "home"}]
+    volumes = [_home_source(workspace, is_canary)]
+    if with_agent(workspace, coder_url):
+        mounts += agent.sysbox_mounts()
+        volumes.append(agent.sysbox_volume(workspace.name))
     container: dict[str, Any] = {
         "name": "workspace",
         "image": workspace.image,
@@ -141,13 +156,8 @@ def sysbox_pod(workspace: Workspace, coder_url: str | None, is_canary: bool) -> 
         "securityContext": {"runAsUser": 0, "runAsGroup": 0},
         "env": _coder_env(workspace, coder_url),
         "resources": _resources(workspace),
-        "volumeMounts": [{"name": "home", "mountPath": home_dir(workspace.username), "subPath": "home"}],
+        "volumeMounts": mounts,
     }
     if is_canary:
         container["readinessProbe"] = _probe(CANARY_CHECK)
-    return {
-        "runtimeClassName": RUNTIME_CLASS,
-        "hostUsers": False,
-        "containers": [container],
-        "volumes": [_home_source(workspace, is_canary)],
-    }
+    return {"runtimeClassName": RUNTIME_CLASS, "hostUsers": False, "containers": [container], "volumes": volumes}

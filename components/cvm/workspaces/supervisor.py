@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.config import Supervisor
-from components.cvm.workspaces import objects
+from components.cvm.workspaces import agent, objects, pods
 from components.kube import register
 
 
@@ -47,6 +47,10 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
             if workspace.agent_token is not None:
                 token = pulumi.Output.secret(workspace.agent_token.get_secret_value())
                 needs.append(register.create(objects.agent_secret(ns, workspace, token), in_namespace))
+            coder_url = supervisor.coder_url_text
+            if workspace.runtime == "sysbox-runc" and coder_url is not None and pods.with_agent(workspace, coder_url):
+                unit = agent.config_map(ns, workspace, coder_url, pods.home_dir(workspace.username))
+                needs.append(register.create(unit, in_namespace))
             if not is_canary:
                 # a user's home outlives any change: deleting or replacing it is asked for by unprotecting it
                 volume = objects.home_volume(ns, workspace, supervisor.storage_class, args.skip_await)

@@ -1,0 +1,99 @@
+"""Coder's agent in a workspace, started the way Coder's own bootstrap does it (coder/coder
+provisionersdk/scripts/bootstrap_linux.sh): fetch `<coderUrl>/bin/coder-linux-<arch>` from the deployment,
+retrying while it is unreachable, and run `coder agent` as the workspace user with the workspace's token.
+
+- envbox runs the script given in `CODER_BOOTSTRAP_SCRIPT` inside the inner container, as the image's user,
+  with `BINARY_DIR` set to `~/.coder` and `CODER_AGENT_TOKEN` passed in (coder/envbox 0.6.7 cli/docker.go).
+- A `sysbox-runc` workspace boots its image's own systemd, so the pod brings a unit and the script from a
+  ConfigMap, mounted where systemd finds them: any image with `/sbin/init` works, not only ours. The token
+  reaches the unit from the pod's environment (`PassEnvironment`), itself from the workspace's Secret.
+Pure: settings in, text and manifests out.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from components.config import Workspace
+
+SCRIPT = "coder-agent.sh"
+UNIT = "coder-agent.service"
+SCRIPT_PATH = f"/opt/cvm/{SCRIPT}"
+UNIT_PATH = f"/etc/systemd/system/{UNIT}"
+# enabled the way `systemctl enable` would: an entry in the target's wants directory
+WANTS_PATH = f"/etc/systemd/system/multi-user.target.wants/{UNIT}"
+RETRY_SECONDS = 30
+
+
+def script(coder_url: str) -> str:
+    """The bootstrap script, with the deployment's URL written in (envbox passes no URL to the inner container)."""
+    url = shlex.quote(coder_url.rstrip("/"))
+    return f"""#!/bin/sh
+# cvm: start Coder's agent (as Coder's bootstrap_linux.sh does)
+set -eu
+url={url}
+case "$(uname -m)" in
+  x86_64 | amd64) arch=amd64 ;;
+  aarch64 | arm64) arch=arm64 ;;
+  armv7l) arch=armv7 ;;
+  *) echo "cvm: no Coder agent for $(uname -m)" >&2; exit 1 ;;
+esac
+dir="${{BINARY_DIR:-$HOME/.coder}}"
+mkdir -p "$dir"
+fetch() {{
+  if command -v curl >/dev/null 2>&1; then curl -fsSL --compressed -o "$dir/coder.part" "$1"
+  elif command -v wget >/dev/null 2>&1; then wget -q -O "$dir/coder.part" "$1"
+  else busybox wget -q -O "$dir/coder.part" "$1"
+  fi
+}}
+until fetch "$url/bin/coder-linux-$arch"; do
+  echo "cvm: cannot fetch the agent from $url yet; trying again in {RETRY_SECONDS} s" >&2
+  sleep {RETRY_SECONDS}
+done
+chmod +x "$dir/coder.part" && mv "$dir/coder.part" "$dir/coder"
+export CODER_AGENT_AUTH=token CODER_AGENT_URL="$url/"
+exec "$dir/coder" agent
+"""
+
+
+def unit(workspace: Workspace, home: str) -> str:
+    """The systemd unit that runs the script as the workspace user, and again whenever the agent exits."""
+    return f"""[Unit]
+Description=Coder agent (started by cvm)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+User={workspace.username}
+Environment=HOME={home} BINARY_DIR={home}/.coder
+PassEnvironment=CODER_AGENT_TOKEN
+ExecStart=/bin/sh {SCRIPT_PATH}
+Restart=always
+RestartSec=10
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def config_map_name(workspace: str) -> str:
+    return f"{workspace}-coder-agent"
+
+
+def config_map(namespace: str, workspace: Workspace, coder_url: str, home: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": config_map_name(workspace.name), "namespace": namespace},
+        "data": {SCRIPT: script(coder_url), UNIT: unit(workspace, home)},
+    }
+
+
+def sysbox_volume(workspace: str) -> dict[str, Any]:
+    return {"name": "coder-agent", "configMap": {"name": config_map_name(workspace), "defaultMode": 0o555}}
+
+
+def sysbox_mounts() -> list[dict[str, Any]]:
+    files = ((SCRIPT_PATH, SCRIPT), (UNIT_PATH, UNIT), (WANTS_PATH, UNIT))
+    return [{"name": "coder-agent", "mountPath": path, "subPath": key, "readOnly": True} for path, key in files]

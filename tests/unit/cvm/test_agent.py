@@ -1,0 +1,101 @@
+"""Coder's agent start: the script runs for real here, against a Coder stand-in on 127.0.0.1 that serves a stub
+agent binary; the unit and the mounts are checked as text and manifests."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import platform
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.config import Workspace
+from components.cvm.workspaces import agent, pods
+
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
+# What the stub agent records: its arguments, and what Coder's agent reads from its environment.
+STUB = """#!/bin/sh
+{ echo "args=$*"; echo "token=$CODER_AGENT_TOKEN"; echo "url=$CODER_AGENT_URL"; echo "auth=$CODER_AGENT_AUTH"; \
+echo "user=$(id -un)"; } > "$RECORD"
+"""
+
+
+@pytest.fixture
+def coder(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+    """A Coder stand-in: serves the stub at /bin/coder-linux-<arch> and records each path asked for."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            found = self.path == f"/bin/coder-linux-{ARCH}"
+            self.send_response(200 if found else 404)
+            self.end_headers()
+            if found:
+                self.wfile.write(STUB.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", asked
+    server.shutdown()
+
+
+def run(script: str, tmp_path: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path / "home"),
+        "BINARY_DIR": str(tmp_path / "home" / ".coder"),
+        "CODER_AGENT_TOKEN": "token-of-alice",
+        "RECORD": str(tmp_path / "record"),
+    }
+    return subprocess.run(["/bin/sh", "-s"], input=script, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_the_script_fetches_the_agent_and_runs_it_with_the_token(coder: tuple[str, list[str]], tmp_path: Path) -> None:
+    url, asked = coder
+    result = run(agent.script(url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert asked == [f"/bin/coder-linux-{ARCH}"]
+    record = dict(line.split("=", 1) for line in (tmp_path / "record").read_text().splitlines())
+    assert record["args"] == "agent"
+    assert record["token"] == "token-of-alice" and record["auth"] == "token"
+    assert record["url"] == url  # the deployment's URL, written into the script
+    assert (tmp_path / "home" / ".coder" / "coder").stat().st_mode & 0o111
+
+
+def test_the_script_waits_while_coder_is_unreachable(tmp_path: Path) -> None:
+    with pytest.raises(subprocess.TimeoutExpired) as waited:
+        run(agent.script("http://127.0.0.1:9/"), tmp_path, timeout=3)  # the discard port: nothing answers
+    assert "cannot fetch the agent from http://127.0.0.1:9 yet" in str(waited.value.stderr)
+    assert not (tmp_path / "record").exists()
+
+
+def test_a_url_cannot_break_out_of_the_script() -> None:
+    text = agent.script("https://coder.example.com/a'$(touch /tmp/x)'")
+    assert "url='https://coder.example.com/a'\"'\"'$(touch /tmp/x)'\"'\"''" in text
+
+
+def test_the_unit_runs_the_script_as_the_workspace_user_and_keeps_it_running() -> None:
+    workspace = Workspace.model_validate({"name": "bob", "image": "ghcr.io/acme/ws:1", "username": "dev"})
+    unit = agent.unit(workspace, pods.home_dir("dev"))
+    assert "User=dev\n" in unit and "Environment=HOME=/home/dev BINARY_DIR=/home/dev/.coder\n" in unit
+    assert "PassEnvironment=CODER_AGENT_TOKEN\n" in unit  # from PID 1's environment, from the Secret
+    assert f"ExecStart=/bin/sh {agent.SCRIPT_PATH}\n" in unit and "Restart=always\n" in unit
+    assert "WantedBy=multi-user.target\n" in unit
+
+
+def test_the_pod_enables_the_unit_where_systemd_looks() -> None:
+    mounts = {m["mountPath"]: m["subPath"] for m in agent.sysbox_mounts()}
+    assert mounts == {
+        "/opt/cvm/coder-agent.sh": "coder-agent.sh",
+        "/etc/systemd/system/coder-agent.service": "coder-agent.service",
+        "/etc/systemd/system/multi-user.target.wants/coder-agent.service": "coder-agent.service",
+    }
+    assert all(m["readOnly"] for m in agent.sysbox_mounts())
