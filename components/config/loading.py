@@ -161,7 +161,8 @@ def _reveals(value: Any, secrets: Collection[str]) -> bool:
 
 
 def _problem(error: Any, secrets: Collection[str]) -> Problem:
-    loc, _ = _aliased(tuple(error["loc"]))
+    # pydantic marks a mapping's refused key with a last part '[key]': the key itself names it
+    loc, _ = _aliased(tuple(part for part in error["loc"] if part != "[key]"))
     value = error.get("input", ABSENT)
     if value is not ABSENT and (any(part in _SECRET_NAMES for part in loc) or _reveals(value, secrets)):
         value = SECRET

@@ -30,14 +30,17 @@ from components.config.values import (
     AwsRegion,
     AzureLocation,
     AzureResourceGroup,
+    BridgeCidr,
     ContextName,
     Disk,
+    EnvName,
     GcpLocation,
     GcpProject,
     Image,
     MachineType,
     Memory,
     NodeName,
+    ObjectName,
     StorageClassName,
     UserName,
     WorkspaceName,
@@ -173,12 +176,23 @@ class Workspace(Model):
     disk: Disk = "20Gi"
     gpus: Annotated[int, Field(ge=0, le=MAX_GPUS)] = 0
     agent_token: SecretStr | None = None
+    # envbox's own options for the inner container (coder/envbox 0.6.7 README)
+    fuse: bool = False
+    tun: bool = False
+    inner_env: dict[EnvName, Annotated[str, Field(max_length=4096)]] = {}
 
     @field_validator("gpus")
     @classmethod
     def _gpus_need_envbox(cls, value: int, info: ValidationInfo) -> int:
         if value and info.data.get("runtime") == "sysbox-runc":
             raise refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
+        return value
+
+    @field_validator("fuse", "tun", "inner_env")
+    @classmethod
+    def _envbox_options(cls, value: Any, info: ValidationInfo) -> Any:
+        if value and info.data.get("runtime") == "sysbox-runc":
+            raise refuse("is an envbox option (its inner container); a sysbox-runc workspace is the container itself")
         return value
 
 
@@ -206,6 +220,10 @@ class Supervisor(Model):
     envbox_image: Image = versions.ENVBOX_IMAGE
     storage_class: StorageClassName | None = None
     coder_url: AnyHttpUrl | None = None
+    # envbox's options, for every envbox workspace: objects the operator makes in <namespace>-envbox
+    image_pull_secret: ObjectName | None = None  # a kubernetes.io/dockerconfigjson Secret for private inner images
+    ca_certificates: ObjectName | None = None  # a ConfigMap of PEM files envbox trusts (Coder, registries)
+    docker_bridge_cidr: BridgeCidr | None = None
     canary: bool = True
     workspaces: list[Workspace] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, Any
 
@@ -177,3 +178,27 @@ def _at_most(kind: str) -> AfterValidator:
 
 Memory = Annotated[Quantity, _at_most("memory")]
 Disk = Annotated[Quantity, _at_most("disk")]
+
+
+# An environment variable's name; CODER_* is envbox's own (coder/envbox README, cli/docker.go).
+EnvName = Annotated[
+    str,
+    check(
+        lambda s: bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", s)) and not s.upper().startswith("CODER_"),
+        "must be an environment variable name (letters, digits, '_'), not starting with CODER_ (envbox's own)",
+    ),
+]
+
+
+def _bridge(text: str) -> bool:
+    try:
+        address = ipaddress.ip_interface(text)
+    except ValueError:
+        return False
+    return address.version == 4 and text.isascii() and "/" in text
+
+
+# The inner Docker daemon's bridge, as envbox hands it to dockerd: an address with its prefix, like envbox's
+# default 172.19.0.1/30 (coder/envbox dockerutil/network.go).
+BridgeCidr = Annotated[str, check(_bridge, "must be an IPv4 address with a prefix, such as '172.19.0.1/30'")]
+ObjectName = Annotated[str, check(dns_subdomain, "must be the name of a Kubernetes object (a DNS subdomain)")]

@@ -185,3 +185,32 @@ def test_without_coder_no_agent_starts() -> None:
     for name in ("alice", "bob", "carol"):
         container = pod(run, name)["containers"][0]
         assert "CODER_BOOTSTRAP_SCRIPT" not in env(container) and "/opt/cvm/coder-agent.sh" not in mounts(container)
+
+
+def test_envbox_options_reach_envbox() -> None:
+    """Each option under the name coder/envbox 0.6.7's README gives it."""
+    options = {"imagePullSecret": "regcred", "caCertificates": "corp-ca", "dockerBridgeCidr": "172.30.0.1/24"}
+    alice = {
+        **FULL["supervisor"]["workspaces"][0],
+        "fuse": True,
+        "tun": True,
+        "innerEnv": {"HTTP_PROXY": "http://p:3128"},
+    }
+    supervisor = {**FULL["supervisor"], **options, "workspaces": [alice]}
+    run = run_program({**FULL, "supervisor": supervisor}, SECRET_KEYS)
+    spec = pod(run, "alice")
+    (container,) = spec["containers"]
+    values = env(container)
+    assert values["CODER_ADD_FUSE"] == "true" and values["CODER_ADD_TUN"] == "true"
+    assert values["HTTP_PROXY"] == "http://p:3128" and values["CODER_INNER_ENVS"] == "HTTP_PROXY"
+    assert values["CODER_DOCKER_BRIDGE_CIDR"] == "172.30.0.1/24"
+    assert values["CODER_IMAGE_PULL_SECRET"] == {"secretKeyRef": {"name": "regcred", "key": ".dockerconfigjson"}}
+    assert values["CODER_EXTRA_CERTS_PATH"] == pods.EXTRA_CERTS_DIR
+    assert mounts(container)[pods.EXTRA_CERTS_DIR] == {
+        "name": "extra-certs", "mountPath": pods.EXTRA_CERTS_DIR, "readOnly": True,
+    }  # fmt: skip
+    assert {"name": "extra-certs", "configMap": {"name": "corp-ca"}} in spec["volumes"]
+    # none of them by default
+    plain = env(pod(run_program(FULL, SECRET_KEYS), "alice")["containers"][0])
+    assert not {"CODER_ADD_FUSE", "CODER_ADD_TUN", "CODER_INNER_ENVS", "CODER_DOCKER_BRIDGE_CIDR"} & set(plain)
+    assert not {"CODER_IMAGE_PULL_SECRET", "CODER_EXTRA_CERTS_PATH"} & set(plain)

@@ -178,7 +178,7 @@ def workload(
 ) -> dict[str, Any]:
     """The single-replica Deployment of one workspace."""
     if workspace.runtime == "envbox":
-        pod = envbox_pod(workspace, supervisor.envbox_image, supervisor.coder_url_text, is_canary)
+        pod = envbox_pod(workspace, supervisor, is_canary)
     else:
         pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary)
     pod = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import Workspace
+from components.config import Supervisor, Workspace
 from components.cvm.workspaces import agent
 from components.kube.names import RUNTIME_CLASS
 
@@ -77,7 +77,29 @@ def _home_source(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
     return {"name": "home", "persistentVolumeClaim": {"claimName": home_volume_name(workspace.name)}}
 
 
-def envbox_pod(workspace: Workspace, envbox_image: str, coder_url: str | None, is_canary: bool) -> dict[str, Any]:
+EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
+
+
+def _envbox_options(workspace: Workspace, supervisor: Supervisor) -> list[dict[str, Any]]:
+    """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the inner dockerd's bridge, and
+    the credentials and CAs for what the inner container pulls and talks to."""
+    env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in workspace.inner_env.items()]
+    if workspace.inner_env:  # the outer container's variables that envbox copies into the inner one
+        env.append({"name": "CODER_INNER_ENVS", "value": ",".join(workspace.inner_env)})
+    env += [{"name": f"CODER_ADD_{device}", "value": "true"} for device, on in (("FUSE", workspace.fuse),
+            ("TUN", workspace.tun)) if on]  # fmt: skip
+    if supervisor.docker_bridge_cidr is not None:
+        env.append({"name": "CODER_DOCKER_BRIDGE_CIDR", "value": supervisor.docker_bridge_cidr})
+    if supervisor.image_pull_secret is not None:
+        secret = {"name": supervisor.image_pull_secret, "key": ".dockerconfigjson"}
+        env.append({"name": "CODER_IMAGE_PULL_SECRET", "valueFrom": {"secretKeyRef": secret}})
+    if supervisor.ca_certificates is not None:
+        env.append({"name": "CODER_EXTRA_CERTS_PATH", "value": EXTRA_CERTS_DIR})
+    return env
+
+
+def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) -> dict[str, Any]:
+    coder_url = supervisor.coder_url_text
     home = home_dir(workspace.username)
     field = {"containerName": "envbox"}
     env = [
@@ -93,6 +115,7 @@ def envbox_pod(workspace: Workspace, envbox_image: str, coder_url: str | None, i
     if coder_url is not None and with_agent(workspace, coder_url):
         # envbox starts the agent only through this script (coder/envbox cli/docker.go)
         env.append({"name": "CODER_BOOTSTRAP_SCRIPT", "value": agent.script(coder_url)})
+    env += _envbox_options(workspace, supervisor)
     mounts = [
         {"name": "home", "mountPath": home, "subPath": "home"},
         # the inner container's Docker and containers stores, kept with the home volume
@@ -116,10 +139,13 @@ def envbox_pod(workspace: Workspace, envbox_image: str, coder_url: str | None, i
         env += [{"name": "CODER_ADD_GPU", "value": "true"}, {"name": "CODER_USR_LIB_DIR", "value": OUTER_LIB_DIR}]
         mounts.append({"name": "host-usr-lib", "mountPath": OUTER_LIB_DIR, "readOnly": True})
         volumes.append({"name": "host-usr-lib", "hostPath": {"path": HOST_LIB_DIR, "type": "Directory"}})
+    if supervisor.ca_certificates is not None:
+        mounts.append({"name": "extra-certs", "mountPath": EXTRA_CERTS_DIR, "readOnly": True})
+        volumes.append({"name": "extra-certs", "configMap": {"name": supervisor.ca_certificates}})
     check = f"docker exec {INNER_CONTAINER} sh -c '{CANARY_CHECK}'" if is_canary else INNER_RUNNING
     container = {
         "name": "envbox",
-        "image": envbox_image,
+        "image": supervisor.envbox_image,
         "command": ["/envbox", "docker"],
         # Sysbox inside envbox needs real root on the host (nestybox/sysbox#891)
         "securityContext": {"privileged": True},

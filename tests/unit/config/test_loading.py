@@ -42,7 +42,10 @@ def test_nodes_are_node_names_listed_once(problems: Callable[..., dict[str, str]
 def test_unknown_keys_name_what_is_accepted(problems: Callable[..., dict[str, str]]) -> None:
     found = problems({"platform": "baremetal", "supervisor": {"workspace": []}, "kubernetesVerison": "1.34"})
     assert "accepted here: aks, baremetal, clusterName" in found["cvm:kubernetesVerison"]
-    assert "canary, coderUrl, envboxImage, namespace, storageClass, workspaces" in found["cvm:supervisor.workspace"]
+    accepted = (
+        "caCertificates, canary, coderUrl, dockerBridgeCidr, envboxImage, imagePullSecret, namespace, storageClass"
+    )
+    assert f"{accepted}, workspaces" in found["cvm:supervisor.workspace"]
 
 
 def test_objects_must_be_objects() -> None:

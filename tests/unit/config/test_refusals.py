@@ -135,3 +135,28 @@ def test_rules_across_workspaces_still_report_beside_a_malformed_entry() -> None
         ("cvm:supervisor.workspaces[1].agentToken", None),
     }
     assert len(raised.value.problems) == 4  # each once
+
+
+@pytest.mark.parametrize(
+    ("workspace", "key"),
+    [
+        ({"runtime": "sysbox-runc", "fuse": True}, "cvm:supervisor.workspaces[0].fuse"),
+        ({"runtime": "sysbox-runc", "tun": True}, "cvm:supervisor.workspaces[0].tun"),
+        ({"runtime": "sysbox-runc", "innerEnv": {"A": "b"}}, "cvm:supervisor.workspaces[0].innerEnv"),
+        ({"innerEnv": {"CODER_AGENT_TOKEN": "x"}}, "cvm:supervisor.workspaces[0].innerEnv.CODER_AGENT_TOKEN"),
+        ({"innerEnv": {"1BAD": "x"}}, "cvm:supervisor.workspaces[0].innerEnv.1BAD"),
+    ],
+)
+def test_envbox_options_are_refused_where_they_cannot_apply(workspace: dict[str, Any], key: str) -> None:
+    config = {"platform": "baremetal", "supervisor": {"workspaces": [{"name": "a", "image": "x:1", **workspace}]}}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(stored_config(config), "dev")
+    assert [p.key for p in raised.value.problems] == [key]
+
+
+@pytest.mark.parametrize("cidr", ["172.30.0.0", "fd00::1/64", "300.1.1.1/24", "172.30.0.1/24\n", "\uff11.1.1.1/24"])
+def test_a_bridge_is_an_ipv4_address_with_a_prefix(cidr: str) -> None:
+    config = {"platform": "baremetal", "supervisor": {"dockerBridgeCidr": cidr}}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(stored_config(config), "dev")
+    assert [p.key for p in raised.value.problems] == ["cvm:supervisor.dockerBridgeCidr"]
