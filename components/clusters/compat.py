@@ -181,3 +181,30 @@ def ways_out(platform: str, family: str, minor: Version, sysbox: str, accepted: 
                 break
     found.append("cvm:sysbox.enabled false with envbox workspaces (envbox brings its own Sysbox)")
     return found
+
+
+def minor_step(previous: str | None, wanted: Version) -> str | None:
+    """Why the cluster cannot go from `previous` (the minor this stack last deployed, its `kubernetesVersion`
+    output) to `wanted` in one `pulumi up`, or None when it can: control plane and CVM nodes move together, one
+    minor at a time and never back (GKE, AKS and EKS refuse a downgrade and a skipped minor on the control
+    plane: GKE upgrading-a-cluster, AKS upgrade-cluster, EKS update-cluster docs)."""
+    if not previous:
+        return None  # a new stack, or one deployed before the output existed
+    try:
+        before = Version(previous)
+    except ValueError:
+        return None
+    if (wanted.major, wanted.minor) == (before.major, before.minor):
+        return None
+    if wanted < before:
+        return (
+            f"the cluster runs Kubernetes {before} (this stack's last kubernetesVersion output) and no cloud moves "
+            f'a cluster back a minor; set cvm:kubernetesVersion "{before}"'
+        )
+    if wanted.major != before.major or wanted.minor > before.minor + 1:
+        step = f"{before.major}.{before.minor + 1}"
+        return (
+            f"the cluster runs Kubernetes {before} (this stack's last kubernetesVersion output); clusters move one "
+            f'minor at a time: set cvm:kubernetesVersion "{step}", `pulumi up`, then go on'
+        )
+    return None

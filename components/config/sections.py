@@ -29,6 +29,7 @@ from components.config.values import (
     MAX_GPUS,
     MAX_NODES,
     AmiId,
+    AwsProfile,
     AwsRegion,
     AwsSubnetId,
     AwsVpcId,
@@ -40,6 +41,7 @@ from components.config.values import (
     GcpLocation,
     GcpProject,
     GcpResourceName,
+    IamRoleArn,
     Image,
     MachineType,
     Memory,
@@ -108,6 +110,9 @@ class Aks(Model):
 
 class Eks(Model):
     region: AwsRegion | None = None
+    # the credentials the explicit aws provider and the kubeconfig use (else aws:profile, aws:assumeRoles)
+    profile: AwsProfile | None = None
+    assume_role_arn: IamRoleArn | None = None
     instance_type: Annotated[MachineType, _four_vcpus(node_sizes.eks_vcpus)] = "m6i.xlarge"
     desired_size: NodeCount = 2
     min_size: NodeCount = 1

@@ -159,6 +159,14 @@ AwsVpcId = Annotated[str, _name(r"vpc-[0-9a-f]{8,17}", 21, "a VPC ID such as 'vp
 AwsSubnetId = Annotated[
     str, _name(r"subnet-[0-9a-f]{8,17}", 24, "a subnet ID such as 'subnet-0123456789abcdef0'", "Amazon VPC")
 ]
+AwsProfile = Annotated[
+    str, _name(r"[-\w.@+]+", 128, "an AWS shared-config profile name such as 'platform-admin'", "AWS CLI profiles")
+]
+IamRoleArn = Annotated[
+    str,
+    _name(r"arn:aws[-a-z]*:iam::[0-9]{12}:role/[-\w+=,.@/]+", 2048,
+          "an IAM role ARN such as 'arn:aws:iam::123456789012:role/deployer'", "IAM identifiers"),
+]  # fmt: skip
 AmiId = Annotated[str, _name(r"ami-[0-9a-f]{8,17}", 21, "an AMI ID such as 'ami-0123456789abcdef0'", "Amazon EC2")]
 MachineType = Annotated[
     str,
