@@ -127,8 +127,10 @@ class EksClusterArgs:
 class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:clusters:Eks", name, None, opts)
-        roles: list[aws.ProviderAssumeRoleArgsDict] = (
-            [{"role_arn": args.assume_role_arn, "session_name": f"cvm-{args.name}"[:64]}]
+        # the args class, not a dict: a provider's nested inputs go out as JSON, and only the class knows the
+        # camelCase names the provider reads
+        roles = (
+            [aws.ProviderAssumeRoleArgs(role_arn=args.assume_role_arn, session_name=f"cvm-{args.name}"[:64])]
             if args.assume_role_arn
             else []
         )
