@@ -118,3 +118,25 @@ def test_refusals_come_with_the_other_problems_at_once() -> None:
 def test_a_set_kubernetes_version_is_kept() -> None:
     assert load({**REQUIRED["gke"], "kubernetesVersion": "1.34"}).kubernetes_minor == "1.34"
     assert load({"platform": "baremetal"}).kubernetes_minor == versions.DEFAULT_KUBERNETES
+
+
+@pytest.mark.parametrize(
+    ("previous", "wanted", "found"),
+    [
+        (None, "1.35", None),
+        ("", "1.35", None),
+        ("not a version", "1.35", None),
+        ("1.34", "1.34", None),
+        ("1.34", "1.35", None),
+        ("1.35", "1.34", "back a minor"),
+        ("1.33", "1.35", 'one minor at a time: set cvm:kubernetesVersion "1.34"'),
+    ],
+)
+def test_minor_step(previous: str | None, wanted: str, found: str | None) -> None:
+    reason = compat.minor_step(previous, Version(wanted))
+    assert (reason is None) if found is None else (reason is not None and found in reason)
+
+
+def test_ways_out_name_a_working_minor_and_envbox() -> None:
+    outs = compat.ways_out("aks", "Ubuntu", Version("1.35"), "0.7.1", frozenset({Version("1.34"), Version("1.35")}))
+    assert outs[0] == 'cvm:kubernetesVersion "1.34"' and "envbox" in outs[-1]
