@@ -119,8 +119,10 @@ def cvm_pools_on_ubuntu(args: ResourceValidationArgs, report: ReportViolation) -
     props = args.props
     if args.resource_type == "gcp:container/nodePool:NodePool":
         config = props.get("nodeConfig") or {}
-        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != "UBUNTU_CONTAINERD":
-            report(f"CVM node pool with image type '{config.get('imageType')}'; it must be UBUNTU_CONTAINERD", None)
+        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != compat.GKE_IMAGE_TYPE:
+            report(
+                f"CVM node pool with image type '{config.get('imageType')}'; it must be {compat.GKE_IMAGE_TYPE}", None
+            )
     elif args.resource_type == "azure-native:containerservice:AgentPool":
         if _labelled_for_cvms(props.get("nodeLabels")) and props.get("osSKU") not in UBUNTU_AKS_SKUS:
             report(f"CVM agent pool with OS SKU '{props.get('osSKU')}'; it must be Ubuntu", None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import containerservice, resources
 
+from components.clusters.compat import AKS_OS_SKU
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
 
@@ -102,7 +103,7 @@ class AksCluster(pulumi.ComponentResource):
                     count=1,
                     vm_size=SYSTEM_VM_SIZE,
                     os_type="Linux",
-                    os_sku="Ubuntu",
+                    os_sku=AKS_OS_SKU,
                     type="VirtualMachineScaleSets",
                     vnet_subnet_id=args.subnet_id,
                 )
@@ -118,7 +119,7 @@ class AksCluster(pulumi.ComponentResource):
             mode="User",
             os_type="Linux",
             # Ubuntu 22.04 up to Kubernetes 1.34, 24.04 from 1.35 (AKS upgrade-os-version docs)
-            os_sku="Ubuntu",
+            os_sku=AKS_OS_SKU,
             vm_size=args.vm_size,
             count=args.node_count,
             orchestrator_version=args.kubernetes_minor,

@@ -66,20 +66,26 @@ class NodeImage:
     issues: tuple[KnownIssue, ...] = ()
 
 
-# GKE, image type UBUNTU_CONTAINERD (the only Ubuntu image since GKE 1.24, GKE node-images docs).
+# The image family each cloud's CVM nodes use: GKE's only Ubuntu image type since 1.24 (the Docker-based
+# `UBUNTU` is gone; GKE node-images docs), and AKS's OS SKU whose release follows the minor (AKS
+# upgrade-os-version docs). EKS's is the Ubuntu release, cvm:eks.ubuntuVersion.
+GKE_IMAGE_TYPE = "UBUNTU_CONTAINERD"
+AKS_OS_SKU = "Ubuntu"
+
+# GKE, image type UBUNTU_CONTAINERD.
 _GKE_1_35 = NodeImage(
     "Ubuntu 24.04 (ubuntu-gke-2404-1-35-*)",
     "6.8 (linux-gke)",
-    "containerd 2.x",
+    "containerd 2.x (Linux nodes from GKE 1.33)",
     True,
-    "GKE node-images docs; research/upstream-and-clouds-2026-11.md §GKE",
+    "GKE node-images docs; GKE docs deprecations/migrate-containerd-2; research/upstream-and-clouds-2026-11.md §GKE",
 )
 _GKE_1_34 = NodeImage(
     "Ubuntu (release not published per minor)",
     "not published",
-    "containerd 2.x (GKE moved to containerd 2 at 1.33)",
+    "containerd 2.0 (Linux nodes from GKE 1.33)",
     True,
-    "GKE node-images docs; research/pulumi-clouds-testing-ci.md §1 (no per-version Ubuntu table found)",
+    "GKE docs deprecations/migrate-containerd-2; node-images (no per-minor Ubuntu release table found)",
 )
 # AKS, OS SKU `Ubuntu`: Ubuntu 22.04 for 1.25-1.34 and 24.04 from 1.35 (MicrosoftDocs/azure-aks-docs
 # articles/aks/upgrade-os-version.md; AKS release notes 2026-01-04).
@@ -124,8 +130,8 @@ def _rows(minors: tuple[str, ...], image: NodeImage) -> dict[Version, NodeImage]
 
 # platform -> image family (GKE image type, AKS OS SKU, EKS Ubuntu release) -> minor -> node image.
 NODE_IMAGES: dict[str, dict[str, dict[Version, NodeImage]]] = {
-    "gke": {"UBUNTU_CONTAINERD": {Version("1.34"): _GKE_1_34, Version("1.35"): _GKE_1_35}},
-    "aks": {"Ubuntu": {Version("1.34"): _AKS_2204, **_rows(("1.35", "1.36"), _AKS_2404)}},
+    "gke": {GKE_IMAGE_TYPE: {Version("1.34"): _GKE_1_34, Version("1.35"): _GKE_1_35}},
+    "aks": {AKS_OS_SKU: {Version("1.34"): _AKS_2204, **_rows(("1.35", "1.36"), _AKS_2404)}},
     "eks": {
         # Canonical publishes 1.35 only for 24.04 and 26.04; 1.31-1.34 for 22.04 and 24.04 (Canonical
         # ubuntu-cloud-docs, EKS images; 26.04 is not a release Sysbox supports, install-k8s.md)

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.clusters.compat import GKE_CHANNEL
+from components.clusters.compat import GKE_CHANNEL, GKE_IMAGE_TYPE
 from components.kube import kubeconfig as kube_config
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
 
-# GKE's only Ubuntu image; the Docker-based "UBUNTU" image is gone since GKE 1.24 (GKE node-images docs).
-IMAGE_TYPE = "UBUNTU_CONTAINERD"
+IMAGE_TYPE = GKE_IMAGE_TYPE
 # Patches and node upgrades may run in these hours (UTC, weekends); minor upgrades never (the exclusion).
 MAINTENANCE_WINDOW: gcp.container.ClusterMaintenancePolicyRecurringWindowArgsDict = {
     "start_time": "2026-01-03T02:00:00Z",

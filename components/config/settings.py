@@ -185,7 +185,7 @@ def image_family(settings: Settings) -> str:
     """The image family of the platform's CVM nodes: GKE's image type, AKS's OS SKU, the EKS Ubuntu release."""
     if settings.platform == "eks":
         return (settings.eks or Eks()).ubuntu_version
-    return {"gke": "UBUNTU_CONTAINERD", "aks": "Ubuntu"}.get(settings.platform, "")
+    return {"gke": compat.GKE_IMAGE_TYPE, "aks": compat.AKS_OS_SKU}.get(settings.platform, "")
 
 
 def sysbox_compatibility(settings: Settings) -> list[Finding]:
