@@ -158,7 +158,9 @@ class GkeCluster(pulumi.ComponentResource):
             cluster=self.cluster.name,
             location=args.location,
             project=args.project,
-            # the control plane's version: the pool moves with it, minor and patch (pulumi_gcp NodePool.version)
+            # the control plane's version: the pool moves with it, minor and patch (pulumi_gcp NodePool.version).
+            # Node auto-upgrade never takes nodes past the control plane, so the two do not fight: at most an
+            # `up` after GKE patched the control plane brings the nodes to that patch a little earlier
             version=self.cluster.master_version,
             node_count=per_zone(args.location, args.node_count),
             node_config=node_config(args.machine_type, self.node_account.email),
