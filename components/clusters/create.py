@@ -43,7 +43,8 @@ def guarded_minor(settings: Settings) -> pulumi.Output[str]:
             raise pulumi.RunError(f"cvm:kubernetesVersion = '{wanted}': {reason}")
         return str(wanted)
 
-    return itself.outputs.apply(check)
+    # the stack's outputs hold the kubeconfig, a secret, which would make the whole read secret; the minor is not
+    return pulumi.Output.unsecret(itself.outputs.apply(check))
 
 
 def _gke(settings: Settings) -> Cluster:
