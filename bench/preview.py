@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,7 +107,10 @@ def _arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
     """The recorded inputs as the class's keyword arguments (those it sets itself, like `kind`, are dropped)."""
     from pydantic.alias_generators import to_snake
 
-    accepted = set(inspect.signature(cls._internal_init).parameters)
+    # the generated classes declare their keywords in `__init__`'s overloads
+    accepted = {
+        name for overload in typing.get_overloads(cls.__init__) for name in inspect.signature(overload).parameters
+    }
     snake = {to_snake(k): v for k, v in props.items()}
     snake = {("resource_name_" if k == "resource_name" else k): v for k, v in snake.items()}
     return {k: v for k, v in snake.items() if k in accepted}

@@ -36,6 +36,8 @@ def outputs(
         "runtimeClassName": sysbox.runtime_class_name if sysbox else None,
         "sysboxVersion": settings.sysbox.version if sysbox else None,
         "workspaceNamespace": supervisor.namespace_name,
+        # absent when no workspace runs under envbox (DESIGN.md)
+        **({"envboxNamespace": envbox} if (envbox := supervisor.envbox_namespace_name) is not None else {}),
         "workspaces": supervisor.workspace_names,
         "gpuEnabled": settings.gpu.enabled,
     }

@@ -8,12 +8,13 @@ accepted. Secrets are never shown: their values print as `(secret)`.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from components.config import sections
 from components.config.checks import ABSENT, SECRET
 from components.config.settings import Settings
 
@@ -105,7 +106,9 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
     except ValidationError as error:
         # every credential, in whatever shape it came (a token in a list, a kubeconfig without --path)
         secrets = {text for secret, text in _strings(raw) if secret and text}
-        problems += [_problem(e, secrets) for e in error.errors(include_url=False)]
+        errors = error.errors(include_url=False)
+        problems += [_problem(e, secrets) for e in errors]
+        problems += [p for p in _across_failed_workspaces(raw, errors) if p not in problems]
         raise SettingsError(problems) from None
     if problems:
         raise SettingsError(problems)
@@ -130,6 +133,26 @@ def _plaintext_secrets(raw: Mapping[str, Any], secret_keys: Collection[str]) -> 
     return found
 
 
+def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any]) -> list[Problem]:
+    """When an entry of the workspace list fails, pydantic skips the rules across the list: run them on the plain
+    entries, so that a duplicate name is reported beside the malformed entry, not after it is fixed."""
+    supervisor = raw.get("supervisor")
+    workspaces = supervisor.get("workspaces") if isinstance(supervisor, dict) else None
+    failed = {tuple(e["loc"][:3]) for e in errors if tuple(e["loc"][:2]) == ("supervisor", "workspaces")}
+    if not isinstance(workspaces, list) or not failed or ("supervisor", "workspaces") in failed:
+        return []  # the list validated (its own validator ran), or it is not a list at all
+    assert isinstance(supervisor, dict)
+    entries = [
+        (entry.get("name"), "agentToken" in entry) if isinstance(entry, dict) else (object(), True)
+        for entry in workspaces
+    ]
+    url_failed = any(tuple(e["loc"][:2]) == ("supervisor", "coderUrl") for e in errors)
+    coder_url = None if url_failed else "coderUrl" in supervisor
+    canary = supervisor.get("canary", True) not in (False, "false")
+    findings = sections.across_workspaces(entries, canary, coder_url)
+    return [Problem(key_of(("supervisor", "workspaces", *loc)), value, reason) for loc, value, reason in findings]
+
+
 def key_of(loc: Iterable[str | int]) -> str:
     """('supervisor', 'workspaces', 0, 'name') -> 'cvm:supervisor.workspaces[0].name'."""
     path = ""
@@ -151,7 +174,10 @@ def _strings(value: Any, under_secret: bool = False) -> Iterable[tuple[bool, str
 
 
 def _reveals(value: Any, secrets: Collection[str]) -> bool:
-    return any(secret in text for _, text in _strings(value) for secret in secrets)
+    # a secret of a few characters is found only whole: 't' would otherwise hide every value with a 't' in it
+    return any(
+        secret == text or (len(secret) >= 4 and secret in text) for _, text in _strings(value) for secret in secrets
+    )
 
 
 def _problem(error: Any, secrets: Collection[str]) -> Problem:

@@ -6,8 +6,8 @@ A validator sees only the fields declared above its own (`info.data`), so fields
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Literal
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -219,6 +219,25 @@ class Workspace(Model):
         return value
 
 
+def across_workspaces(entries: Sequence[tuple[Any, bool]], canary: bool, coder_url: bool | None) -> list[Finding]:
+    """The rules across the workspace list, on each entry's name and whether it has an agent token: plain data,
+    so that loading runs them too when another entry failed (`coder_url` None: unknown, its own key failed)."""
+    findings: list[Finding] = []
+    seen: set[Any] = set()
+    for i, (name, has_token) in enumerate(entries):
+        if name in seen:
+            findings.append(((i, "name"), name, "is used by another workspace; names must be unique"))
+        if canary and name == CANARY_NAME:
+            findings.append(((i, "name"), name, "is the canary's name; pick another or set canary false"))
+        seen.add(name)
+        if coder_url is True and not has_token:
+            reason = "is required (set it with --secret) because supervisor.coderUrl is set"
+            findings.append(((i, "agentToken"), ABSENT, reason))
+        if coder_url is False and has_token:
+            findings.append(((i, "agentToken"), SECRET, "needs supervisor.coderUrl, the Coder it talks to"))
+    return findings
+
+
 class Supervisor(Model):
     namespace: WorkspaceNamespace = "cvm-workspaces"
     envbox_image: Image = versions.ENVBOX_IMAGE
@@ -230,22 +249,8 @@ class Supervisor(Model):
     @field_validator("workspaces")
     @classmethod
     def _consistent(cls, value: list[Workspace], info: ValidationInfo) -> list[Workspace]:
-        canary, coder_url = info.data.get("canary"), info.data.get("coder_url")
-        findings: list[Finding] = []
-        seen: set[str] = set()
-        for i, workspace in enumerate(value):
-            if workspace.name in seen:
-                findings.append(((i, "name"), workspace.name, "is used by another workspace; names must be unique"))
-            if canary and workspace.name == CANARY_NAME:
-                findings.append(((i, "name"), workspace.name, "is the canary's name; pick another or set canary false"))
-            seen.add(workspace.name)
-            if coder_url is not None and workspace.agent_token is None:
-                findings.append(
-                    ((i, "agentToken"), ABSENT, "is required (set it with --secret) because supervisor.coderUrl is set")
-                )
-            if coder_url is None and workspace.agent_token is not None:
-                findings.append(((i, "agentToken"), SECRET, "needs supervisor.coderUrl, the Coder it talks to"))
-        report(findings)
+        entries = [(w.name, w.agent_token is not None) for w in value]
+        report(across_workspaces(entries, bool(info.data.get("canary")), info.data.get("coder_url") is not None))
         return value
 
     @property

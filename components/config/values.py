@@ -180,7 +180,7 @@ ContextName = Annotated[
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 WorkspaceNamespace = Annotated[
     str,
-    _dns_label(63),
+    _dns_label(56, ", so that '<namespace>-envbox', envbox workspaces' namespace, is one too"),
     check(
         lambda s: s not in RESERVED_NAMESPACES and not s.startswith("kube-"),
         "is a namespace Kubernetes reserves ('default' and 'kube-*'); workspaces need one of their own",

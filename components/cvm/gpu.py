@@ -41,6 +41,8 @@ def daemon_set(version: str, skip_await: bool = False) -> dict[str, Any]:
                             "name": "nvidia-device-plugin-ctr",
                             "image": f"{IMAGE}:{version}",
                             "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                            # a small daemon (upstream sets none): a leak must not take the node's memory
+                            "resources": {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
                             "volumeMounts": [{"name": "kubelet-device-plugins-dir", "mountPath": plugin_dir}],
                         }
                     ],

@@ -103,6 +103,8 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                                 "effect": "NoSchedule",
                             }
                         ],
+                        # a node without Sysbox cannot run a CVM: the installer is scheduled even on a full node
+                        "priorityClassName": "system-node-critical",
                         "containers": [
                             {
                                 "name": SYSBOX_DAEMON_SET,
@@ -116,6 +118,9 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                                 ],
                                 # it installs packages and systemd units on the host and restarts the runtime
                                 "securityContext": {"privileged": True},
+                                # requests so that it is placed; no limits: it builds and installs packages on the
+                                # host once, and killing it halfway would leave the node's runtime half-configured
+                                "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
                                 "volumeMounts": [{"name": n, "mountPath": m} for n, (_, m) in _HOST_MOUNTS.items()],
                             }
                         ],

@@ -25,7 +25,9 @@ from tests.harness import FULL
 
 NODES = ["cvm-node-1", "cvm-node-2"]
 GPU_NODES = ["cvm-gpu-1"]
-NS = "cvm-workspaces"
+NS = "cvm-workspaces"  # sysbox-runc workspaces and the canary, at baseline
+ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged
+NAMESPACES = {"cvm-canary": NS, "alice": ENVBOX_NS, "bob": NS}
 STACK = {
     "platform": "baremetal",
     "skipAwait": True,
@@ -125,8 +127,9 @@ def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
     # nothing was applied: no label on any node, none of our objects
     for node in [*NODES, *GPU_NODES, AMAZON_LINUX]:
         assert not {"sysbox-install", "nvidia.com/gpu.present"} & set(cluster.labels(node))
-    with pytest.raises(ApiException):
-        cluster.core.read_namespace(NS)
+    for ns in (NS, ENVBOX_NS):
+        with pytest.raises(ApiException):
+            cluster.core.read_namespace(ns)
 
     # dropped from the list, the stack previews; a warned node is logged and goes through
     passing = preflight_stack(kubeconfig, [*NODES, OLD_CONTAINERD])
@@ -156,6 +159,7 @@ def test_1_up_creates_every_object(stack: auto.Stack, cluster: Cluster) -> None:
     assert result.summary.result == "succeeded"
     assert result.outputs["workspaces"].value == ["cvm-canary", "alice", "bob"]
     assert result.outputs["kubeconfig"].secret
+    assert result.outputs["workspaceNamespace"].value == NS and result.outputs["envboxNamespace"].value == ENVBOX_NS
 
     daemon_set = cluster.get(cluster.apps.read_namespaced_daemon_set, "sysbox-deploy-k8s", "kube-system")
     assert daemon_set["spec"]["template"]["spec"]["nodeSelector"] == {"sysbox-install": "yes"}
@@ -175,21 +179,25 @@ def test_1_up_creates_every_object(stack: auto.Stack, cluster: Cluster) -> None:
         assert "nvidia.com/gpu.present" not in cluster.labels(node)
     assert cluster.labels("cvm-gpu-1")["nvidia.com/gpu.present"] == "true"
 
-    namespace = cluster.get(cluster.core.read_namespace, NS)["metadata"]["labels"]
-    assert namespace["pod-security.kubernetes.io/enforce"] == "privileged"
-    assert namespace["pod-security.kubernetes.io/enforce-version"] == "v1.35"
-    assert namespace["istio-injection"] == "disabled"
-    account = cluster.get(cluster.core.read_namespaced_service_account, "cvm-workspace", NS)
-    assert account["automountServiceAccountToken"] is False
-    cluster.networking.read_namespaced_network_policy("cvm-workspaces-deny-ingress", NS)
-    for name in ("cvm-canary", "alice", "bob"):
-        labels = cluster.get(cluster.apps.read_namespaced_deployment, name, NS)["metadata"]["labels"]
+    for ns, level in ((NS, "baseline"), (ENVBOX_NS, "privileged")):
+        namespace = cluster.get(cluster.core.read_namespace, ns)["metadata"]["labels"]
+        for mode in ("enforce", "warn", "audit"):
+            assert namespace[f"pod-security.kubernetes.io/{mode}"] == level
+            assert namespace[f"pod-security.kubernetes.io/{mode}-version"] == "v1.35"
+        assert namespace["istio-injection"] == "disabled"
+        account = cluster.get(cluster.core.read_namespaced_service_account, "cvm-workspace", ns)
+        assert account["automountServiceAccountToken"] is False
+        cluster.networking.read_namespaced_network_policy("cvm-workspaces-deny-ingress", ns)
+        egress = cluster.get(cluster.networking.read_namespaced_network_policy, "cvm-workspaces-limit-egress", ns)
+        assert egress["spec"]["policyTypes"] == ["Egress"]
+    for name, ns in NAMESPACES.items():
+        labels = cluster.get(cluster.apps.read_namespaced_deployment, name, ns)["metadata"]["labels"]
         assert labels["app.kubernetes.io/component"] == "workspace" and labels["app.kubernetes.io/instance"] == name
     bob = cluster.get(cluster.apps.read_namespaced_deployment, "bob", NS)["spec"]["template"]["spec"]
     assert bob["runtimeClassName"] == "sysbox-runc" and bob["hostUsers"] is False
-    home = cluster.get(cluster.core.read_namespaced_persistent_volume_claim, "alice-home", NS)
+    home = cluster.get(cluster.core.read_namespaced_persistent_volume_claim, "alice-home", ENVBOX_NS)
     assert home["spec"]["resources"]["requests"] == {"storage": "20Gi"}
-    assert cluster.get(cluster.core.read_namespaced_secret, "alice-agent-token", NS)["data"]["token"]
+    assert cluster.get(cluster.core.read_namespaced_secret, "alice-agent-token", ENVBOX_NS)["data"]["token"]
 
 
 def test_2_no_perpetual_diff(stack: auto.Stack) -> None:

@@ -53,11 +53,20 @@ SYSBOX_OBJECTS = {
     ("kubernetes:apps/v1:DaemonSet", "kube-system/sysbox-deploy-k8s"),
     ("kubernetes:node.k8s.io/v1:RuntimeClass", "sysbox-runc"),
 }
-SUPERVISOR_OBJECTS = {
-    ("kubernetes:core/v1:Namespace", "cvm-workspaces"),
-    ("kubernetes:networking.k8s.io/v1:NetworkPolicy", "cvm-workspaces/cvm-workspaces-deny-ingress"),
-    ("kubernetes:core/v1:ServiceAccount", "cvm-workspaces/cvm-workspace"),
-    ("kubernetes:apps/v1:Deployment", "cvm-workspaces/cvm-canary"),
+
+
+def namespace_frame(namespace: str) -> set[tuple[str, str]]:
+    """(type, name) of a workspace namespace and its guard rails: no ingress, limited egress, a tokenless account."""
+    return {
+        ("kubernetes:core/v1:Namespace", namespace),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{namespace}/cvm-workspaces-deny-ingress"),
+        ("kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{namespace}/cvm-workspaces-limit-egress"),
+        ("kubernetes:core/v1:ServiceAccount", f"{namespace}/cvm-workspace"),
+    }
+
+
+SUPERVISOR_OBJECTS = namespace_frame("cvm-workspaces") | {
+    ("kubernetes:apps/v1:Deployment", "cvm-workspaces/cvm-canary")
 }
 
 
@@ -71,6 +80,12 @@ def sysbox_objects() -> set[tuple[str, str]]:
 def supervisor_objects() -> set[tuple[str, str]]:
     """(type, name) of what a supervisor without workspaces registers: its namespace, guard rails and the canary."""
     return SUPERVISOR_OBJECTS
+
+
+@pytest.fixture(scope="session")
+def frame() -> Callable[[str], set[tuple[str, str]]]:
+    """(type, name) of what any workspace namespace holds besides workspaces: it, and its guard rails."""
+    return namespace_frame
 
 
 @pytest.fixture(scope="session")

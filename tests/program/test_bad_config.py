@@ -32,6 +32,19 @@ BAD_CONFIGS = {
         {"platform": "baremetal", "supervisor": {"workspaces": [{"name": "Alice", "image": "ubuntu:24.04"}]}},
         "cvm:supervisor.workspaces[0].name",
     ),
+    # 57 characters: '<namespace>-envbox', where envbox workspaces go, would pass the 63 of a DNS label
+    "a namespace too long for its envbox twin": (
+        {"platform": "baremetal", "supervisor": {"namespace": "w" * 57}},
+        "cvm:supervisor.namespace",
+    ),
+    "the kube-system namespace": (
+        {"platform": "baremetal", "supervisor": {"namespace": "kube-system"}},
+        "cvm:supervisor.namespace",
+    ),
+    "the default namespace": (
+        {"platform": "baremetal", "supervisor": {"namespace": "default"}},
+        "cvm:supervisor.namespace",
+    ),
     "two workspaces with one name": (
         {"platform": "baremetal", "supervisor": {"workspaces": [{"name": "alice", "image": "ubuntu:24.04"}] * 2}},
         "cvm:supervisor.workspaces[1].name",

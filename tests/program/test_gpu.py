@@ -17,6 +17,10 @@ def test_device_plugin_on_gpu_nodes_only(full_stack: Run) -> None:
     assert spec["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert spec["priorityClassName"] == "system-node-critical"
     assert spec["containers"][0]["image"] == "nvcr.io/nvidia/k8s-device-plugin:v0.20.0"
+    assert spec["containers"][0]["resources"] == {
+        "requests": {"cpu": "10m", "memory": "64Mi"},
+        "limits": {"memory": "256Mi"},
+    }
     patches = {
         (p.name, tuple(p.manifest["metadata"]["labels"].items()))
         for p in full_stack.of_type("kubernetes:core/v1:NodePatch")

@@ -4,6 +4,12 @@ dependencies as they reached the monitor, and the outputs.
 
 registrations/*.json were recorded from the code before the change; a difference here is a change of
 behaviour. Each file is one stack; the ambient kubeconfig's path is written `$KUBECONFIG` in them.
+
+A change that means to change what is registered re-records them, `python -m tests.program.test_registrations`,
+and its commit says what the difference is after reading `git diff tests/program/registrations`. Re-recorded
+since: for issue 15 (each workspace namespace's egress policy, envbox workspaces with their Secrets and home
+volumes in `<supervisor.namespace>-envbox`, Pod Security warn and audit labels, resource bounds, the
+installer's priority class, the `envboxNamespace` output).
 """
 
 from __future__ import annotations
@@ -52,17 +58,40 @@ def snapshot(run: Run) -> dict[str, Any]:
     return {"resources": sorted(resources, key=lambda e: (e["type"], e["name"])), "outputs": run.outputs}
 
 
+def registered(stack: str, ambient: Path) -> str:
+    """The stack's snapshot as a recorded file holds it, with `ambient` as the ambient kubeconfig."""
+    config, secret_keys = STACKS[stack]
+    text = json.dumps(
+        json.loads(json.dumps(snapshot(run_program(config, secret_keys, stack=stack)))), indent=1, sort_keys=True
+    )
+    return text.replace(str(ambient), "$KUBECONFIG") + "\n"
+
+
+def ambient_kubeconfig(folder: Path) -> Path:
+    """The examples' bare-metal stack names its context: an ambient kubeconfig that has it."""
+    ambient = folder / "kubeconfig"
+    ambient.write_text(KUBECONFIG.replace("lab", "metal-admin"))
+    return ambient
+
+
 def test_every_stack_is_recorded() -> None:
     assert sorted(STACKS) == sorted(p.stem for p in RECORDED.glob("*.json"))
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_registrations_are_unchanged(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # the examples' bare-metal stack names its context: an ambient kubeconfig that has it
-    ambient = tmp_path / "kubeconfig"
-    ambient.write_text(KUBECONFIG.replace("lab", "metal-admin"))
+    ambient = ambient_kubeconfig(tmp_path)
     monkeypatch.setenv("KUBECONFIG", str(ambient))
-    config, secret_keys = STACKS[stack]
-    recorded = (RECORDED / f"{stack}.json").read_text().replace("$KUBECONFIG", str(ambient))
-    # through JSON, as recorded: tuples become lists, and a difference shows as a diff of plain data
-    assert json.loads(json.dumps(snapshot(run_program(config, secret_keys, stack=stack)))) == json.loads(recorded)
+    # compared as plain data, so that a difference shows as a diff of the two
+    assert json.loads(registered(stack, ambient)) == json.loads((RECORDED / f"{stack}.json").read_text())
+
+
+if __name__ == "__main__":  # re-record every stack's file
+    import os
+    import tempfile
+
+    for name in STACKS:
+        kubeconfig = ambient_kubeconfig(Path(tempfile.mkdtemp()))
+        os.environ["KUBECONFIG"] = str(kubeconfig)
+        (RECORDED / f"{name}.json").write_text(registered(name, kubeconfig))
+        print(f"recorded {name}")

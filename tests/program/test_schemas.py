@@ -66,8 +66,42 @@ def test_pure_builders_are_valid_on_their_own() -> None:
         gpu.daemon_set("v0.20.0", skip_await=True),
         workspace_objects.agent_secret("ns", workspace, "token"),
         workspace_objects.home_volume("ns", workspace, None, skip_await=False),
+        workspace_objects.namespace_object("ns-envbox", "privileged", "1.35"),
     ):
         validate(manifest, "1.35")
+
+
+def test_the_stacks_register_the_egress_policy(objects: list[Registered]) -> None:
+    """test_program_objects_are_valid covers it: both namespaces' policies are among the objects validated."""
+    names = {r.name for r in objects if r.manifest["kind"] == "NetworkPolicy"}
+    assert {"cvm-workspaces/cvm-workspaces-limit-egress", "cvm-workspaces-envbox/cvm-workspaces-limit-egress"} <= names
+
+
+@pytest.mark.parametrize(
+    "coder_url",
+    [
+        None,
+        "https://coder.example.com/",
+        "http://coder.coder.svc.cluster.local:8080/",
+        "https://10.1.2.3/",
+        "http://[fd00::10]:7080/",
+    ],
+)
+@pytest.mark.parametrize("minor", [str(m) for m in SUPPORTED_MINORS])
+def test_egress_policy_is_valid_for_each_coder(coder_url: str | None, minor: str) -> None:
+    policy = workspace_objects.limit_egress("cvm-workspaces-envbox", coder_url)
+    assert len(policy["spec"]["egress"]) == (2 if coder_url in (None, "https://coder.example.com/") else 3)
+    validate(policy, minor)
+
+
+def test_strict_validation_reaches_the_egress_rules() -> None:
+    """The check itself can fail inside an egress rule: a misspelt `except` is refused."""
+    policy = workspace_objects.limit_egress("ns", None)
+    rules = policy["spec"]["egress"]
+    internet = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "exept": ["10.0.0.0/8"]}}]}
+    broken = {**policy, "spec": {**policy["spec"], "egress": [rules[0], internet]}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, "1.35", strict=True)
 
 
 def test_strict_validation_catches_unknown_fields() -> None:

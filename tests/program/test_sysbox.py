@@ -49,6 +49,9 @@ def test_daemon_set_follows_the_upstream_installer(bare_metal: BareMetal) -> Non
     assert container["image"] == "registry.nestybox.com/nestybox/sysbox-deploy-k8s:v0.7.1-0"
     assert container["securityContext"] == {"privileged": True}
     assert container["command"] == ["bash", "-c", "/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install"]
+    # scheduled even on a full node; requested so that it is placed, and never killed halfway by a limit
+    assert pod["priorityClassName"] == "system-node-critical"
+    assert container["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"}}
     assert len(pod["volumes"]) == 16 and all("hostPath" in v for v in pod["volumes"])
     assert {m["name"] for m in container["volumeMounts"]} == {v["name"] for v in pod["volumes"]}
     assert not {"hostPID", "hostNetwork", "hostIPC"} & set(pod)
@@ -85,10 +88,12 @@ def test_skip_await_annotates_the_daemon_set(bare_metal: BareMetal) -> None:
     assert "annotations" not in plain.inputs["metadata"]
 
 
-def test_sysbox_disabled_registers_no_sysbox_objects(bare_metal: BareMetal, supervisor_objects: Objects) -> None:
+def test_sysbox_disabled_registers_no_sysbox_objects(bare_metal: BareMetal, frame: Callable[[str], Objects]) -> None:
     run = bare_metal(sysbox={"enabled": False}, baremetal={"nodes": ["node-a"]})
     objects = {(r.type, r.name) for r in run.kubernetes_objects}
-    assert objects == supervisor_objects | {("kubernetes:core/v1:NodePatch", "node-a")}
+    # the canary runs under envbox, in the envbox namespace; the configured one is still made, for sysbox-runc
+    envbox = frame("cvm-workspaces-envbox") | {("kubernetes:apps/v1:Deployment", "cvm-workspaces-envbox/cvm-canary")}
+    assert objects == frame("cvm-workspaces") | envbox | {("kubernetes:core/v1:NodePatch", "node-a")}
     assert run.outputs["runtimeClassName"] is None and run.outputs["sysboxVersion"] is None
 
 

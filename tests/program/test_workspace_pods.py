@@ -8,11 +8,15 @@ from typing import Any
 from components.cvm.workspaces import pods
 from tests.harness import FULL, SECRET_KEYS, Run, run_program
 
-NS = "cvm-workspaces"
+NS = "cvm-workspaces"  # sysbox-runc workspaces
+ENVBOX_NS = "cvm-workspaces-envbox"
+# where each workspace of the full stack lives, by runtime
+NAMESPACES = {"cvm-canary": NS, "alice": ENVBOX_NS, "bob": NS, "carol": ENVBOX_NS}
 
 
-def pod(run: Run, name: str) -> dict[str, Any]:
-    return run.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+def pod(run: Run, name: str, namespace: str | None = None) -> dict[str, Any]:
+    resource = run.one("kubernetes:apps/v1:Deployment", f"{namespace or NAMESPACES[name]}/{name}")
+    return resource.manifest["spec"]["template"]["spec"]  # type: ignore[no-any-return]
 
 
 def env(container: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +28,7 @@ def mounts(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_agent_tokens_reach_pods_only_through_secrets(full_stack: Run) -> None:
-    secret = full_stack.one("kubernetes:core/v1:Secret", f"{NS}/alice-agent-token")
+    secret = full_stack.one("kubernetes:core/v1:Secret", f"{ENVBOX_NS}/alice-agent-token")
     assert secret.is_secret("stringData", "token")
     assert secret.manifest["stringData"] == {"token": "alice-token"}
     for name in ("alice", "bob", "carol"):
@@ -53,8 +57,8 @@ def test_envbox_workspace(full_stack: Run) -> None:
     assert values["CODER_MEMORY"] == {"resourceFieldRef": {"containerName": "envbox", "resource": "limits.memory"}}
     assert "CODER_ADD_GPU" not in values
     assert container["resources"] == {
-        "requests": {"cpu": "2", "memory": "4Gi"},
-        "limits": {"cpu": "2", "memory": "4Gi"},
+        "requests": {"cpu": "2", "memory": "4Gi", "ephemeral-storage": "1Gi"},
+        "limits": {"cpu": "2", "memory": "4Gi", "ephemeral-storage": "20Gi"},
     }
     assert {p: (m["name"], m.get("subPath"), m.get("readOnly", False)) for p, m in mounts(container).items()} == {
         "/home/coder": ("home", "home", False),
@@ -78,7 +82,10 @@ def test_envbox_workspace(full_stack: Run) -> None:
 def test_gpu_workspace(full_stack: Run) -> None:
     spec = pod(full_stack, "carol")
     (container,) = spec["containers"]
-    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["resources"] == {
+        "requests": {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": "1", "ephemeral-storage": "1Gi"},
+        "limits": {"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": "1", "ephemeral-storage": "20Gi"},
+    }
     values = env(container)
     assert values["CODER_ADD_GPU"] == "true" and values["CODER_USR_LIB_DIR"] == "/var/coder/usr/lib"
     assert mounts(container)["/var/coder/usr/lib"] == {
@@ -98,7 +105,10 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     assert container["image"] == "ghcr.io/acme/workspace:2026.11"
     assert container["command"] == ["/sbin/init"]
     assert "privileged" not in container["securityContext"]
-    assert container["resources"]["limits"] == {"cpu": "4", "memory": "8Gi"}
+    assert container["resources"] == {
+        "requests": {"cpu": "4", "memory": "8Gi", "ephemeral-storage": "1Gi"},
+        "limits": {"cpu": "4", "memory": "8Gi", "ephemeral-storage": "20Gi"},
+    }
     assert mounts(container)["/home/coder"]["subPath"] == "home"
     assert not any("hostPath" in v for v in spec["volumes"])
 
@@ -112,7 +122,12 @@ def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack:
     probe = container["readinessProbe"]["exec"]["command"]
     assert probe == ["sh", "-c", pods.CANARY_CHECK]
     assert "/proc/1/comm" in pods.CANARY_CHECK and "docker version" in pods.CANARY_CHECK
-    assert spec["volumes"] == [{"name": "home", "emptyDir": {}}]  # ephemeral: nothing to protect
+    # ephemeral: nothing to protect, and bounded on the node's disk
+    assert spec["volumes"] == [{"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}]
+    assert container["resources"] == {
+        "requests": {"cpu": "1", "memory": "2Gi", "ephemeral-storage": "1Gi"},
+        "limits": {"cpu": "1", "memory": "2Gi", "ephemeral-storage": "20Gi"},
+    }
     assert "CODER_AGENT_TOKEN" not in env(container)
 
 
@@ -120,13 +135,16 @@ def test_canary_without_sysbox_runs_under_envbox() -> None:
     run = run_program(
         {"platform": "baremetal", "sysbox": {"enabled": False}, "baremetal": FULL["baremetal"]}, SECRET_KEYS
     )
-    spec = pod(run, "cvm-canary")
+    spec = pod(run, "cvm-canary", ENVBOX_NS)
+    # privileged, so in the envbox namespace, not in the baseline one
+    assert {r.name for r in run.of_type("kubernetes:apps/v1:Deployment")} == {f"{ENVBOX_NS}/cvm-canary"}
     (container,) = spec["containers"]
     assert container["command"] == ["/envbox", "docker"]
     assert env(container)["CODER_INNER_IMAGE"] == "docker.io/codercom/enterprise-base:ubuntu-20240812"
     assert container["readinessProbe"]["exec"]["command"] == [
         "sh", "-c", f"docker exec workspace_cvm sh -c '{pods.CANARY_CHECK}'",
     ]  # fmt: skip
+    # envbox keeps its Docker stores (the workspace image) in the scratch home: bounded by the pod's limit
     assert {"name": "home", "emptyDir": {}} in spec["volumes"]
 
 

@@ -4,24 +4,41 @@ workspace, on the cluster's provider."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+import pytest
+
+from components.config import Supervisor
 from components.cvm.workspaces import objects
-from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
+from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
 
-NS = "cvm-workspaces"
+NS = "cvm-workspaces"  # sysbox-runc workspaces, at baseline
+ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged
+# where each workspace of the full stack lives, by runtime
+NAMESPACES = {"cvm-canary": NS, "alice": ENVBOX_NS, "bob": NS, "carol": ENVBOX_NS}
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def short(urn: str) -> str:
+    return urn.split("::", 3)[-1]
 
 
 def test_full_stack_registers_every_workspace(full_stack: Run) -> None:
     names = {r.name for r in full_stack.of_type("kubernetes:apps/v1:Deployment")}
-    assert names == {f"{NS}/{n}" for n in ("cvm-canary", "alice", "bob", "carol")}
+    assert names == {f"{ns}/{n}" for n, ns in NAMESPACES.items()}
     assert {r.name for r in full_stack.of_type("kubernetes:core/v1:PersistentVolumeClaim")} == {
-        f"{NS}/{n}-home" for n in ("alice", "bob", "carol")
+        f"{ENVBOX_NS}/alice-home",
+        f"{NS}/bob-home",
+        f"{ENVBOX_NS}/carol-home",
     }
     assert {r.name for r in full_stack.of_type("kubernetes:core/v1:Secret")} == {
-        f"{NS}/{n}-agent-token" for n in ("alice", "bob", "carol")
+        f"{ENVBOX_NS}/alice-agent-token",
+        f"{NS}/bob-agent-token",
+        f"{ENVBOX_NS}/carol-agent-token",
     }
     assert full_stack.outputs["workspaces"] == ["cvm-canary", "alice", "bob", "carol"]
     assert full_stack.outputs["workspaceNamespace"] == NS and full_stack.outputs["gpuEnabled"] is True
+    assert full_stack.outputs["envboxNamespace"] == ENVBOX_NS
 
 
 def test_everything_is_on_the_cluster_provider(full_stack: Run) -> None:
@@ -30,9 +47,9 @@ def test_everything_is_on_the_cluster_provider(full_stack: Run) -> None:
 
 
 def test_workloads_are_named_and_labelled(full_stack: Run) -> None:
-    for name in ("cvm-canary", "alice", "bob", "carol"):
-        manifest = full_stack.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest
-        assert manifest["metadata"]["name"] == name
+    for name, namespace in NAMESPACES.items():
+        manifest = full_stack.one("kubernetes:apps/v1:Deployment", f"{namespace}/{name}").manifest
+        assert manifest["metadata"]["name"] == name and manifest["metadata"]["namespace"] == namespace
         for where in (manifest["metadata"]["labels"], manifest["spec"]["template"]["metadata"]["labels"]):
             assert where["app.kubernetes.io/component"] == "workspace"
             assert where["app.kubernetes.io/instance"] == name
@@ -40,33 +57,149 @@ def test_workloads_are_named_and_labelled(full_stack: Run) -> None:
         assert manifest["spec"]["selector"]["matchLabels"] == objects.selector(name)
 
 
-def test_namespace_is_privileged_only_for_envbox(full_stack: Run) -> None:
-    labels = full_stack.one("kubernetes:core/v1:Namespace", NS).manifest["metadata"]["labels"]
-    assert labels == {
-        "pod-security.kubernetes.io/enforce": "privileged",
+def pod_security(level: str) -> dict[str, str]:
+    """A workspace namespace's labels: enforced, warned and audited at `level`, each pinned to 1.35."""
+    return {
+        "pod-security.kubernetes.io/enforce": level,
         "pod-security.kubernetes.io/enforce-version": "v1.35",
+        "pod-security.kubernetes.io/warn": level,
+        "pod-security.kubernetes.io/warn-version": "v1.35",
+        "pod-security.kubernetes.io/audit": level,
+        "pod-security.kubernetes.io/audit-version": "v1.35",
         "istio-injection": "disabled",
     }
-    # the default stack has only the canary, under sysbox-runc: baseline is enough
+
+
+def test_sysbox_runc_namespace_stays_baseline_beside_envbox(full_stack: Run, envbox_only_stack: Run) -> None:
+    # the full stack deploys envbox workspaces (one with a GPU) beside bob, under sysbox-runc
+    assert full_stack.one("kubernetes:core/v1:Namespace", NS).manifest["metadata"]["labels"] == pod_security("baseline")
+    envbox = full_stack.one("kubernetes:core/v1:Namespace", ENVBOX_NS).manifest["metadata"]["labels"]
+    assert envbox == pod_security("privileged")
+    only = envbox_only_stack.one("kubernetes:core/v1:Namespace", NS).manifest["metadata"]["labels"]
+    assert only == pod_security("baseline")
+    # the default stack has only the canary, under sysbox-runc: baseline, and no envbox namespace
     default = run_program({"platform": "baremetal", "baremetal": FULL["baremetal"]}, secret_keys=SECRET_KEYS)
-    assert (
-        default.one("kubernetes:core/v1:Namespace", NS).manifest["metadata"]["labels"][
-            "pod-security.kubernetes.io/enforce"
-        ]
-        == "baseline"
-    )
+    assert [r.name for r in default.of_type("kubernetes:core/v1:Namespace")] == [NS]
+    assert default.one("kubernetes:core/v1:Namespace", NS).manifest["metadata"]["labels"] == pod_security("baseline")
+
+
+def test_the_namespaces_labels_follow_the_kubernetes_minor() -> None:
+    nodes = {n: node_status(kubeletVersion="v1.33.5") for n in ("cpu-1", "cpu-2", "gpu-1")}
+    run = run_program({**FULL, "kubernetesVersion": "1.33"}, SECRET_KEYS, nodes=nodes)
+    for namespace in (NS, ENVBOX_NS):
+        labels = run.one("kubernetes:core/v1:Namespace", namespace).manifest["metadata"]["labels"]
+        assert {k: v for k, v in labels.items() if k.endswith("-version")} == {
+            f"pod-security.kubernetes.io/{mode}-version": "v1.33" for mode in ("enforce", "warn", "audit")
+        }
+
+
+RUNC = {"name": "bob", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "sysbox-runc"}
+ENVBOX = {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11"}
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({}, None),  # the canary alone, under sysbox-runc
+        ({"supervisor": {"workspaces": [RUNC]}}, None),
+        ({"supervisor": {"canary": False}}, None),
+        ({"supervisor": {"workspaces": [RUNC, ENVBOX]}}, ENVBOX_NS),
+        ({"supervisor": {"canary": False, "workspaces": [ENVBOX]}}, ENVBOX_NS),
+        ({"sysbox": {"enabled": False}}, ENVBOX_NS),  # the canary under envbox
+        ({"supervisor": {"namespace": "team-a", "workspaces": [ENVBOX]}}, "team-a-envbox"),
+    ],
+    ids=["canary", "sysbox-runc", "nothing", "both", "envbox", "envbox canary", "named"],
+)
+def test_envbox_namespace_only_when_an_envbox_workspace_is_deployed(
+    bare_metal: Callable[..., Run], config: dict[str, Any], expected: str | None
+) -> None:
+    run = bare_metal(**config)
+    namespaces = {r.name for r in run.of_type("kubernetes:core/v1:Namespace")}
+    configured = config.get("supervisor", {}).get("namespace", NS)
+    if expected is None:
+        assert namespaces == {configured}
+        assert "envboxNamespace" not in run.outputs  # absent, not null
+    else:
+        assert namespaces == {configured, expected}
+        assert run.outputs["envboxNamespace"] == expected
+    assert run.outputs["workspaceNamespace"] == configured
+
+
+def test_each_namespace_holds_its_runtimes_workspaces(
+    full_stack: Run, frame: Callable[[str], set[tuple[str, str]]]
+) -> None:
+    by_namespace: dict[str, set[tuple[str, str]]] = {}
+    for resource in full_stack.kubernetes_objects:
+        namespace = resource.manifest["metadata"].get("namespace")
+        if resource.type == "kubernetes:core/v1:Namespace":
+            namespace = resource.name
+        if namespace in (NS, ENVBOX_NS):
+            assert resource.name.split("/")[0] == namespace, resource.name
+            by_namespace.setdefault(namespace, set()).add((resource.type, resource.name))
+
+    def workspace(namespace: str, name: str, home: bool = True) -> set[tuple[str, str]]:
+        return {
+            ("kubernetes:apps/v1:Deployment", f"{namespace}/{name}"),
+            ("kubernetes:core/v1:Secret", f"{namespace}/{name}-agent-token"),
+            *([("kubernetes:core/v1:PersistentVolumeClaim", f"{namespace}/{name}-home")] if home else []),
+        }
+
+    canary = {("kubernetes:apps/v1:Deployment", f"{NS}/cvm-canary")}
+    assert by_namespace == {
+        NS: frame(NS) | canary | workspace(NS, "bob"),
+        ENVBOX_NS: frame(ENVBOX_NS) | workspace(ENVBOX_NS, "alice") | workspace(ENVBOX_NS, "carol"),
+    }
+
+
+def test_workloads_wait_for_their_own_namespace_and_guard_rails(full_stack: Run) -> None:
+    """A workspace starts only once its namespace's policies exist: it never runs with open egress."""
+    rails = ("cvm-workspace", "cvm-workspaces-deny-ingress", "cvm-workspaces-limit-egress")
+    for name, namespace in NAMESPACES.items():
+        deployment = full_stack.one("kubernetes:apps/v1:Deployment", f"{namespace}/{name}")
+        expected = {namespace, *(f"{namespace}/{r}" for r in rails)}
+        if name != "cvm-canary":
+            expected |= {f"{namespace}/{name}-home", f"{namespace}/{name}-agent-token"}
+        if namespace == NS:
+            expected.add("sysbox-runc")  # the RuntimeClass
+        assert {short(d) for d in deployment.dependencies} == expected, name
+    for name in ("alice-home", "alice-agent-token"):
+        (resource,) = [r for r in full_stack.kubernetes_objects if r.name == f"{ENVBOX_NS}/{name}"]
+        assert [short(d) for d in resource.dependencies] == [ENVBOX_NS]
 
 
 def test_ingress_is_denied_and_the_account_mounts_no_token(full_stack: Run) -> None:
-    policy = full_stack.one(
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy", f"{NS}/cvm-workspaces-deny-ingress"
-    ).manifest
-    assert policy["spec"] == {
-        "podSelector": {"matchLabels": {"app.kubernetes.io/component": "workspace"}},
-        "policyTypes": ["Ingress"],
-    }
-    account = full_stack.one("kubernetes:core/v1:ServiceAccount", f"{NS}/cvm-workspace").manifest
-    assert account["automountServiceAccountToken"] is False
+    for namespace in (NS, ENVBOX_NS):
+        policy = full_stack.one(POLICY, f"{namespace}/cvm-workspaces-deny-ingress").manifest
+        assert policy["spec"] == {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/component": "workspace"}},
+            "policyTypes": ["Ingress"],
+        }
+        account = full_stack.one("kubernetes:core/v1:ServiceAccount", f"{namespace}/cvm-workspace").manifest
+        assert account["automountServiceAccountToken"] is False
+
+
+# DNS from kube-dns, and the internet without the private, shared, loopback and link-local ranges
+def test_egress_is_limited_in_every_workspace_namespace(full_stack: Run, envbox_only_stack: Run) -> None:
+    """Each namespace registers the pure builder's policy (its shape is tested in tests/unit/cvm)."""
+    for run in (full_stack, envbox_only_stack):
+        for namespace in (NS, ENVBOX_NS):
+            policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
+            assert policy == objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/")
+
+
+@pytest.mark.parametrize(
+    ("url", "rules"),
+    [("http://coder.coder.svc.cluster.local:8080", 3), ("https://10.1.2.3", 3), ("https://coder.example.com", 2)],
+    ids=["in-cluster Service", "private address", "public"],
+)
+def test_egress_reaches_coder(url: str, rules: int) -> None:
+    """The program hands the stack's Coder URL to the policy: a rule of its own unless the internet covers it."""
+    run = run_program({**FULL, "supervisor": {**FULL["supervisor"], "coderUrl": url}}, SECRET_KEYS)
+    for namespace in (NS, ENVBOX_NS):
+        policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
+        normal = Supervisor.model_validate({"coderUrl": url}).coder_url_text  # pydantic's form of the URL
+        assert policy == objects.limit_egress(namespace, normal)
+        assert len(policy["spec"]["egress"]) == rules, namespace
 
 
 def test_home_volumes_are_protected_and_sized(full_stack: Run, envbox_only_stack: Run) -> None:
@@ -77,7 +210,9 @@ def test_home_volumes_are_protected_and_sized(full_stack: Run, envbox_only_stack
         "storageClassName": "local-path",
     }
     # what reached the monitor: each home volume protected, and nothing else on a bare-metal stack
-    homes = {("kubernetes:core/v1:PersistentVolumeClaim", f"{NS}/{n}-home") for n in ("alice", "bob", "carol")}
+    homes = {
+        ("kubernetes:core/v1:PersistentVolumeClaim", f"{NAMESPACES[n]}/{n}-home") for n in ("alice", "bob", "carol")
+    }
     assert full_stack.protected == homes
     assert envbox_only_stack.protected == homes - {("kubernetes:core/v1:PersistentVolumeClaim", f"{NS}/bob-home")}
 

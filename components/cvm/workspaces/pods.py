@@ -32,11 +32,20 @@ def home_dir(username: str) -> str:
     return "/root" if username == "root" else f"/home/{username}"
 
 
+# The node disk a workspace may fill beyond its home volume (its writable layer, logs, scratch): bounded, so
+# that one workspace cannot fill the node's disk and get its neighbours evicted.
+SCRATCH_REQUEST, SCRATCH_LIMIT = "1Gi", "20Gi"
+CANARY_HOME_LIMIT = "1Gi"
+
+
 def _resources(workspace: Workspace) -> dict[str, Any]:
-    # requests equal limits: a CVM gets what it was promised, and the pod is in the Guaranteed QoS class
+    # CPU and memory requests equal limits: a CVM gets what it was promised (the Guaranteed QoS class)
     amounts: dict[str, Any] = {"cpu": str(workspace.cpus), "memory": workspace.memory}
     limits = {**amounts, **({"nvidia.com/gpu": str(workspace.gpus)} if workspace.gpus else {})}
-    return {"requests": dict(limits), "limits": limits}
+    return {
+        "requests": {**limits, "ephemeral-storage": SCRATCH_REQUEST},
+        "limits": {**limits, "ephemeral-storage": SCRATCH_LIMIT},
+    }
 
 
 def _coder_env(workspace: Workspace, coder_url: str | None) -> list[dict[str, Any]]:
@@ -60,7 +69,9 @@ def _probe(command: str) -> dict[str, Any]:
 
 
 def _home_source(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
-    if is_canary:
+    if is_canary and workspace.runtime == "sysbox-runc":
+        return {"name": "home", "emptyDir": {"sizeLimit": CANARY_HOME_LIMIT}}
+    if is_canary:  # envbox keeps its Docker stores (the workspace image) here: bounded by the pod's scratch limit
         return {"name": "home", "emptyDir": {}}
     return {"name": "home", "persistentVolumeClaim": {"claimName": home_volume_name(workspace.name)}}
 

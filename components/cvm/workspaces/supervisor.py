@@ -26,21 +26,22 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkspaceSupervisorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:WorkspaceSupervisor", name, None, opts)
-        supervisor, ns = args.supervisor, args.supervisor.namespace
+        supervisor = args.supervisor
         # (workspace, is it the canary), the canary first
         planned = [(objects.canary(args.sysbox_enabled), True)] if supervisor.canary else []
         planned += [(workspace, False) for workspace in supervisor.workspaces]
-        child = pulumi.ResourceOptions(parent=self)
-
-        level = objects.pod_security_level([workspace for workspace, _ in planned])
-        self.namespace = register.create(objects.namespace_object(ns, level, args.kubernetes_minor), child)
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        guard_rails = (objects.deny_ingress(ns), objects.service_account(ns))
-        shared = [self.namespace, *(register.create(m, in_namespace) for m in guard_rails)]
+        # sysbox-runc workspaces stay in the configured namespace, at `baseline`, whatever else is deployed;
+        # envbox ones get a privileged namespace of their own, made only when there is one
+        namespaces = {"sysbox-runc": supervisor.namespace}
+        if any(workspace.runtime == "envbox" for workspace, _ in planned):
+            namespaces["envbox"] = objects.envbox_namespace(supervisor.namespace)
+        shared = {runtime: self._namespace(ns, runtime, args) for runtime, ns in namespaces.items()}
 
         self.workloads: dict[str, pulumi.Resource] = {}
         for workspace, is_canary in planned:
-            needs: list[pulumi.Resource] = list(shared)
+            ns, frame = namespaces[workspace.runtime], shared[workspace.runtime]
+            in_namespace = pulumi.ResourceOptions(parent=self, depends_on=frame[:1])
+            needs: list[pulumi.Resource] = list(frame)
             if workspace.runtime == "sysbox-runc" and args.runtime_class is not None:
                 needs.append(args.runtime_class)
             if workspace.agent_token is not None:
@@ -49,15 +50,40 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
             if not is_canary:
                 # a user's home outlives any change: deleting or replacing it is asked for by unprotecting it
                 volume = objects.home_volume(ns, workspace, supervisor.storage_class, args.skip_await)
-                protected = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace], protect=True)
+                protected = pulumi.ResourceOptions(parent=self, depends_on=frame[:1], protect=True)
                 needs.append(register.create(volume, protected))
             manifest = objects.workload(ns, workspace, supervisor, is_canary, args.skip_await)
             self.workloads[workspace.name] = register.create(
                 manifest, pulumi.ResourceOptions(parent=self, depends_on=needs)
             )
 
+        self.namespace = shared["sysbox-runc"][0]
         self.namespace_name: pulumi.Output[str] = self.namespace.metadata.name  # type: ignore[attr-defined]
+        envbox = shared.get("envbox")
+        self.envbox_namespace_name: pulumi.Output[str] | None = (
+            envbox[0].metadata.name if envbox else None  # type: ignore[attr-defined]
+        )
         self.workspace_names: pulumi.Output[list[str]] = pulumi.Output.all(
             *(w.metadata.name for w in self.workloads.values())  # type: ignore[attr-defined]
         )
-        self.register_outputs({"namespace": self.namespace_name, "workspaces": self.workspace_names})
+        self.register_outputs(
+            {
+                "namespace": self.namespace_name,
+                "envboxNamespace": self.envbox_namespace_name,
+                "workspaces": self.workspace_names,
+            }
+        )
+
+    def _namespace(self, ns: str, runtime: str, args: WorkspaceSupervisorArgs) -> list[pulumi.Resource]:
+        """A workspace namespace at its runtime's Pod Security level, then its guard rails (the namespace first)."""
+        level = objects.pod_security_level(runtime)
+        namespace = register.create(
+            objects.namespace_object(ns, level, args.kubernetes_minor), pulumi.ResourceOptions(parent=self)
+        )
+        inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        guard_rails = (
+            objects.deny_ingress(ns),
+            objects.limit_egress(ns, args.supervisor.coder_url_text),
+            objects.service_account(ns),
+        )
+        return [namespace, *(register.create(m, inside) for m in guard_rails)]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import Settings, SettingsError
+from components.config import Settings, SettingsError, load_settings, stored_config
 
 
 @pytest.mark.parametrize(
@@ -66,6 +66,27 @@ def test_refused(config: dict[str, Any], key: str, words: str, problems: Callabl
     assert words in found[key]
 
 
+@pytest.mark.parametrize(
+    ("namespace", "words"),
+    [
+        ("w" * 57, "must be a DNS label of at most 56 characters"),
+        ("w" * 57, "so that '<namespace>-envbox', envbox workspaces' namespace, is one too"),
+        ("kube-system", "is a namespace Kubernetes reserves"),
+        ("default", "is a namespace Kubernetes reserves"),
+        ("kube-workspaces", "is a namespace Kubernetes reserves"),
+    ],
+)
+def test_namespace_refused(namespace: str, words: str, problems: Callable[..., dict[str, str]]) -> None:
+    found = problems({"platform": "baremetal", "supervisor": {"namespace": namespace}})
+    assert set(found) == {"cvm:supervisor.namespace"}, found
+    assert f"cvm:supervisor.namespace = '{namespace}': " in found["cvm:supervisor.namespace"]
+    assert words in found["cvm:supervisor.namespace"]
+
+
+def test_a_namespace_of_56_characters_is_accepted(load: Callable[..., Settings]) -> None:
+    assert load({"platform": "baremetal", "supervisor": {"namespace": "w" * 56}}).supervisor.namespace == "w" * 56
+
+
 def test_message_names_key_value_and_what_is_accepted(load: Callable[..., Settings]) -> None:
     with pytest.raises(SettingsError) as raised:
         load({"platform": "baremetal", "gpu": {"vendor": "amd"}})
@@ -94,3 +115,23 @@ def test_all_problems_are_reported_together(
         "cvm:supervisor.workspaces[0].name",
         "cvm:unknownKey",
     }
+
+
+def test_rules_across_workspaces_still_report_beside_a_malformed_entry() -> None:
+    """One entry failing its own checks does not hide a duplicate name or a missing token in the others."""
+    workspaces = [
+        {"name": "alice", "image": "ghcr.io/acme/ws:1", "agentToken": "alice-token"},
+        {"name": "alice", "image": "ubuntu"},
+        {"name": "Bad", "image": "ghcr.io/acme/ws:1", "agentToken": "bad-token"},
+    ]
+    config = {"platform": "baremetal", "supervisor": {"coderUrl": "https://c.example.com", "workspaces": workspaces}}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(stored_config(config), "dev", ("cvm:supervisor",))
+    problems = {(p.key, p.value if isinstance(p.value, str) else None) for p in raised.value.problems}
+    assert problems == {
+        ("cvm:supervisor.workspaces[1].image", "ubuntu"),
+        ("cvm:supervisor.workspaces[2].name", "Bad"),
+        ("cvm:supervisor.workspaces[1].name", "alice"),
+        ("cvm:supervisor.workspaces[1].agentToken", None),
+    }
+    assert len(raised.value.problems) == 4  # each once

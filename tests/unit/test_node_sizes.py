@@ -1,0 +1,46 @@
+"""vCPU counts read from cloud size names: what each cloud's naming rule says, and None where it says nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import node_sizes
+
+
+@pytest.mark.parametrize(
+    ("machine_type", "vcpus"),
+    [
+        ("n2-standard-4", 4),
+        ("c3-highcpu-22-lssd", 22),
+        ("n2-custom-6-16384", 6),
+        ("custom-2-8192-ext", 2),
+        ("e2-medium", 2),
+        ("f1-micro", 1),
+        ("standard-4", None),
+    ],
+)
+def test_gke(machine_type: str, vcpus: int | None) -> None:
+    assert node_sizes.gke_vcpus(machine_type) == vcpus
+
+
+@pytest.mark.parametrize(
+    ("vm_size", "vcpus"),
+    [("Standard_D4s_v5", 4), ("Standard_E4-2s_v5", 2), ("Standard_DS2_v2", 2), ("Basic_A1", 1), ("D4s_v5", None)],
+)
+def test_aks(vm_size: str, vcpus: int | None) -> None:
+    assert node_sizes.aks_vcpus(vm_size) == vcpus
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "vcpus"),
+    [
+        ("m6i.xlarge", 4),
+        ("c7g.2xlarge", 8),
+        ("t3.large", 2),
+        ("t3.2large", None),  # not a size EC2 names
+        ("m7i.metal-48xl", None),
+        ("m6i", None),
+    ],
+)
+def test_eks(instance_type: str, vcpus: int | None) -> None:
+    assert node_sizes.eks_vcpus(instance_type) == vcpus
