@@ -89,6 +89,10 @@ _GKE_1_34 = NodeImage(
 )
 # AKS, OS SKU `Ubuntu`: Ubuntu 22.04 for 1.25-1.34 and 24.04 from 1.35 (MicrosoftDocs/azure-aks-docs
 # articles/aks/upgrade-os-version.md; AKS release notes 2026-01-04).
+# On containerd < 2.0.5 the installer switches the node to its own CRI-O. There, from Kubernetes 1.33, pods work
+# with `hostUsers: false` (what cvm's sysbox-runc pods set) and fail with the older CRI-O annotation
+# (nestybox/sysbox#999 on AKS 1.33, #1019; upstream cri-o/cri-o#10341); one report says the opposite on AKS
+# 1.33.1 (#987). No open issue says the CRI-O path fails on AKS 1.34 or EKS 22.04: those rows carry none.
 _AKS_2204 = NodeImage(
     "Ubuntu 22.04 (AKSUbuntu-2204gen2containerd)",
     "5.15 (linux-azure; the installer adds shiftfs, nestybox/sysbox#937's log)",
