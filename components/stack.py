@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.clusters.create import Cluster
+from components.clusters.create import VERSION_OUTPUT, Cluster
 from components.config import Settings, SettingsError, load_settings
 from components.cvm.sysbox import SysboxRuntime
 from components.cvm.workspaces.supervisor import WorkspaceSupervisor
@@ -31,7 +31,7 @@ def outputs(
     return {
         "platform": settings.platform,
         "clusterName": settings.name,
-        "kubernetesVersion": settings.kubernetes_minor,
+        VERSION_OUTPUT: settings.kubernetes_minor,  # the next run's minor step is checked against it
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "runtimeClassName": sysbox.runtime_class_name if sysbox else None,
         "sysboxVersion": settings.sysbox.version if sysbox else None,

@@ -81,17 +81,9 @@ PLATFORMS: dict[str, PlatformSupport] = {
     ),
     "baremetal": PlatformSupport(minors("1.29", "1.36"), Version("1.29"), "schemas validated by tests/"),
 }
-DEFAULT_KUBERNETES = "1.35"
+DEFAULT_KUBERNETES = "1.35"  # bare metal; each cloud's default in clusters/compat.py DEFAULT_MINOR
 
-# Canonical's Ubuntu EKS AMIs: the first (and last) Kubernetes minor eksctl resolves for each release
-# (eksctl-io/eksctl pkg/ami/ssm_resolver.go @99984adb6). Sysbox supports Focal, Jammy and Noble only
-# (nestybox/sysbox docs/user-guide/install-k8s.md), so 26.04 is not offered.
-EKS_UBUNTU: dict[str, tuple[Version, Version | None]] = {
-    "20.04": (Version("1.21"), Version("1.29")),
-    "22.04": (Version("1.29"), None),
-    "24.04": (Version("1.31"), None),
-}
-DEFAULT_EKS_UBUNTU = "24.04"
+# The Ubuntu EKS AMIs, the node images of each cloud per minor and their Sysbox status: clusters/compat.py.
 
 # envbox 0.6.7 (2026-05-10) is the newest tag in coder/envbox with a readable release; 0.6.8 has the open
 # cgroup regression coder/envbox#179. Tags carry no "v" (.github/workflows/release.yaml).

@@ -21,6 +21,7 @@ from pulumi_policy import (
 )
 
 from components import versions
+from components.clusters import compat
 from components.clusters.eks_ami import AMI_PARAMETER_TAG, CANONICAL_PARAMETERS
 from components.config.values import nfs_backed, pinned_image
 from components.kube import units
@@ -118,8 +119,10 @@ def cvm_pools_on_ubuntu(args: ResourceValidationArgs, report: ReportViolation) -
     props = args.props
     if args.resource_type == "gcp:container/nodePool:NodePool":
         config = props.get("nodeConfig") or {}
-        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != "UBUNTU_CONTAINERD":
-            report(f"CVM node pool with image type '{config.get('imageType')}'; it must be UBUNTU_CONTAINERD", None)
+        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != compat.GKE_IMAGE_TYPE:
+            report(
+                f"CVM node pool with image type '{config.get('imageType')}'; it must be {compat.GKE_IMAGE_TYPE}", None
+            )
     elif args.resource_type == "azure-native:containerservice:AgentPool":
         if _labelled_for_cvms(props.get("nodeLabels")) and props.get("osSKU") not in UBUNTU_AKS_SKUS:
             report(f"CVM agent pool with OS SKU '{props.get('osSKU')}'; it must be Ubuntu", None)
@@ -192,6 +195,85 @@ def cluster_deletion_protection(args: ResourceValidationArgs, report: ReportViol
         report("GKE deletion protection is off", None)
 
 
+# The AKS maintenance configuration that keeps node-image updates inside a window (AKS planned maintenance docs);
+# the same name as clusters/aks.py NODE_OS_SCHEDULE, which imports the Azure SDK.
+AKS_NODE_OS_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
+AKS_HELD_CHANNELS = {"patch", "none"}  # the channels that never move a minor (AKS auto-upgrade docs)
+
+
+def minor_held(args: StackValidationArgs, report: ReportViolation) -> None:
+    """No cloud moves a CVM cluster's minor by itself; node images change only inside a window."""
+    node_os_windows = {
+        r.props.get("configName")
+        for r in args.resources
+        if r.resource_type == "azure-native:containerservice:MaintenanceConfiguration"
+    }
+    for r in args.resources:
+        props = r.props
+        if r.resource_type == "gcp:container/cluster:Cluster":
+            channel = (props.get("releaseChannel") or {}).get("channel")
+            scopes = {
+                ((e.get("exclusionOptions") or {}).get("scope"))
+                for e in (props.get("maintenancePolicy") or {}).get("maintenanceExclusions") or []
+            }
+            if channel != compat.GKE_CHANNEL or "NO_MINOR_UPGRADES" not in scopes:
+                report(
+                    f"GKE cluster on channel '{channel}' with exclusions {sorted(map(str, scopes))}: CVM clusters "
+                    f"stay on {compat.GKE_CHANNEL} with a NO_MINOR_UPGRADES exclusion",
+                    r.urn,
+                )
+        elif r.resource_type == "azure-native:containerservice:ManagedCluster":
+            profile = props.get("autoUpgradeProfile") or {}
+            if profile.get("upgradeChannel") not in AKS_HELD_CHANNELS:
+                report(f"AKS upgrade channel '{profile.get('upgradeChannel')}' may move the minor", r.urn)
+            if profile.get("nodeOSUpgradeChannel") == "NodeImage" and AKS_NODE_OS_SCHEDULE not in node_os_windows:
+                report(f"AKS reimages nodes weekly at any hour without a '{AKS_NODE_OS_SCHEDULE}' window", r.urn)
+        elif r.resource_type == "azure-native:containerservice:AgentPool" and _labelled_for_cvms(
+            props.get("nodeLabels")
+        ):
+            if not props.get("orchestratorVersion"):
+                report("CVM agent pool without an orchestratorVersion: it must be on the cluster's minor", r.urn)
+        elif r.resource_type == "eks:index:Cluster":
+            support = (props.get("upgradePolicy") or {}).get("supportType", compat.EKS_SUPPORT_TYPE)
+            if support != compat.EKS_SUPPORT_TYPE:
+                report(f"EKS support type '{support}' upgrades the minor at the end of standard support", r.urn)
+
+
+def node_metadata_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Pods on CVM nodes cannot take the node's cloud credentials from the metadata server."""
+    props = args.props
+    if args.resource_type == "gcp:container/nodePool:NodePool":
+        config = props.get("nodeConfig") or {}
+        mode = (config.get("workloadMetadataConfig") or {}).get("mode")
+        if _labelled_for_cvms(config.get("labels")) and mode != "GKE_METADATA":
+            report(f"CVM node pool with workload metadata mode '{mode}'; it must be GKE_METADATA", None)
+    elif args.resource_type == "eks:index:ManagedNodeGroup" and _labelled_for_cvms(props.get("labels")):
+        if props.get("enableIMDSv2") is not True:
+            report("CVM node group without enableIMDSv2: pods could use IMDSv1 for the node's credentials", None)
+    elif args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+        options = props.get("metadataOptions") or {}
+        hops = options.get("httpPutResponseHopLimit")
+        if options.get("httpTokens") == "required" and isinstance(hops, (int, float)) and hops > 1:
+            report(f"launch template with metadata hop limit {hops:g}: pods reach the node's metadata; use 1", None)
+
+
+def _enforces_network_policy(resource_type: str, props: Mapping[str, Any]) -> bool:
+    if resource_type == "gcp:container/cluster:Cluster":
+        return props.get("datapathProvider") == "ADVANCED_DATAPATH" or bool(
+            (props.get("networkPolicy") or {}).get("enabled")
+        )
+    if resource_type == "azure-native:containerservice:ManagedCluster":
+        return (props.get("networkProfile") or {}).get("networkPolicy") in ("azure", "cilium", "calico")
+    return (props.get("vpcCniOptions") or {}).get("enableNetworkPolicy") is True  # eks:index:Cluster
+
+
+def network_policy_enforced(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Each managed cluster enforces NetworkPolicy the way its cloud supports (GKE Dataplane V2 or the network
+    policy add-on, AKS network_policy azure/cilium/calico, EKS VPC CNI enableNetworkPolicy)."""
+    if args.resource_type in CLOUD_CLUSTERS and not _enforces_network_policy(args.resource_type, args.props):
+        report("the cluster enforces no NetworkPolicy: the workspaces' policies would do nothing", None)
+
+
 POLICIES = [
     ResourceValidationPolicy(
         "privileged-only-for-cvms",
@@ -228,6 +310,25 @@ POLICIES = [
         "Every image, the workspaces' inner images too, has an explicit tag that is not 'latest' (or a digest).",
         images_pinned,
         MANDATORY,
+    ),
+    StackValidationPolicy(
+        "cvm-minor-held",
+        "Clouds never move a CVM cluster's minor by themselves; AKS node images change inside a window.",
+        minor_held,
+        MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        "node-metadata-protected",
+        "Pods on CVM nodes cannot reach the node's credentials: GKE_METADATA, EKS IMDSv2 with hop limit 1.",
+        node_metadata_protected,
+        MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        "network-policy-enforced",
+        "Each managed cluster enforces NetworkPolicy (GKE Dataplane V2, AKS Cilium, EKS VPC CNI).",
+        network_policy_enforced,
+        # advisory: a GKE cluster made before cvm set Dataplane V2 keeps its datapath (docs/operations.md)
+        EnforcementLevel.ADVISORY,
     ),
     ResourceValidationPolicy(
         "cluster-deletion-protection",

@@ -1,8 +1,15 @@
 """An AKS cluster: one small system pool inline, and a separate Ubuntu CVM agent pool.
 
-The `patch` upgrade channel keeps the cluster on its minor (Azure applies patches only). The CVM pool is
-its own AgentPool resource, so changing it never touches the cluster; the cluster ignores the pools it
-reports back (pulumi/pulumi-azure-native#1575, #2719).
+The `patch` upgrade channel keeps the cluster on its minor (Azure applies patches only), and both the patches
+and the weekly node-image reimages run only inside the stack's maintenance window (planned maintenance
+configurations `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`). The CVM pool is its own
+AgentPool resource on the cluster's minor, so changing it never touches the cluster; the cluster ignores the
+pools it reports back (pulumi/pulumi-azure-native#1575, #2719). Azure CNI Overlay powered by Cilium enforces
+NetworkPolicies.
+
+Node identity: the kubelet's managed identity, which AKS creates, needs no role for CVMs (AcrPull only for a
+private Azure Container Registry); the cluster's system-assigned identity gets Network Contributor on an
+existing subnet (AKS docs, "Use a managed identity"), which an operator grants when cvm:aks.subnetId is set.
 """
 
 from __future__ import annotations
@@ -13,10 +20,33 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import containerservice, resources
 
+from components.clusters.compat import AKS_OS_SKU
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
+# The planned maintenance configurations AKS reads by name (AKS docs, planned maintenance): cluster patches of
+# the `patch` channel, and node-image updates of the `NodeImage` channel.
+AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
+NODE_OS_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
+# Azure CNI Overlay powered by Cilium: pod IPs from an overlay, Cilium as dataplane and NetworkPolicy engine
+# (AKS docs, "Configure Azure CNI Powered by Cilium"; azure-native ContainerServiceNetworkProfile).
+NETWORK_PROFILE: containerservice.ContainerServiceNetworkProfileArgsDict = {
+    "network_plugin": "azure",
+    "network_plugin_mode": "overlay",
+    "network_dataplane": "cilium",
+    "network_policy": "cilium",
+}
+
+
+def maintenance_window(day: str, start: str, hours: int) -> containerservice.MaintenanceWindowArgsDict:
+    """Every week on `day` from `start` (UTC) for `hours` (AKS wants at least 4)."""
+    return {
+        "schedule": {"weekly": {"day_of_week": day, "interval_weeks": 1}},
+        "start_time": start,
+        "duration_hours": hours,
+        "utc_offset": "+00:00",
+    }
 
 
 def dns_prefix(cluster_name: str) -> str:
@@ -34,10 +64,12 @@ def decode_kubeconfig(value: str) -> str:
 class AksClusterArgs:
     name: str
     location: str
-    kubernetes_minor: str
+    kubernetes_minor: pulumi.Input[str]
     vm_size: str
     node_count: int
     resource_group_name: str | None = None
+    subnet_id: str | None = None
+    maintenance: tuple[str, str, int] = ("Saturday", "02:00", 4)  # day, start (UTC), hours
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -63,6 +95,7 @@ class AksCluster(pulumi.ComponentResource):
             auto_upgrade_profile=containerservice.ManagedClusterAutoUpgradeProfileArgsDict(
                 upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
             ),
+            network_profile=NETWORK_PROFILE,
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgsDict(
                     name="system",
@@ -70,8 +103,9 @@ class AksCluster(pulumi.ComponentResource):
                     count=1,
                     vm_size=SYSTEM_VM_SIZE,
                     os_type="Linux",
-                    os_sku="Ubuntu",
+                    os_sku=AKS_OS_SKU,
                     type="VirtualMachineScaleSets",
+                    vnet_subnet_id=args.subnet_id,
                 )
             ],
             # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`)
@@ -85,14 +119,27 @@ class AksCluster(pulumi.ComponentResource):
             mode="User",
             os_type="Linux",
             # Ubuntu 22.04 up to Kubernetes 1.34, 24.04 from 1.35 (AKS upgrade-os-version docs)
-            os_sku="Ubuntu",
+            os_sku=AKS_OS_SKU,
             vm_size=args.vm_size,
             count=args.node_count,
             orchestrator_version=args.kubernetes_minor,
             node_labels=dict(INSTALL_LABEL),
             type="VirtualMachineScaleSets",
+            vnet_subnet_id=args.subnet_id,
             opts=child,
         )
+        window = maintenance_window(*args.maintenance)
+        self.maintenance = [
+            containerservice.MaintenanceConfiguration(
+                f"{name}-{config}",
+                config_name=config,
+                resource_group_name=group,
+                resource_name_=self.cluster.name,
+                maintenance_window=window,
+                opts=child,
+            )
+            for config in (AUTO_UPGRADE_SCHEDULE, NODE_OS_SCHEDULE)
+        ]
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group, resource_name=self.cluster.name
         )

@@ -10,6 +10,7 @@ from typing import Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.clusters import compat
 from components.config import Eks, Settings, SettingsError
 
 
@@ -23,13 +24,51 @@ def create_cluster(settings: Settings) -> Cluster:
     return _BUILDERS[settings.platform](settings)
 
 
+# The stack output that records the minor the cluster was last deployed at (components/stack.py outputs).
+VERSION_OUTPUT = "kubernetesVersion"
+
+
+def guarded_minor(settings: Settings) -> pulumi.Output[str]:
+    """`cvm:kubernetesVersion`, once checked against the minor this stack last deployed, read from the stack's own
+    last outputs (a StackReference to itself): a skipped or backward minor fails the preview with the key, and no
+    cluster or pool input that depends on it is ever sent."""
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    itself = pulumi.StackReference(f"{settings.name}-previous", stack_name=stack)
+    wanted = settings.kubernetes_version
+
+    def check(outputs: dict[str, object] | None) -> str:
+        previous = (outputs or {}).get(VERSION_OUTPUT)
+        reason = compat.minor_step(previous if isinstance(previous, str) else None, wanted)
+        if reason:
+            raise pulumi.RunError(f"cvm:kubernetesVersion = '{wanted}': {reason}")
+        return str(wanted)
+
+    # the stack's outputs hold the kubeconfig, a secret, which would make the whole read secret; the minor is not
+    return pulumi.Output.unsecret(itself.outputs.apply(check))
+
+
 def _gke(settings: Settings) -> Cluster:
     from components.clusters import gke
 
     g, name = settings.gke, settings.name
     assert g is not None  # the settings require it on GKE
+    if gke.regional(g.location) and g.node_count % gke.REGIONAL_ZONES:
+        each = gke.per_zone(g.location, g.node_count)
+        pulumi.log.warn(
+            f"cvm:gke.nodeCount = {g.node_count}: {g.location} is a region, whose pool spreads over "
+            f"{gke.REGIONAL_ZONES} zones; the pool gets {each} per zone, {each * gke.REGIONAL_ZONES} nodes in all. "
+            f"Use a multiple of {gke.REGIONAL_ZONES}, or a zone such as '{g.location}-a'"
+        )
     args = gke.GkeClusterArgs(
-        name, g.location, settings.kubernetes_minor, g.machine_type, g.node_count, g.deletion_protection, g.project
+        name,
+        g.location,
+        guarded_minor(settings),
+        g.machine_type,
+        g.node_count,
+        g.deletion_protection,
+        g.project,
+        g.network,
+        g.subnetwork,
     )
     return gke.GkeCluster(name, args)
 
@@ -40,7 +79,14 @@ def _aks(settings: Settings) -> Cluster:
     a, name = settings.aks, settings.name
     assert a is not None  # the settings require it on AKS
     args = aks.AksClusterArgs(
-        name, a.location, settings.kubernetes_minor, a.vm_size, a.node_count, a.resource_group_name
+        name,
+        a.location,
+        guarded_minor(settings),
+        a.vm_size,
+        a.node_count,
+        a.resource_group_name,
+        a.subnet_id,
+        (a.maintenance_day, a.maintenance_start, a.maintenance_hours),
     )
     return aks.AksCluster(name, args)
 
@@ -49,8 +95,23 @@ def _eks(settings: Settings) -> Cluster:
     from components.clusters import eks
 
     e, name = settings.eks or Eks(), settings.name
-    sizes = (e.desired_size, e.min_size, e.max_size)
-    args = eks.EksClusterArgs(name, settings.kubernetes_minor, e.instance_type, *sizes, e.ubuntu_version, e.region)
+    args = eks.EksClusterArgs(
+        name,
+        settings.kubernetes_minor,
+        guarded_minor(settings),
+        e.instance_type,
+        e.desired_size,
+        e.min_size,
+        e.max_size,
+        e.ubuntu_version,
+        e.region,
+        e.profile,
+        e.assume_role_arn,
+        e.ami_id,
+        e.vpc_id,
+        list(e.private_subnet_ids),
+        list(e.public_subnet_ids),
+    )
     return eks.EksCluster(name, args)
 
 

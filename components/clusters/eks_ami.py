@@ -21,3 +21,12 @@ def ubuntu_ami_parameter(ubuntu: str, kubernetes_minor: str, instance_type: str)
     volume = "ebs-gp2" if ubuntu in ("20.04", "22.04") else "ebs-gp3"
     arch = architecture(instance_type)
     return f"{CANONICAL_PARAMETERS}{ubuntu}/{kubernetes_minor}/stable/current/{arch}/hvm/{volume}/ami-id"
+
+
+# Where a stack keeps the AMI it resolved once (clusters/eks.py): an SSM parameter of its own, per cluster,
+# Ubuntu release, minor and architecture (SSM names: letters, digits, '_', '.', '-' and '/').
+PINNED_PARAMETERS = "/cvm/"
+
+
+def pinned_ami_parameter(cluster: str, ubuntu: str, kubernetes_minor: str, arch: str) -> str:
+    return f"{PINNED_PARAMETERS}{cluster}/node-ami/{ubuntu}/{kubernetes_minor}/{arch}"

@@ -1,24 +1,28 @@
 """A GKE cluster with a separate Ubuntu CVM node pool.
 
 The default node pool is removed and the CVM pool is a resource of its own, so changing the pool never
-replaces the cluster. The cluster stays on its minor: it follows the REGULAR channel for patches, and a
-persistent maintenance exclusion forbids minor upgrades until that minor's end of support (when GKE
-upgrades regardless; see the README for moving to the next minor).
+replaces the cluster. The cluster stays on its minor: it is on the EXTENDED channel, and a persistent
+maintenance exclusion forbids minor upgrades until shortly before the end of that minor's extended support
+(clusters/compat.py GKE_CHANNEL); the pool's version follows the control plane's. Nodes run as a service
+account of their own with only the default node role, pods see GKE's metadata server (not the node's
+credentials), and Dataplane V2 enforces NetworkPolicies.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
 
+from components.clusters.compat import GKE_CHANNEL, GKE_IMAGE_TYPE
 from components.kube import kubeconfig as kube_config
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
 
-# GKE's only Ubuntu image; the Docker-based "UBUNTU" image is gone since GKE 1.24 (GKE node-images docs).
-IMAGE_TYPE = "UBUNTU_CONTAINERD"
+IMAGE_TYPE = GKE_IMAGE_TYPE
 # Patches and node upgrades may run in these hours (UTC, weekends); minor upgrades never (the exclusion).
 MAINTENANCE_WINDOW: gcp.container.ClusterMaintenancePolicyRecurringWindowArgsDict = {
     "start_time": "2026-01-03T02:00:00Z",
@@ -47,14 +51,50 @@ def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
     )
 
 
-def node_config(machine_type: str) -> gcp.container.NodePoolNodeConfigArgsDict:
+# The one role GKE asks a node service account to have: logs, metrics and image pulls, nothing else (GKE docs,
+# "Use least privilege IAM service accounts", roles/container.defaultNodeServiceAccount).
+NODE_ROLE = "roles/container.defaultNodeServiceAccount"
+# GKE spreads a regional pool over three of the region's zones unless told otherwise, and `node_count` is per
+# zone (GKE docs, regional clusters; pulumi_gcp NodePool.node_count).
+REGIONAL_ZONES = 3
+# Dataplane V2 (Cilium) enforces NetworkPolicy without an add-on (GKE docs, Dataplane V2).
+DATAPATH = "ADVANCED_DATAPATH"
+
+
+def regional(location: str) -> bool:
+    """'europe-west4' is a region, 'europe-west4-a' a zone (GKE locations)."""
+    return not re.fullmatch(r".+-[a-z]", location)
+
+
+def per_zone(location: str, total: int) -> int:
+    """The pool's `node_count` for `total` nodes: on a region it is per zone, so spread the total over the zones
+    (rounded up: a total that does not divide gives a few more nodes, never fewer)."""
+    return math.ceil(total / REGIONAL_ZONES) if regional(location) else total
+
+
+def node_account_id(cluster_name: str) -> str:
+    """The node service account's ID: 6-30 lowercase letters, digits and '-', starting with a letter, not ending
+    in '-' (IAM service accounts docs); derived from a GKE cluster name (1-40, same letters)."""
+    return f"{cluster_name[:24].rstrip('-')}-nodes"
+
+
+def workload_pool(project: str) -> str:
+    """The workload identity pool GKE_METADATA needs on the cluster (GKE docs, Workload Identity Federation)."""
+    return f"{project}.svc.id.goog"
+
+
+def node_config(machine_type: str, service_account: pulumi.Input[str]) -> gcp.container.NodePoolNodeConfigArgsDict:
     return {
         "machine_type": machine_type,
         "image_type": IMAGE_TYPE,
         "labels": dict(INSTALL_LABEL),
         # Secure Boot blocks the shiftfs module that the Sysbox installer builds (Sysbox GKE docs)
         "shielded_instance_config": {"enable_secure_boot": False},
+        # with a dedicated account the scope is cloud-platform and IAM decides (GKE docs, service accounts)
+        "service_account": service_account,
         "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+        # pods reach GKE's metadata server, which hides the node's credentials (GKE docs, Workload Identity)
+        "workload_metadata_config": {"mode": "GKE_METADATA"},
     }
 
 
@@ -62,29 +102,55 @@ def node_config(machine_type: str) -> gcp.container.NodePoolNodeConfigArgsDict:
 class GkeClusterArgs:
     name: str
     location: str
-    kubernetes_minor: str
+    kubernetes_minor: pulumi.Input[str]
     machine_type: str
-    node_count: int
+    node_count: int  # the pool's total
     deletion_protection: bool
     project: str | None = None
+    network: str | None = None
+    subnetwork: str | None = None
 
 
 class GkeCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:clusters:Gke", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        project: pulumi.Input[str] = (
+            args.project if args.project is not None else gcp.organizations.get_client_config_output().project
+        )
+        self.node_account = gcp.serviceaccount.Account(
+            f"{name}-nodes",
+            account_id=node_account_id(args.name),
+            display_name=f"CVM nodes of GKE cluster {args.name}",
+            project=args.project,
+            opts=child,
+        )
+        self.node_role = gcp.projects.IAMMember(
+            f"{name}-nodes-role",
+            project=project,
+            role=NODE_ROLE,
+            member=self.node_account.email.apply(lambda email: f"serviceAccount:{email}"),
+            opts=child,
+        )
         self.cluster = gcp.container.Cluster(
             name,
             name=args.name,
             location=args.location,
             project=args.project,
+            network=args.network,
+            subnetwork=args.subnetwork,
             min_master_version=args.kubernetes_minor,
-            release_channel={"channel": "REGULAR"},
+            release_channel={"channel": GKE_CHANNEL},
             maintenance_policy={"recurring_window": MAINTENANCE_WINDOW, "maintenance_exclusions": [NO_MINOR_UPGRADES]},
+            datapath_provider=DATAPATH,
+            workload_identity_config={"workload_pool": pulumi.Output.from_input(project).apply(workload_pool)},
             remove_default_node_pool=True,
             initial_node_count=1,
             deletion_protection=args.deletion_protection,
-            # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`)
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
+            # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`). The
+            # datapath cannot change on an existing cluster (GKE Dataplane V2 docs): a cluster made before cvm
+            # set it keeps its own, and docs/operations.md says how to turn on NetworkPolicy there
+            opts=pulumi.ResourceOptions(parent=self, protect=True, ignore_changes=["datapathProvider"]),
         )
         self.node_pool = gcp.container.NodePool(
             f"{name}-cvm",
@@ -92,10 +158,14 @@ class GkeCluster(pulumi.ComponentResource):
             cluster=self.cluster.name,
             location=args.location,
             project=args.project,
-            node_count=args.node_count,
-            node_config=node_config(args.machine_type),
+            # the control plane's version: the pool moves with it, minor and patch (pulumi_gcp NodePool.version).
+            # Node auto-upgrade never takes nodes past the control plane, so the two do not fight: at most an
+            # `up` after GKE patched the control plane brings the nodes to that patch a little earlier
+            version=self.cluster.master_version,
+            node_count=per_zone(args.location, args.node_count),
+            node_config=node_config(args.machine_type, self.node_account.email),
             management={"auto_repair": True, "auto_upgrade": True},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_role]),
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth).apply(

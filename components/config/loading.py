@@ -25,7 +25,22 @@ _SECRET_FIELDS = {"baremetal": ("kubeconfig",), "supervisor": ("agentToken",)}
 _SECRET_NAMES = frozenset(name for names in _SECRET_FIELDS.values() for name in names)
 
 # Other packages' config that stands in for a missing cvm key (DESIGN.md).
-_FALLBACKS = {("gke", "project"): "gcp:project", ("eks", "region"): "aws:region"}
+_FALLBACKS = {("gke", "project"): "gcp:project", ("eks", "region"): "aws:region", ("eks", "profile"): "aws:profile"}
+# The aws provider's role to assume: `aws:assumeRoles` (a list, pulumi-aws v7) or `aws:assumeRole` (one object).
+_ASSUME_ROLE_KEYS = ("aws:assumeRoles", "aws:assumeRole")
+
+
+def _assumed_role(config: Mapping[str, str]) -> str | None:
+    """The role ARN the stack's `aws:` config asks the provider to assume, if any (the first of a chain)."""
+    for key in _ASSUME_ROLE_KEYS:
+        try:
+            value = json.loads(config[key]) if key in config else None
+        except (TypeError, ValueError):
+            continue
+        first = value[0] if isinstance(value, list) and value else value
+        if isinstance(first, dict) and isinstance(first.get("roleArn"), str):
+            return str(first["roleArn"])
+    return None
 
 
 @dataclass(frozen=True)
@@ -77,9 +92,14 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
                 problems.append(Problem(full_key, shown, reason))
         else:
             raw[key] = text
+    if raw.get("platform") == "eks" and "eks" not in raw:
+        raw["eks"] = {}  # an EKS stack's section may be left out; the aws: fallbacks below still apply
     for (section, field), fallback in _FALLBACKS.items():
         if isinstance(raw.get(section), dict) and field not in raw[section] and fallback in config:
             raw[section] = {**raw[section], field: config[fallback]}
+    role = _assumed_role(config)
+    if isinstance(raw.get("eks"), dict) and "assumeRoleArn" not in raw["eks"] and role is not None:
+        raw["eks"] = {**raw["eks"], "assumeRoleArn": role}
     problems += _plaintext_secrets(raw, secret_keys)
     try:
         settings = Settings.model_validate(raw, context={"stack": stack})

@@ -22,20 +22,28 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components import node_sizes, versions
-from components.config.checks import ABSENT, SECRET, Finding, one_of, refuse, report
+from components.clusters import compat
+from components.config.checks import ABSENT, SECRET, Finding, check, one_of, refuse, report
 from components.config.values import (
     MAX_CPUS,
     MAX_GPUS,
     MAX_NODES,
+    AmiId,
+    AwsProfile,
     AwsRegion,
+    AwsSubnetId,
+    AwsVpcId,
     AzureLocation,
     AzureResourceGroup,
+    AzureSubnetId,
     BridgeCidr,
     ContextName,
     Disk,
     EnvName,
     GcpLocation,
     GcpProject,
+    GcpResourceName,
+    IamRoleArn,
     Image,
     MachineType,
     Memory,
@@ -58,6 +66,10 @@ class Model(BaseModel):
     )
 
 
+def _hh_mm(text: str) -> bool:
+    return bool(re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", text))
+
+
 def _four_vcpus(vcpus_of: Callable[[str], int | None]) -> AfterValidator:
     """Refuse a size whose name says it has fewer vCPUs than Sysbox asks for (see node_sizes)."""
 
@@ -74,8 +86,15 @@ class Gke(Model):
     project: GcpProject | None = None
     location: GcpLocation
     machine_type: Annotated[MachineType, _four_vcpus(node_sizes.gke_vcpus)] = "n2-standard-4"
+    # the pool's total; on a regional location it is spread over GKE's three zones (clusters/gke.py per_zone)
     node_count: NodeCount = 2
     deletion_protection: bool = True
+    # an existing VPC network and subnetwork (names or self links); unset: the project's `default` network
+    network: GcpResourceName | None = None
+    subnetwork: GcpResourceName | None = None
+
+
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 class Aks(Model):
@@ -83,17 +102,33 @@ class Aks(Model):
     resource_group_name: AzureResourceGroup | None = None
     vm_size: Annotated[MachineType, _four_vcpus(node_sizes.aks_vcpus)] = "Standard_D4s_v5"
     node_count: NodeCount = 2
+    # an existing subnet (its resource ID) for both pools; unset: AKS makes its own virtual network
+    subnet_id: AzureSubnetId | None = None
+    # the weekly window (UTC) in which AKS patches the cluster and reimages the nodes; AKS wants >= 4 hours
+    # (AKS planned-maintenance docs, aksManagedNodeOSUpgradeSchedule)
+    maintenance_day: Weekday = "Saturday"
+    maintenance_start: Annotated[str, check(_hh_mm, "must be a time 'HH:MM' (UTC), such as '02:00'")] = "02:00"
+    maintenance_hours: Annotated[int, Field(ge=4, le=24)] = 4
 
 
 class Eks(Model):
     region: AwsRegion | None = None
+    # the credentials the explicit aws provider and the kubeconfig use (else aws:profile, aws:assumeRoles)
+    profile: AwsProfile | None = None
+    assume_role_arn: IamRoleArn | None = None
     instance_type: Annotated[MachineType, _four_vcpus(node_sizes.eks_vcpus)] = "m6i.xlarge"
     desired_size: NodeCount = 2
     min_size: NodeCount = 1
     max_size: NodeCount = 4
-    ubuntu_version: Annotated[str, one_of(versions.EKS_UBUNTU, "must be an Ubuntu release that Sysbox supports")] = (
-        versions.DEFAULT_EKS_UBUNTU
-    )
+    ubuntu_version: Annotated[
+        str, one_of(compat.NODE_IMAGES["eks"], "must be an Ubuntu release with Canonical EKS AMIs that Sysbox supports")
+    ] = compat.DEFAULT_EKS_UBUNTU
+    # the CVM nodes' AMI, pinned; unset: Canonical's current image, resolved once and kept (clusters/eks.py)
+    ami_id: AmiId | None = None
+    # an existing VPC and its subnets; unset: the region's default VPC
+    vpc_id: AwsVpcId | None = None
+    private_subnet_ids: list[AwsSubnetId] = []
+    public_subnet_ids: list[AwsSubnetId] = []
 
     @field_validator("max_size")
     @classmethod
@@ -140,6 +175,8 @@ class Sysbox(Model):
     version: Annotated[str, one_of(versions.SYSBOX_RELEASES, "is not a pinned Sysbox CE release")] = (
         versions.DEFAULT_SYSBOX
     )
+    # open upstream issues the stack runs into knowingly (clusters/compat.py); the settings refuse the others
+    accept_known_issues: list[Annotated[str, one_of(compat.ISSUES, "is not a known Sysbox issue")]] = []
 
     @property
     def release(self) -> versions.SysboxRelease:

@@ -6,12 +6,13 @@ Fields come in dependency order: a validator sees the fields above it that valid
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from packaging.version import Version
-from pydantic import ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components import versions
+from components.clusters import compat
 from components.config.checks import ABSENT, Finding, report
 from components.config.sections import Aks, Baremetal, Eks, Gke, Gpu, Model, Supervisor, Sysbox
 from components.config.values import KubernetesMinor
@@ -37,7 +38,8 @@ _CLUSTER_NAME: dict[str, tuple[re.Pattern[str], str]] = {
 class Settings(Model):
     platform: Platform
     sysbox: Sysbox = Sysbox()
-    kubernetes_version: KubernetesMinor = Version(versions.DEFAULT_KUBERNETES)
+    # unset: the platform's default (clusters/compat.py DEFAULT_MINOR), a minor on which Sysbox works today
+    kubernetes_version: KubernetesMinor = Field(default=None, validate_default=True)
     cluster_name: str | None = None
     gpu: Gpu = Gpu()
     gke: Gke | None = None
@@ -46,6 +48,14 @@ class Settings(Model):
     baremetal: Baremetal | None = None
     supervisor: Supervisor = Supervisor()
     skip_await: bool = False
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _platform_default(cls, value: Any, info: ValidationInfo) -> Any:
+        platform = info.data.get("platform")
+        if value is None:
+            return Version(compat.DEFAULT_MINOR.get(platform or "baremetal", versions.DEFAULT_KUBERNETES))
+        return value
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -114,6 +124,8 @@ class Settings(Model):
             report([(("location",), ABSENT, f"is required when platform is '{platform}'")])
         if section == "baremetal" and platform == "baremetal" and value is None:
             value = Baremetal()
+        if section == "eks" and platform == "eks" and value is None:
+            value = Eks()
         if isinstance(value, Eks):
             report(_eks_ubuntu(value, info.data.get("kubernetes_version")))
         if isinstance(value, Baremetal):
@@ -137,6 +149,12 @@ class Settings(Model):
         report(findings)
         return value
 
+    @model_validator(mode="after")
+    def _sysbox_works_there(self) -> Settings:
+        """Refuse a platform, minor and node image on which upstream reports sysbox-runc pods failing."""
+        report(sysbox_compatibility(self))
+        return self
+
     @property
     def kubernetes_minor(self) -> str:
         return str(self.kubernetes_version)
@@ -150,12 +168,46 @@ class Settings(Model):
 def _eks_ubuntu(eks: Eks, minor: Version | None) -> list[Finding]:
     if minor is None:
         return []
-    first, last = versions.EKS_UBUNTU[eks.ubuntu_version]
-    if minor < first or (last is not None and minor > last):
-        window = f"{first}-{last}" if last else f">= {first}"
+    published = compat.NODE_IMAGES["eks"][eks.ubuntu_version]
+    if minor not in published:
+        window = versions.span(tuple(sorted(published)))
+        others = compat.families_for("eks", minor)
+        advice = f"; for {minor} use {' or '.join(others)}" if others else ""
         reason = (
-            f"Canonical's Ubuntu {eks.ubuntu_version} EKS AMI exists for Kubernetes {window}, not {minor} "
-            "(eksctl pkg/ami/ssm_resolver.go)"
+            f"Canonical publishes its Ubuntu {eks.ubuntu_version} EKS AMI for Kubernetes {window}, not {minor} "
+            f"(Canonical ubuntu-cloud-docs, EKS images){advice}"
         )
         return [(("ubuntuVersion",), eks.ubuntu_version, reason)]
     return []
+
+
+def image_family(settings: Settings) -> str:
+    """The image family of the platform's CVM nodes: GKE's image type, AKS's OS SKU, the EKS Ubuntu release."""
+    if settings.platform == "eks":
+        return (settings.eks or Eks()).ubuntu_version
+    return {"gke": compat.GKE_IMAGE_TYPE, "aks": compat.AKS_OS_SKU}.get(settings.platform, "")
+
+
+def sysbox_compatibility(settings: Settings) -> list[Finding]:
+    """A refusal for each open upstream issue that stops sysbox-runc pods on this stack's nodes, with the issue,
+    the way out, and the key that accepts it; nothing when Sysbox is off or the issue is accepted."""
+    if not settings.sysbox.enabled or settings.platform not in CLOUDS:
+        return []
+    family, minor, release = image_family(settings), settings.kubernetes_version, settings.sysbox.version
+    accepted_minors = frozenset(
+        m for m in versions.PLATFORMS[settings.platform].kubernetes if m in settings.sysbox.release.kubernetes
+    )
+    findings: list[Finding] = []
+    for issue in compat.blocking_issues(settings.platform, family, minor, release):
+        if issue.id in settings.sysbox.accept_known_issues:
+            continue
+        image = compat.node_image(settings.platform, family, minor)
+        nodes = f"{image.os}, kernel {image.kernel}, {image.runtime}" if image else family
+        outs = compat.ways_out(settings.platform, family, minor, release, accepted_minors)
+        reason = (
+            f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.what} "
+            f"({issue.url}). Way out: {'; or '.join(outs)}; or, knowingly, add '{issue.id}' to "
+            "cvm:sysbox.acceptKnownIssues"
+        )
+        findings.append((("kubernetes_version",), str(minor), reason))
+    return findings

@@ -144,6 +144,31 @@ AzureResourceGroup = Annotated[
 AwsRegion = Annotated[
     str, _name(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]+", 30, "an AWS region such as 'eu-west-1'", "AWS regions")
 ]
+GcpResourceName = Annotated[
+    str,
+    _name(r"([-a-z0-9/.:]*/)?[a-z]([-a-z0-9]{0,61}[a-z0-9])?", 300,
+          "a Compute Engine network or subnetwork name (or self link) such as 'cvm-vpc'", "Compute Engine naming"),
+]  # fmt: skip
+AzureSubnetId = Annotated[
+    str,
+    _name(r"/subscriptions/[-0-9a-fA-F]{36}/resourceGroups/[-\w.()]+/providers/Microsoft\.Network/virtualNetworks/"
+          r"[-\w.]+/subnets/[-\w.]+", 1000, "a subnet's resource ID "
+          "('/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<name>')",
+          "Azure resource IDs"),
+]  # fmt: skip
+AwsVpcId = Annotated[str, _name(r"vpc-[0-9a-f]{8,17}", 21, "a VPC ID such as 'vpc-0123456789abcdef0'", "Amazon VPC")]
+AwsSubnetId = Annotated[
+    str, _name(r"subnet-[0-9a-f]{8,17}", 24, "a subnet ID such as 'subnet-0123456789abcdef0'", "Amazon VPC")
+]
+AwsProfile = Annotated[
+    str, _name(r"[-\w.@+]+", 128, "an AWS shared-config profile name such as 'platform-admin'", "AWS CLI profiles")
+]
+IamRoleArn = Annotated[
+    str,
+    _name(r"arn:aws[-a-z]*:iam::[0-9]{12}:role/[-\w+=,.@/]+", 2048,
+          "an IAM role ARN such as 'arn:aws:iam::123456789012:role/deployer'", "IAM identifiers"),
+]  # fmt: skip
+AmiId = Annotated[str, _name(r"ami-[0-9a-f]{8,17}", 21, "an AMI ID such as 'ami-0123456789abcdef0'", "Amazon EC2")]
 MachineType = Annotated[
     str,
     _name(r"[A-Za-z0-9][-_.A-Za-z0-9]*", 64, "a machine type name such as 'n2-standard-4'", "the cloud's size list"),

@@ -145,9 +145,11 @@ def known_problems(platform: str, release: SysboxRelease) -> list[str]:
     problems = []
     if platform == "aks":
         problems.append(
-            "AKS pins containerd's config to `io.containerd.cri.v1.*` keys while the Sysbox installer writes "
-            "`io.containerd.grpc.v1.cri`, so pods can fail with 'failed to find runtime handler sysbox-runc' "
-            "(nestybox/sysbox#997, open); envbox workspaces are not affected"
+            "on AKS nodes with containerd 2.x (Kubernetes 1.35+, Ubuntu 24.04) AKS pins containerd's config to "
+            "`io.containerd.cri.v1.*` keys while the Sysbox installer writes `io.containerd.grpc.v1.cri`, so pods "
+            "fail with 'failed to find runtime handler sysbox-runc' (nestybox/sysbox#997, open; the settings refuse "
+            "those minors unless cvm:sysbox.acceptKnownIssues lists it); on 1.34 (Ubuntu 22.04, containerd 1.7) "
+            "the installer switches the nodes to CRI-O instead; envbox workspaces are not affected"
         )
     if platform == "eks":
         problems.append(

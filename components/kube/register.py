@@ -27,6 +27,7 @@ _KINDS: dict[tuple[str, str], Any] = {
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
     ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
     ("node.k8s.io/v1", "RuntimeClass"): k8s.node.v1.RuntimeClass,
+    ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
     ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
     ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
 }

@@ -21,8 +21,9 @@ CloudStack = Callable[[str], Run]
 def test_cvm_layer_runs_on_the_clusters_provider(
     cloud: tuple[str, Run], sysbox_objects: set[tuple[str, str]], supervisor_objects: set[tuple[str, str]]
 ) -> None:
-    _, run = cloud
-    assert {(r.type, r.name) for r in run.kubernetes_objects} == sysbox_objects | supervisor_objects
+    platform, run = cloud
+    storage = {("kubernetes:storage.k8s.io/v1:StorageClass", "gp3")} if platform == "eks" else set()  # EBS CSI
+    assert {(r.type, r.name) for r in run.kubernetes_objects} == sysbox_objects | supervisor_objects | storage
     (provider,) = run.of_type(PROVIDER_TYPE)
     assert provider.name == "cvm-dev-provider"
     assert provider.is_secret("kubeconfig")
@@ -34,7 +35,8 @@ def test_cvm_layer_runs_on_the_clusters_provider(
 def test_outputs(cloud: tuple[str, Run]) -> None:
     platform, run = cloud
     assert run.outputs["platform"] == platform and run.outputs["clusterName"] == "cvm-dev"
-    assert run.outputs["kubernetesVersion"] == "1.35" and run.outputs["runtimeClassName"] == "sysbox-runc"
+    default = {"gke": "1.35", "aks": "1.34", "eks": "1.34"}[platform]  # clusters/compat.py DEFAULT_MINOR
+    assert run.outputs["kubernetesVersion"] == default and run.outputs["runtimeClassName"] == "sysbox-runc"
     assert run.secret_outputs == {"kubeconfig"} and run.outputs["kubeconfig"]
 
 
@@ -61,11 +63,11 @@ def test_gke(cloud_stack: CloudStack) -> None:
     assert cluster["name"] == "cvm-dev" and cluster["location"] == "europe-west4"
     assert cluster["removeDefaultNodePool"] is True and cluster["initialNodeCount"] == 1
     assert cluster["minMasterVersion"] == "1.35" and cluster["deletionProtection"] is True
-    assert cluster["releaseChannel"] == {"channel": "REGULAR"}
+    assert cluster["releaseChannel"] == {"channel": "EXTENDED"}
     (exclusion,) = cluster["maintenancePolicy"]["maintenanceExclusions"]
     assert exclusion["exclusionOptions"] == {"scope": "NO_MINOR_UPGRADES", "endTimeBehavior": "UNTIL_END_OF_SUPPORT"}
     pool = run.one("gcp:container/nodePool:NodePool", "cvm-dev-cvm").inputs
-    assert pool["nodeCount"] == 2 and pool["cluster"] == "cvm-dev"
+    assert pool["nodeCount"] == 1 and pool["cluster"] == "cvm-dev"  # per zone: 2 over a region's 3 zones
     config = pool["nodeConfig"]
     assert config["imageType"] == "UBUNTU_CONTAINERD" and config["machineType"] == "n2-standard-4"
     assert config["labels"] == {"sysbox-install": "yes"}
@@ -80,13 +82,13 @@ def test_aks(cloud_stack: CloudStack) -> None:
     group = run.one("azure-native:resources:ResourceGroup", "cvm-dev-rg").inputs
     assert group["location"] == "westeurope"
     cluster = run.one("azure-native:containerservice:ManagedCluster", "cvm-dev").inputs
-    assert cluster["resourceName"] == "cvm-dev" and cluster["kubernetesVersion"] == "1.35"
+    assert cluster["resourceName"] == "cvm-dev" and cluster["kubernetesVersion"] == "1.34"
     assert cluster["autoUpgradeProfile"]["upgradeChannel"] == "patch"
     (system,) = cluster["agentPoolProfiles"]
     assert system["mode"] == "System" and system["count"] == 1
     pool = run.one("azure-native:containerservice:AgentPool", "cvm-dev-cvm").inputs
     assert pool["osSKU"] == "Ubuntu" and pool["osType"] == "Linux" and pool["mode"] == "User"
-    assert pool["vmSize"] == "Standard_D4s_v5" and pool["count"] == 2 and pool["orchestratorVersion"] == "1.35"
+    assert pool["vmSize"] == "Standard_D4s_v5" and pool["count"] == 2 and pool["orchestratorVersion"] == "1.34"
     assert pool["nodeLabels"] == {"sysbox-install": "yes"}
     assert (
         "azure-native:containerservice:listManagedClusterUserCredentials",
@@ -104,15 +106,15 @@ def test_aks_uses_a_named_resource_group() -> None:
 def test_eks(cloud_stack: CloudStack) -> None:
     run = cloud_stack("eks")
     cluster = run.one("eks:index:Cluster", "cvm-dev").inputs
-    assert cluster["name"] == "cvm-dev" and cluster["version"] == "1.35" and cluster["skipDefaultNodeGroup"] is True
-    parameter = "/aws/service/canonical/ubuntu/eks/24.04/1.35/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    assert cluster["name"] == "cvm-dev" and cluster["version"] == "1.34" and cluster["skipDefaultNodeGroup"] is True
+    parameter = "/aws/service/canonical/ubuntu/eks/22.04/1.34/stable/current/amd64/hvm/ebs-gp2/ami-id"
     assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
     group = run.one("eks:index:ManagedNodeGroup", "cvm-dev-cvm").inputs
     assert group["amiId"] == "ami-0123456789abcdef0" and group["operatingSystem"] == "AL2"
     assert group["instanceTypes"] == ["m6i.xlarge"] and group["labels"] == {"sysbox-install": "yes"}
     assert group["scalingConfig"] == {"desiredSize": 2, "minSize": 1, "maxSize": 4}
     policies = {r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
-    assert policies == set(eks_module.NODE_POLICIES)
+    assert policies == {*eks_module.NODE_POLICIES, eks_module.EBS_CSI_POLICY}
 
 
 def test_eks_region_and_sizes() -> None:
@@ -124,7 +126,7 @@ def test_eks_region_and_sizes() -> None:
         }
     )
     assert run.one("pulumi:providers:aws", "cvm-dev-aws").inputs["region"] == "eu-west-1"
-    parameter = "/aws/service/canonical/ubuntu/eks/22.04/1.35/stable/current/arm64/hvm/ebs-gp2/ami-id"
+    parameter = "/aws/service/canonical/ubuntu/eks/22.04/1.34/stable/current/arm64/hvm/ebs-gp2/ami-id"
     assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
 
 

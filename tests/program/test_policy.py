@@ -69,6 +69,7 @@ def test_the_pack_is_what_the_issue_asks() -> None:
     assert mandatory == {
         "privileged-only-for-cvms", "cvm-pools-on-ubuntu", "kubernetes-in-sysbox-window",
         "gpu-plugin-only-on-bare-metal", "no-nfs-workspace-volumes", "images-pinned",
+        "cvm-minor-held", "node-metadata-protected",
     }  # fmt: skip
     assert POLICY["cluster-deletion-protection"].enforcement_level == EnforcementLevel.ADVISORY
 

@@ -48,8 +48,8 @@ def test_eks_ubuntu_release_matches_the_kubernetes_minor(
     load: Callable[..., Settings], problems: Callable[..., dict[str, str]]
 ) -> None:
     assert load({"platform": "eks", "eks": {"ubuntuVersion": "22.04"}}).eks is not None
-    found = problems({"platform": "eks", "eks": {"ubuntuVersion": "20.04"}})
-    assert "1.21-1.29" in found["cvm:eks.ubuntuVersion"]
+    found = problems({"platform": "eks", "kubernetesVersion": "1.35", "eks": {"ubuntuVersion": "22.04"}})
+    assert "1.31-1.34" in found["cvm:eks.ubuntuVersion"]
     assert (
         "'22.04', '24.04'" in problems({"platform": "eks", "eks": {"ubuntuVersion": "26.04"}})["cvm:eks.ubuntuVersion"]
     )

@@ -46,7 +46,7 @@ def test_cloud_defaults(load: Callable[..., Settings]) -> None:
     assert eks is not None and (eks.region, eks.instance_type, eks.ubuntu_version) == (
         "eu-west-1",
         "m6i.xlarge",
-        "24.04",
+        "22.04",
     )
     assert (eks.min_size, eks.desired_size, eks.max_size) == (1, 2, 4)
 

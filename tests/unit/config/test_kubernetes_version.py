@@ -56,7 +56,15 @@ def test_without_sysbox_the_platform_set_and_floors_hold(
     load: Callable[..., Settings], problems: Callable[..., dict[str, str]]
 ) -> None:
     assert (
-        load({"platform": "eks", "kubernetesVersion": "1.36", "sysbox": {"enabled": False}}).kubernetes_minor == "1.36"
+        load(
+            {
+                "platform": "aks",
+                "aks": {"location": "westeurope"},
+                "kubernetesVersion": "1.36",
+                "sysbox": {"enabled": False},
+            }
+        ).kubernetes_minor
+        == "1.36"
     )
     assert (
         "eks offers 1.34-1.36"

@@ -17,7 +17,7 @@ def test_pulumi_yaml_declares_the_plain_keys_with_the_model_defaults() -> None:
     defaults = Settings.model_validate({"platform": "baremetal"}, context={"stack": "dev"})
     declared = project["config"]
     assert declared["platform"]["type"] == "string" and "default" not in declared["platform"]
-    assert declared["kubernetesVersion"]["default"] == defaults.kubernetes_minor
+    assert "default" not in declared["kubernetesVersion"]  # it depends on the platform (clusters/compat.py)
     assert declared["skipAwait"]["default"] is defaults.skip_await
     types = {"string": str, "boolean": bool}
     assert all(isinstance(v["default"], types[v["type"]]) for v in declared.values() if "default" in v)
