@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from components.kube import manifest, register
-from components.kube.names import GPU_NODE_LABEL, NVIDIA_DAEMON_SET, SYSTEM_NAMESPACE
+from components.kube.names import GPU_NODE_LABEL, GPU_TAINT, NVIDIA_DAEMON_SET, SYSTEM_NAMESPACE
 
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 
@@ -33,7 +33,7 @@ def daemon_set(version: str, skip_await: bool = False) -> dict[str, Any]:
                 "metadata": {"labels": {"name": "nvidia-device-plugin-ds"}},
                 "spec": {
                     "nodeSelector": dict(GPU_NODE_LABEL),
-                    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+                    "tolerations": [manifest.toleration(GPU_TAINT)],
                     # a critical add-on: the scheduler makes room for it after a failure
                     "priorityClassName": "system-node-critical",
                     "containers": [

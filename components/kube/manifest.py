@@ -31,3 +31,8 @@ def logical_name(manifest: Mapping[str, Any]) -> str:
     """The Pulumi name of an object: its Kubernetes identity, `namespace/name` or `name`."""
     meta = manifest["metadata"]
     return f"{meta['namespace']}/{meta['name']}" if "namespace" in meta else str(meta["name"])
+
+
+def toleration(key: str) -> dict[str, str]:
+    """Tolerate a node taint `key` of any value that keeps other pods from being scheduled there."""
+    return {"key": key, "operator": "Exists", "effect": "NoSchedule"}

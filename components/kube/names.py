@@ -13,6 +13,8 @@ INSTALL_LABEL = {"sysbox-install": "yes"}
 RUNNING_LABEL = {"sysbox-runtime": "running"}
 # What the NVIDIA device plugin is placed on (the upstream chart's affinity accepts it to force a GPU node).
 GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
+# The taint GPU nodes commonly carry so that only GPU pods land there (NVIDIA's device plugin tolerates it).
+GPU_TAINT = "nvidia.com/gpu"
 
 # Sysbox, as upstream's sysbox-install.yaml names its objects.
 SYSBOX_SERVICE_ACCOUNT = "sysbox-label-node"

@@ -214,3 +214,21 @@ def test_envbox_options_reach_envbox() -> None:
     plain = env(pod(run_program(FULL, SECRET_KEYS), "alice")["containers"][0])
     assert not {"CODER_ADD_FUSE", "CODER_ADD_TUN", "CODER_INNER_ENVS", "CODER_DOCKER_BRIDGE_CIDR"} & set(plain)
     assert not {"CODER_IMAGE_PULL_SECRET", "CODER_EXTRA_CERTS_PATH"} & set(plain)
+
+
+def test_workspaces_run_only_on_cvm_nodes_and_gpu_workspaces_on_gpu_nodes(full_stack: Run) -> None:
+    for name in ("cvm-canary", "alice", "bob"):
+        spec = pod(full_stack, name)
+        assert spec["nodeSelector"] == {"sysbox-install": "yes"}, name
+        assert "tolerations" not in spec, name
+    carol = pod(full_stack, "carol")  # one GPU: the GPU nodes, whose taint it tolerates
+    assert carol["nodeSelector"] == {"nvidia.com/gpu.present": "true", "kubernetes.io/arch": "amd64"}
+    assert carol["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+
+
+def test_every_platform_marks_the_nodes_workspaces_select(cloud: tuple[str, Run]) -> None:
+    """The label the workspaces select is the one each cloud's CVM pool carries."""
+    _, run = cloud
+    (canary,) = [r for r in run.of_type("kubernetes:apps/v1:Deployment") if r.name.endswith("/cvm-canary")]
+    assert canary.manifest["spec"]["template"]["spec"]["nodeSelector"] == {"sysbox-install": "yes"}
+    assert "'sysbox-install': 'yes'" in repr([r.inputs for r in run.resources if not r.type.startswith("kubernetes:")])

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from components import versions
 from components.config import Supervisor, Workspace
-from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, sysbox_pod
+from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, placement, sysbox_pod
 from components.kube import manifest
 from components.kube.names import CANARY_NAME, COMPONENT_LABEL, INSTANCE_LABEL, WORKSPACE_COMPONENT
 
@@ -182,6 +182,7 @@ def workload(
     else:
         pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary)
     pod = {
+        **placement(workspace),
         "serviceAccountName": SERVICE_ACCOUNT,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,

@@ -6,7 +6,8 @@ from typing import Any
 
 from components.config import Supervisor, Workspace
 from components.cvm.workspaces import agent
-from components.kube.names import RUNTIME_CLASS
+from components.kube import manifest
+from components.kube.names import GPU_NODE_LABEL, GPU_TAINT, INSTALL_LABEL, RUNTIME_CLASS
 
 INNER_CONTAINER = "workspace_cvm"  # envbox's fixed name for the inner container (coder/envbox cli/docker.go)
 HOST_LIB_DIR = "/usr/lib/x86_64-linux-gnu"  # the NVIDIA driver's libraries on an amd64 Ubuntu host
@@ -160,6 +161,18 @@ def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) ->
         # envbox gives the agent up to 90 s to run its shutdown scripts (coder/envbox#134)
         "terminationGracePeriodSeconds": 120,
     }
+
+
+def placement(workspace: Workspace) -> dict[str, Any]:
+    """Where a workspace may run: on the CVM nodes (every platform labels them `sysbox-install: "yes"`), a GPU
+    workspace on the GPU nodes, tolerating their taint. A GPU workspace also takes the architecture of the host
+    library directory it mounts (HOST_LIB_DIR is amd64's)."""
+    if workspace.gpus:
+        return {
+            "nodeSelector": {**GPU_NODE_LABEL, "kubernetes.io/arch": "amd64"},
+            "tolerations": [manifest.toleration(GPU_TAINT)],
+        }
+    return {"nodeSelector": dict(INSTALL_LABEL)}
 
 
 def with_agent(workspace: Workspace, coder_url: str | None) -> bool:
