@@ -20,7 +20,7 @@ from pulumi_policy import (
 )
 
 from policy import rules
-from tests.harness import Registered, Run
+from tests.harness import Registered, Run, run_program
 
 POLICY = {p.name: p for p in rules.POLICIES}
 
@@ -177,3 +177,93 @@ def test_cluster_deletion_protection_is_advisory(stacks: dict[str, list[PolicyRe
     cluster = _find(stacks["gke"], "gcp:container/cluster:Cluster")
     exposed = _edited(cluster, lambda p: p.update(deletionProtection=False), protect=False)
     assert len(violations("cluster-deletion-protection", [exposed])) == 2
+
+
+# --- the cloud rules (issue 16) ----------------------------------------------------------------------------
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "gke": {"platform": "gke", "gke": {"location": "europe-west4", "project": "acme-cvm"}},
+    "aks": {"platform": "aks", "aks": {"location": "westeurope"}},
+    "eks": {"platform": "eks", "aws:region": "eu-west-1"},
+}
+NEW = ("cvm-minor-held", "node-metadata-protected", "network-policy-enforced")
+
+
+@pytest.fixture(scope="module")
+def clouds() -> dict[str, list[PolicyResource]]:
+    """Each cloud's stack with its project or region set, as the cloud rules read it."""
+    return {platform: from_program(run_program(config).resources) for platform, config in CONFIGS.items()}
+
+
+def edited(resources: list[PolicyResource], resource_type: str, edit: Any) -> list[PolicyResource]:
+    out = []
+    for r in resources:
+        if r.resource_type == resource_type:
+            props = copy.deepcopy(dict(r.props))
+            edit(props)
+            r = resource(r.resource_type, props)
+        out.append(r)
+    return out
+
+
+@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("platform", list(CONFIGS))
+def test_what_each_cloud_registers_passes(clouds: dict[str, list[PolicyResource]], platform: str, name: str) -> None:
+    assert violations(name, clouds[platform]) == []
+
+
+def test_gke_off_the_extended_channel_or_without_the_exclusion(clouds: dict[str, list[PolicyResource]]) -> None:
+    cluster = "gcp:container/cluster:Cluster"
+    regular = edited(clouds["gke"], cluster, lambda p: p.update(releaseChannel={"channel": "REGULAR"}))
+    assert len(violations("cvm-minor-held", regular)) == 1
+    open_ = edited(clouds["gke"], cluster, lambda p: p["maintenancePolicy"].update(maintenanceExclusions=[]))
+    assert len(violations("cvm-minor-held", open_)) == 1
+
+
+def test_aks_channel_window_and_pool_version(clouds: dict[str, list[PolicyResource]]) -> None:
+    cluster, pool = "azure-native:containerservice:ManagedCluster", "azure-native:containerservice:AgentPool"
+    stable = edited(clouds["aks"], cluster, lambda p: p["autoUpgradeProfile"].update(upgradeChannel="stable"))
+    assert violations("cvm-minor-held", stable) == ["AKS upgrade channel 'stable' may move the minor"]
+    no_window = [r for r in clouds["aks"] if r.props.get("configName") != "aksManagedNodeOSUpgradeSchedule"]
+    assert "without a 'aksManagedNodeOSUpgradeSchedule' window" in violations("cvm-minor-held", no_window)[0]
+    unpinned = edited(clouds["aks"], pool, lambda p: p.pop("orchestratorVersion"))
+    assert len(violations("cvm-minor-held", unpinned)) == 1
+
+
+def test_eks_standard_support(clouds: dict[str, list[PolicyResource]]) -> None:
+    standard = edited(clouds["eks"], "eks:index:Cluster", lambda p: p.update(upgradePolicy={"supportType": "STANDARD"}))
+    assert len(violations("cvm-minor-held", standard)) == 1
+
+
+def test_metadata_protection(clouds: dict[str, list[PolicyResource]]) -> None:
+    pool = "gcp:container/nodePool:NodePool"
+    exposed = edited(clouds["gke"], pool, lambda p: p["nodeConfig"].pop("workloadMetadataConfig"))
+    assert violations("node-metadata-protected", exposed) == [
+        "CVM node pool with workload metadata mode 'None'; it must be GKE_METADATA"
+    ]
+    imds_v1 = edited(clouds["eks"], "eks:index:ManagedNodeGroup", lambda p: p.pop("enableIMDSv2"))
+    assert len(violations("node-metadata-protected", imds_v1)) == 1
+    template = resource(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled"}},
+    )
+    assert "hop limit 2" in violations("node-metadata-protected", [template])[0]
+    one = resource(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1}},
+    )
+    assert violations("node-metadata-protected", [one]) == []
+
+
+@pytest.mark.parametrize(
+    ("platform", "resource_type", "edit"),
+    [
+        ("gke", "gcp:container/cluster:Cluster", lambda p: p.pop("datapathProvider")),
+        ("aks", "azure-native:containerservice:ManagedCluster", lambda p: p.pop("networkProfile")),
+        ("eks", "eks:index:Cluster", lambda p: p.pop("vpcCniOptions")),
+    ],
+)
+def test_network_policy_enforcement(
+    clouds: dict[str, list[PolicyResource]], platform: str, resource_type: str, edit: Any
+) -> None:
+    assert len(violations("network-policy-enforced", edited(clouds[platform], resource_type, edit))) == 1
