@@ -47,6 +47,24 @@ _HOST_MOUNTS = {
 }
 
 
+# Ready once the installer has labelled its node `sysbox-runtime: running`, the last step of an install
+# (sysbox-deploy-k8s.sh, ../shared/research/sysbox-on-kubernetes.md): a rolling update then moves to the next
+# node only after this one runs Sysbox, and `pulumi up` returns only when every CVM node does. The installer
+# image labels nodes with kubectl, so the probe asks with kubectl too, through the same service account.
+INSTALLED = {
+    "exec": {
+        "command": [
+            "sh",
+            "-c",
+            'test "$(kubectl get node "$NODE_NAME" -o jsonpath=\'{.metadata.labels.sysbox-runtime}\')" = running',
+        ]
+    },
+    "initialDelaySeconds": 10,
+    "periodSeconds": 10,
+    "timeoutSeconds": 10,
+}
+
+
 def _config_env(key: str) -> dict[str, Any]:
     return {"name": key, "valueFrom": {"configMapKeyRef": {"name": SYSBOX_CONFIG_MAP, "key": key}}}
 
@@ -121,6 +139,7 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                                 # requests so that it is placed; no limits: it builds and installs packages on the
                                 # host once, and killing it halfway would leave the node's runtime half-configured
                                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
+                                "readinessProbe": INSTALLED,
                                 "volumeMounts": [{"name": n, "mountPath": m} for n, (_, m) in _HOST_MOUNTS.items()],
                             }
                         ],

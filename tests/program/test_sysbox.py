@@ -57,6 +57,20 @@ def test_daemon_set_follows_the_upstream_installer(bare_metal: BareMetal) -> Non
     assert not {"hostPID", "hostNetwork", "hostIPC"} & set(pod)
 
 
+def test_the_rollout_waits_for_each_node_to_run_sysbox(bare_metal: BareMetal) -> None:
+    """Ready once its node carries `sysbox-runtime: running`: one node at a time, and `up` waits for all."""
+    spec = bare_metal().one("kubernetes:apps/v1:DaemonSet", "kube-system/sysbox-deploy-k8s").inputs["spec"]
+    assert spec["updateStrategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}
+    (container,) = spec["template"]["spec"]["containers"]
+    probe = container["readinessProbe"]
+    assert probe["exec"]["command"] == [
+        "sh", "-c",
+        "test \"$(kubectl get node \"$NODE_NAME\" -o jsonpath='{.metadata.labels.sysbox-runtime}')\" = running",
+    ]  # fmt: skip
+    assert {e["name"] for e in container["env"]} >= {"NODE_NAME"}
+    assert probe["periodSeconds"] == 10
+
+
 @pytest.mark.parametrize(("version", "tag"), [("0.7.1", "v0.7.1-0"), ("0.7.0", "v0.7.0-0"), ("0.6.7", "v0.6.7-0")])
 def test_installer_image_follows_the_release(bare_metal: BareMetal, version: str, tag: str) -> None:
     minor = "1.32"  # inside every pinned release's window
