@@ -8,7 +8,7 @@ from components.clusters.create import create_cluster
 from components.cvm.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.cvm.sysbox import SysboxRuntime, SysboxRuntimeArgs
 from components.cvm.workspaces.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
-from components.stack import outputs, read_settings
+from components.stack import awaits_workspaces, outputs, read_settings
 
 # What is imported by now (the SDKs' generated types, pydantic) lives as long as the program: freezing it spares
 # every later full garbage collection from walking it again (docs/performance.md).
@@ -41,7 +41,7 @@ supervisor = WorkspaceSupervisor(
         settings.supervisor,
         settings.kubernetes_minor,
         sysbox_enabled=sysbox is not None,
-        skip_await=settings.skip_await,
+        skip_await=not awaits_workspaces(settings),
         runtime_class=sysbox.runtime_class if sysbox else None,
     ),
     on_cluster,

@@ -24,6 +24,18 @@ def read_settings() -> Settings:
         raise pulumi.RunError(str(error)) from None
 
 
+def awaits_workspaces(settings: Settings) -> bool:
+    """Whether `pulumi up` waits for the workspaces to be ready: not when it has been told not to, and not when
+    they cannot be scheduled at all (no CVM node listed), which it says instead of waiting ten minutes."""
+    waiting = settings.waiting_for_cvm_nodes
+    if waiting:
+        pulumi.log.warn(
+            f"cvm:baremetal.nodes lists no CVM node, so {', '.join(waiting)} cannot be scheduled and will stay "
+            "Pending; pulumi up does not wait for them. List the nodes (labelled sysbox-install=yes) to run them."
+        )
+    return not (settings.skip_await or waiting)
+
+
 def outputs(
     settings: Settings, cluster: Cluster, sysbox: SysboxRuntime | None, supervisor: WorkspaceSupervisor
 ) -> dict[str, Any]:

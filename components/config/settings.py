@@ -156,6 +156,16 @@ class Settings(Model):
         return self
 
     @property
+    def waiting_for_cvm_nodes(self) -> list[str]:
+        """What can run only on a CVM node, on a bare-metal stack that lists none (empty where nothing waits).
+
+        Such a stack is valid (its nodes may be listed later), but nothing placed on CVM nodes can start."""
+        if self.baremetal is None or self.baremetal.nodes:
+            return []
+        workspaces = [f"workspace '{w.name}'" for w in self.supervisor.workspaces if not w.gpus]
+        return (["the canary"] if self.supervisor.canary else []) + workspaces
+
+    @property
     def kubernetes_minor(self) -> str:
         return str(self.kubernetes_version)
 

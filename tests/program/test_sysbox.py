@@ -112,6 +112,7 @@ def test_sysbox_disabled_registers_no_sysbox_objects(bare_metal: BareMetal, fram
 
 
 def test_known_problems_are_warned(bare_metal: BareMetal) -> None:
-    assert bare_metal().warnings == []
-    warnings = bare_metal(sysbox={"version": "0.7.0"}).warnings
+    nodes = {"nodes": ["cvm-1"]}  # no warning that no CVM node is listed
+    assert bare_metal(baremetal=nodes).warnings == []
+    warnings = bare_metal(baremetal=nodes, sysbox={"version": "0.7.0"}).warnings
     assert len(warnings) == 1 and "nestybox/sysbox#1013" in warnings[0]

@@ -231,3 +231,20 @@ def test_skip_await_annotates_workloads_and_volumes() -> None:
         "kubernetes:core/v1:PersistentVolumeClaim"
     ):
         assert resource.manifest["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+
+
+def test_without_cvm_nodes_up_says_what_cannot_start_instead_of_waiting(bare_metal: Callable[..., Run]) -> None:
+    """A bare-metal stack that lists no CVM node: its workspaces cannot be scheduled, and `up` would wait ten
+    minutes for the canary; it warns, naming them, and does not wait."""
+    workspace = {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "sysbox-runc"}
+    run = bare_metal(supervisor={"workspaces": [workspace]})
+    (warning,) = [w for w in run.warnings if "cvm:baremetal.nodes" in w]
+    assert "lists no CVM node, so the canary, workspace 'alice' cannot be scheduled" in warning
+    for name in ("cvm-canary", "alice"):
+        metadata = run.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["metadata"]
+        assert metadata["annotations"] == {"pulumi.com/skipAwait": "true"}, name
+    # with a node listed, nothing is said and `up` waits for them
+    listed = bare_metal(baremetal={"nodes": ["cvm-1"]}, supervisor={"workspaces": [workspace]})
+    assert not [w for w in listed.warnings if "cvm:baremetal.nodes" in w]
+    for name in ("cvm-canary", "alice"):
+        assert "annotations" not in listed.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["metadata"]
