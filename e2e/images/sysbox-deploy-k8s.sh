@@ -1,0 +1,20 @@
+#!/bin/bash
+# A TEST DOUBLE of Sysbox's installer script (sysbox-deploy-k8s.sh), served on the local node under the real
+# installer's image name. It does only what the real installer does to the *cluster* once Sysbox runs on its
+# node: label the node `sysbox-runtime=running` through its service account (so the installer's RBAC is
+# exercised); then it stays, as the real DaemonSet's pod does. It touches nothing on the host: the node's
+# `sysbox-runc` handler is the test double e2e/sysbox_runc_double.py, configured by e2e/node.py.
+set -euo pipefail
+account=/var/run/secrets/kubernetes.io/serviceaccount
+# The API server listens on the host's loopback; e2e/node.py forwards the node's bridge address to it.
+# The node's address is this pod's default gateway.
+gateway=$(awk '$2 == "00000000" { h = $3; printf "%d.%d.%d.%d", "0x" substr(h, 7, 2), "0x" substr(h, 5, 2), "0x" substr(h, 3, 2), "0x" substr(h, 1, 2); exit }' /proc/net/route)
+echo "sysbox-deploy-k8s (test double): labelling node $NODE_NAME sysbox-runtime=running"
+curl --fail --silent --show-error --cacert "$account/ca.crt" \
+  --resolve "kubernetes.default.svc:6443:$gateway" \
+  -H "Authorization: Bearer $(cat "$account/token")" \
+  -H "Content-Type: application/merge-patch+json" -X PATCH \
+  --data '{"metadata":{"labels":{"sysbox-runtime":"running"}}}' \
+  "https://kubernetes.default.svc:6443/api/v1/nodes/$NODE_NAME" >/dev/null
+echo "sysbox-deploy-k8s (test double): done; sleeping"
+exec sleep infinity
