@@ -58,7 +58,10 @@ WATCHED_PATHS = (
 # the Sysbox installer's host paths (its DaemonSet runs here, as the test double): containerd makes a missing
 # bind-mount source, so each of them and its parents is watched too, and removed when it was not there before
 INSTALLER_PATHS = tuple(
-    sorted({str(parent) for path, _ in sysbox._HOST_MOUNTS.values() for parent in (Path(path), *Path(path).parents)} - {"/"})
+    sorted(
+        {str(parent) for path, _ in sysbox._HOST_MOUNTS.values() for parent in (Path(path), *Path(path).parents)}
+        - {"/"}
+    )
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 FORWARD_PORT = 6443  # where pods reach the API server: NODE_IP:6443 (e2e/images/sysbox-deploy-k8s.sh)
@@ -113,7 +116,9 @@ def snapshot() -> dict[str, Any]:
         "chains": _chains(),
         "mounts": _mounts(),
         "cgroups": _cgroups(),
-        "links": sorted(line.split(":")[1].strip().split("@")[0] for line in _run("ip", "-o", "link").stdout.splitlines()),
+        "links": sorted(
+            line.split(":")[1].strip().split("@")[0] for line in _run("ip", "-o", "link").stdout.splitlines()
+        ),
         "paths": {path: os.path.lexists(path) for path in (*WATCHED_PATHS, *INSTALLER_PATHS)},
         "processes": _processes(),
     }
@@ -121,7 +126,11 @@ def snapshot() -> dict[str, Any]:
 
 def leftovers(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """What `after` has that `before` did not (or changed): empty when the host is as it was. Pure."""
-    found = [f"sysctl {k} = {v} (was {before['sysctls'][k]})" for k, v in after["sysctls"].items() if v != before["sysctls"][k]]
+    found = [
+        f"sysctl {k} = {v} (was {before['sysctls'][k]})"
+        for k, v in after["sysctls"].items()
+        if v != before["sysctls"][k]
+    ]
     for table, chains in after["chains"].items():
         found += [f"{table} chain {c}" for c in chains if c not in before["chains"].get(table, [])]
     found += [f"mount {m}" for m in after["mounts"] if m not in before["mounts"]]
@@ -210,16 +219,21 @@ def _configure(paths: dict[str, str], admin: Path) -> Path:
     _write(
         LAYOUT.double,
         f"#!/bin/sh\n# the sysbox-runc TEST DOUBLE ({double.name}): runc, adjusted for system containers\n"
-        f"CVM_E2E_RUNC={runc} CVM_E2E_DOUBLE_DATA={LAYOUT.double_data} exec /usr/bin/python3 {double} \"$@\"\n",
+        f'CVM_E2E_RUNC={runc} CVM_E2E_DOUBLE_DATA={LAYOUT.double_data} exec /usr/bin/python3 {double} "$@"\n',
     )
     LAYOUT.double.chmod(0o755)
     _write(
         LAYOUT.run / "registry.yml",
-        yaml.safe_dump({
-            "version": 0.1,
-            "storage": {"filesystem": {"rootdirectory": str(LAYOUT.data / "registry")}, "delete": {"enabled": True}},
-            "http": {"addr": node_config.REGISTRY},
-        }),  # fmt: skip
+        yaml.safe_dump(
+            {
+                "version": 0.1,
+                "storage": {
+                    "filesystem": {"rootdirectory": str(LAYOUT.data / "registry")},
+                    "delete": {"enabled": True},
+                },
+                "http": {"addr": node_config.REGISTRY},
+            }
+        ),
     )
     keys = control_plane.pki(control_plane.STATE / "pki")
     control_plane.kubeconfig(LAYOUT.run / "kubelet.kubeconfig", keys, "node")
@@ -249,9 +263,10 @@ def _node_ready(admin: Path) -> bool:
 
     api = client.CoreV1Api(config.new_client_from_config(str(admin)))  # type: ignore[no-untyped-call]
     try:
-        conditions = api.read_node(node_config.NODE_NAME).status.conditions or []
+        status: Any = api.read_node(node_config.NODE_NAME).status
     except ApiException:
         return False
+    conditions = status.conditions or []
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 
@@ -313,7 +328,9 @@ def _remove_cgroups(before: dict[str, list[str]]) -> None:
         if not hierarchy.is_dir() or hierarchy.is_symlink():
             continue
         for top in [d for d in hierarchy.iterdir() if d.is_dir() and d.name not in before.get(hierarchy.name, [])]:
-            for directory in sorted((d for d in top.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+            for directory in sorted(
+                (d for d in top.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True
+            ):
                 with contextlib.suppress(OSError):
                     directory.rmdir()
             with contextlib.suppress(OSError):
