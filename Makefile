@@ -39,6 +39,7 @@ up: setup
 
 down: setup
 	$(BIN)/python -m e2e.control_plane stop
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python -m e2e.node check; fi
 
 lint: setup
 	$(BIN)/ruff check .

@@ -231,6 +231,8 @@ def start(nodes: list[str], with_node: bool = False) -> Path:
             f"--service-account-private-key-file={keys / 'sa.key'}", f"--root-ca-file={keys / 'ca.crt'}",
             "--use-service-account-credentials=true", "--leader-elect=false",
             "--bind-address=127.0.0.1", f"--secure-port={KCM_PORT}",
+            # else it makes /usr/libexec/kubernetes/kubelet-plugins/volume/exec on the host
+            f"--flex-volume-plugin-dir={STATE / 'flex-volume'}",
         ])  # fmt: skip
         kubeconfig(admin, keys, "admin")
     if with_node and not _alive("kube-scheduler"):

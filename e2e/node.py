@@ -158,7 +158,12 @@ def _spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> int
     PIDS.mkdir(parents=True, exist_ok=True)
     with (LOGS / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+            cwd=control_plane.ROOT,
         )
     (PIDS / f"{name}.pid").write_text(str(process.pid))
     return process.pid
@@ -378,7 +383,12 @@ def stop() -> None:
         with contextlib.suppress(OSError):
             os.unlink(namespace)
     # without a record (a crash before it was written), the kubelet's own top-level cgroup is what goes
-    _remove_cgroups(record.get("cgroups") or {h: [g for g in gs if g != "kubepods"] for h, gs in _cgroups().items()})
+    before = record.get("cgroups") or {h: [g for g in gs if g != "kubepods"] for h, gs in _cgroups().items()}
+    for _ in range(20):  # a cgroup whose last process is still exiting is busy for a moment
+        _remove_cgroups(before)
+        if all(set(gs) <= set(before.get(h, [])) for h, gs in _cgroups().items()):
+            break
+        time.sleep(0.5)
     _remove_chains(record.get("chains", {}))
     _run("ip", "link", "delete", node_config.BRIDGE, check=False)
     for name, value in record.get("sysctls", {}).items():

@@ -121,14 +121,14 @@ def containerd_config(layout: Layout, runc: Path) -> dict[str, Any]:
         "version": 3,
         "root": str(layout.data / "containerd"),
         "state": str(layout.run / "containerd"),
-        # plugins that would write outside our folders (/opt/containerd, /var/run/nri) or need cgo
+        # plugins that would write outside our folders (/opt/containerd, /var/run/nri) or need cgo (the CRI needs
+        # the image verifier, which only reads /opt/containerd/image-verifier/bin when it exists)
         "disabled_plugins": [
             "io.containerd.internal.v1.opt",
             "io.containerd.nri.v1.nri",
             "io.containerd.snapshotter.v1.btrfs",
             "io.containerd.snapshotter.v1.zfs",
             "io.containerd.snapshotter.v1.devmapper",
-            "io.containerd.image-verifier.v1.bindir",
         ],
         "grpc": {"address": str(layout.containerd_socket)},
         "ttrpc": {"address": str(layout.run / "containerd" / "containerd.sock.ttrpc")},

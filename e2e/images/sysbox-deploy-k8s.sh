@@ -8,7 +8,8 @@ set -euo pipefail
 account=/var/run/secrets/kubernetes.io/serviceaccount
 # The API server listens on the host's loopback; e2e/node.py forwards the node's bridge address to it.
 # The node's address is this pod's default gateway.
-gateway=$(awk '$2 == "00000000" { h = $3; printf "%d.%d.%d.%d", "0x" substr(h, 7, 2), "0x" substr(h, 5, 2), "0x" substr(h, 3, 2), "0x" substr(h, 1, 2); exit }' /proc/net/route)
+hex=$(awk '$2 == "00000000" { print $3; exit }' /proc/net/route)  # little-endian hex
+gateway="$((16#${hex:6:2})).$((16#${hex:4:2})).$((16#${hex:2:2})).$((16#${hex:0:2}))"
 echo "sysbox-deploy-k8s (test double): labelling node $NODE_NAME sysbox-runtime=running"
 curl --fail --silent --show-error --cacert "$account/ca.crt" \
   --resolve "kubernetes.default.svc:6443:$gateway" \
