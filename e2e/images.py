@@ -50,6 +50,10 @@ WORKSPACE_HOOKS = (
 )
 
 
+# bump when `build` makes different images from the same recipe (the hash covers the rest)
+BUILD_STEPS = 1
+
+
 @dataclass(frozen=True)
 class Image:
     ref: str  # the name in the OCI layout
@@ -77,7 +81,7 @@ def recipe_hash() -> str:
         "hooks": WORKSPACE_HOOKS,
         "images": [(i.ref, i.name) for i in IMAGES],
         "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(HERE.iterdir())},
-        "builder": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        "steps": BUILD_STEPS,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -149,6 +153,9 @@ def build() -> Path:
     shutil.rmtree(out, ignore_errors=True)
     layout.rename(out)
     shutil.rmtree(work)
+    for older in CACHE.iterdir():  # one recipe's images are kept (about 150 MB)
+        if older != out:
+            shutil.rmtree(older, ignore_errors=True)
     return out
 
 

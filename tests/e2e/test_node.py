@@ -12,6 +12,7 @@ The pure builders the node is configured with are tested first, anywhere.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -358,3 +359,18 @@ def test_7_destroy_leaves_no_pod(stack: auto.Stack, core: Any) -> None:
 
     eventually(no_tasks, "containerd's tasks gone")
     assert core.read_persistent_volume(HOME_VOLUME).status.phase == "Released"  # kept: its data was Retain
+
+
+def test_8_a_start_after_a_crash_finds_a_clean_host(kubeconfig: Path, host_before: dict[str, Any]) -> None:
+    """A crash (every node process killed at once) leaves pid files, mounts, cgroups, chains: the next start
+    clears them, and the node comes back Ready; a stop then leaves nothing (the module's teardown)."""
+    crashed = [int((node.PIDS / f"{name}.pid").read_text()) for name in node.PROCESSES]
+    for pid in crashed:
+        os.kill(pid, signal.SIGKILL)
+    assert any(m.startswith(str(node.LAYOUT.data)) for m in node.snapshot()["mounts"])  # what the crash left
+    control_plane.start([], with_node=True)
+    assert all(node._alive(name) for name in node.PROCESSES)
+    assert not {int((node.PIDS / f"{name}.pid").read_text()) for name in node.PROCESSES} & set(crashed)
+    node.stop()
+    assert node.leftovers(host_before, node.snapshot()) == []
+    node.start(kubeconfig)  # and a second start after a stop
