@@ -7,9 +7,10 @@
 set -euo pipefail
 account=/var/run/secrets/kubernetes.io/serviceaccount
 # The API server listens on the host's loopback; e2e/node.py forwards the node's bridge address to it.
-# The node's address is this pod's default gateway.
-hex=$(awk '$2 == "00000000" { print $3; exit }' /proc/net/route)  # little-endian hex
-gateway="$((16#${hex:6:2})).$((16#${hex:4:2})).$((16#${hex:2:2})).$((16#${hex:0:2}))"
+# The node's address is the first of this pod's subnet (the bridge's gateway; pods get no default route, so
+# they reach nothing beyond the node): eth0's network in /proc/net/route, in little-endian hex, plus one.
+hex=$(awk '$1 == "eth0" && $2 != "00000000" { print $2; exit }' /proc/net/route)
+gateway="$((16#${hex:6:2})).$((16#${hex:4:2})).$((16#${hex:2:2})).$((16#${hex:0:2} + 1))"
 echo "sysbox-deploy-k8s (test double): labelling node $NODE_NAME sysbox-runtime=running"
 curl --fail --silent --show-error --cacert "$account/ca.crt" \
   --resolve "kubernetes.default.svc:6443:$gateway" \
