@@ -26,7 +26,8 @@ engine:
 # With a cluster in your kubeconfig: `pulumi up` of the dev stack there. Without one: the same on a local
 # control plane started here, with the engine built here.
 node-packages:
-	@dpkg-query -W $(NODE_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $(NODE_PACKAGES))
+	@[ "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(NODE_PACKAGES) 2>/dev/null | grep -c '^ii')" = "$(words $(NODE_PACKAGES))" ] \
+	|| (apt-get update -qq && apt-get install -y -qq $(NODE_PACKAGES))
 
 # kubelet, kube-scheduler, kubectl, containerd and runc (about 5 minutes cold once `engine` is built)
 node-engine: node-packages
