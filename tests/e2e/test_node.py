@@ -35,12 +35,17 @@ NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
 STORAGE_CLASS = "cvm-e2e-local"
 WORKSPACE = "carol"
-HOME_VOLUME = "cvm-e2e-carol-home"
 # fits the node's 2 CPUs beside the canary (1 CPU)
-CAROL = {"name": WORKSPACE, "image": versions.CANARY_IMAGE, "runtime": "sysbox-runc", "cpus": 1, "memory": "1Gi"}
-CAROL = {**CAROL, "disk": "1Gi"}
-# The provider would wait 10 minutes for a Deployment; the test's program shortens that (see `program`).
-TIMEOUTS = pulumi.CustomTimeouts(create="5m", update="2m")
+CAROL: dict[str, Any] = {
+    "name": WORKSPACE,
+    "image": versions.CANARY_IMAGE,
+    "runtime": "sysbox-runc",
+    "cpus": 1,
+    "memory": "1Gi",
+    "disk": "1Gi",
+}
+# the nested test's busybox image has no /sbin/init
+BROKEN = {**CAROL, "name": "dave", "image": images.HELLO}
 
 
 # --- the pure builders -------------------------------------------------------------------------------------
@@ -205,54 +210,72 @@ def core(kubeconfig: Path) -> Any:
     return client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))  # type: ignore[no-untyped-call]
 
 
-@pytest.fixture(scope="module")
-def home_volume(core: Any) -> Iterator[str]:
-    """No provisioner here: a pre-created local PersistentVolume, of the class the stack names, for carol."""
-    path = node.LAYOUT.volumes / HOME_VOLUME
+def local_volume(core: Any, workspace: str, size: str) -> str:
+    """No provisioner here: a pre-created local PersistentVolume of the class the stack names, bound in advance
+    to the workspace's home claim. Retain: the suite deletes it, and stopping the node removes its data."""
+    name = f"cvm-e2e-{workspace}-home"
     core.create_persistent_volume(
         {
             "apiVersion": "v1",
             "kind": "PersistentVolume",
-            "metadata": {"name": HOME_VOLUME},
+            "metadata": {"name": name},
             "spec": {
-                "capacity": {"storage": CAROL["disk"]},
+                "capacity": {"storage": size},
                 "accessModes": ["ReadWriteOnce"],
                 "persistentVolumeReclaimPolicy": "Retain",
                 "storageClassName": STORAGE_CLASS,
-                "claimRef": {"namespace": NS, "name": f"{WORKSPACE}-home"},
-                "hostPath": {"path": str(path), "type": "DirectoryOrCreate"},
+                "claimRef": {"namespace": NS, "name": f"{workspace}-home"},
+                "hostPath": {"path": str(node.LAYOUT.volumes / name), "type": "DirectoryOrCreate"},
             },
         }
     )
-    yield HOME_VOLUME
-    core.delete_persistent_volume(HOME_VOLUME)
+    return name
 
 
-def program() -> None:
-    """The project's program with a shorter wait for Deployments than the provider's 10 minutes, so that a
+@pytest.fixture(scope="module")
+def home_volume(core: Any) -> Iterator[str]:
+    name = local_volume(core, WORKSPACE, CAROL["disk"])
+    yield name
+    core.delete_persistent_volume(name)
+
+
+def program(create: str) -> Callable[[], None]:
+    """The project's program with a shorter wait for new Deployments than the provider's 10 minutes, so that a
     broken workspace fails the test in minutes (a stack transform: the program itself is unchanged)."""
 
     def shorter(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
         if args.type_ != "kubernetes:apps/v1:Deployment":
             return None
-        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(custom_timeouts=TIMEOUTS))
-        return pulumi.ResourceTransformationResult(args.props, opts)
+        timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=create, update=create))
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, timeouts))
 
-    pulumi.runtime.register_stack_transformation(shorter)
-    engine.program()
+    def run() -> None:
+        pulumi.runtime.register_stack_transformation(shorter)
+        engine.program()
+
+    return run
 
 
-def stack_config(kubeconfig: Path, image: str) -> dict[str, Any]:
+def stack_config(kubeconfig: Path, workspaces: list[dict[str, Any]], canary: bool = True) -> dict[str, Any]:
+    supervisor = {"storageClass": STORAGE_CLASS, "workspaces": workspaces, "canary": canary}
     return {
         "platform": "baremetal",
         "baremetal": {"kubeconfig": kubeconfig.read_text(), "nodes": [NODE]},
-        "supervisor": {"storageClass": STORAGE_CLASS, "workspaces": [{**CAROL, "image": image}]},
+        "supervisor": supervisor,
     }
+
+
+def unprotect(stack_name: str) -> None:
+    """Home volumes are protected; unprotecting them is how an operator asks for their deletion."""
+    subprocess.run(
+        ["pulumi", "state", "unprotect", "--all", "--yes", "--stack", stack_name, "--cwd", str(engine.PROJECT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def stack(kubeconfig: Path, home_volume: str) -> auto.Stack:
-    return engine.stack("node", stack_config(kubeconfig, versions.CANARY_IMAGE), ("baremetal",), run=program)
+    return engine.stack("node", stack_config(kubeconfig, [CAROL]), ("baremetal",), run=program("5m"))
 
 
 def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -331,20 +354,8 @@ def test_5_home_survives_its_pod(kubeconfig: Path, core: Any) -> None:
     assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/proof").stdout.strip() == proof
 
 
-def test_6_a_broken_image_fails_the_up_with_the_pods_reason(stack: auto.Stack, kubeconfig: Path) -> None:
-    broken = engine.stack("node", stack_config(kubeconfig, images.HELLO), ("baremetal",), run=program)
-    with pytest.raises(auto.CommandError) as failed:
-        broken.up(color="never")
-    text = str(failed.value)
-    assert f"{NS}/{WORKSPACE}" in text
-    assert "/sbin/init" in text, text[-3000:]
-
-
-def test_7_destroy_leaves_no_pod(stack: auto.Stack, core: Any) -> None:
-    subprocess.run(
-        ["pulumi", "state", "unprotect", "--all", "--yes", "--stack", "node", "--cwd", str(engine.PROJECT)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+def test_6_destroy_leaves_no_pod(stack: auto.Stack, core: Any, home_volume: str) -> None:
+    unprotect("node")
     assert stack.destroy(color="never").summary.result == "succeeded"
     with pytest.raises(ApiException) as gone:
         core.read_namespace(NS)
@@ -358,7 +369,26 @@ def test_7_destroy_leaves_no_pod(stack: auto.Stack, core: Any) -> None:
         return not subprocess.run(listing, check=True, capture_output=True, text=True).stdout.strip()
 
     eventually(no_tasks, "containerd's tasks gone")
-    assert core.read_persistent_volume(HOME_VOLUME).status.phase == "Released"  # kept: its data was Retain
+    assert core.read_persistent_volume(home_volume).status.phase == "Released"  # kept: its data was Retain
+
+
+def test_7_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, core: Any) -> None:
+    """A workspace image without /sbin/init: `pulumi up` fails within its wait, naming the pod's reason. A new
+    stack (after the destroy) with only that workspace, so that the Deployment is created, not updated (see
+    README: the provider can call a Recreate update done before the new pod exists)."""
+    volume = local_volume(core, BROKEN["name"], BROKEN["disk"])
+    config_ = stack_config(kubeconfig, [BROKEN], canary=False)
+    broken = engine.stack("node-broken", config_, ("baremetal",), run=program("1m"))
+    with pytest.raises(auto.CommandError) as failed:
+        broken.up(color="never")
+    text = str(failed.value)
+    assert f"{NS}/{BROKEN['name']}" in text
+    assert "/sbin/init" in text, text[-3000:]
+    unprotect("node-broken")
+    assert broken.destroy(color="never").summary.result == "succeeded"
+    broken.workspace.remove_stack("node-broken")
+    core.delete_persistent_volume(volume)
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
 
 
 def test_8_a_start_after_a_crash_finds_a_clean_host(kubeconfig: Path, host_before: dict[str, Any]) -> None:
