@@ -290,6 +290,11 @@ def start(admin: Path) -> None:
     kubelet_config = _configure(paths, admin)
     _bridge()
 
+    # our registry must be the one that answers there, or the images would go elsewhere
+    host, port = node_config.REGISTRY.split(":")
+    with socket.socket() as probe:
+        if probe.connect_ex((host, int(port))) == 0:
+            raise RuntimeError(f"{node_config.REGISTRY} is taken by another process; the node's registry needs it")
     _spawn("registry", ["/usr/bin/docker-registry", "serve", str(LAYOUT.run / "registry.yml")])
     _wait("registry", lambda: _http_ok(f"http://{node_config.REGISTRY}/v2/"), 30, "registry.log")
     images.push(layout, node_config.REGISTRY)
