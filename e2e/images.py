@@ -51,7 +51,7 @@ WORKSPACE_HOOKS = (
 
 
 # bump when `build` makes different images from the same recipe (the hash covers the rest)
-BUILD_STEPS = 1
+BUILD_STEPS = 2
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,8 @@ def build() -> Path:
     tar = work / "installer.tar"
     _run("tar", "--numeric-owner", "-C", work / "installer", "-cf", tar, "opt")
     _run("umoci", "raw", "add-layer", "--image", f"{layout}:installer", tar)
+    # the workspace's stop signal is systemd's; the script ends on TERM (else its pod takes the grace period)
+    _run("umoci", "config", "--image", f"{layout}:installer", "--config.stopsignal=SIGTERM")
     _run("umoci", "gc", "--layout", layout)
 
     shutil.rmtree(out, ignore_errors=True)
