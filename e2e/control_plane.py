@@ -32,7 +32,15 @@ from e2e import node_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("CVM_E2E_DIR", ROOT / ".e2e"))
-PORTS = node_config.ports(int(os.environ.get("CVM_E2E_PORT_OFFSET", "0")))
+
+
+def ports(offset: int) -> dict[str, int]:
+    """The control plane's ports, moved together by `offset` so that two checkouts can each run one."""
+    base = {"api": 16443, "etcd": 23790, "etcd_peer": 23800, "controller_manager": 10257, "scheduler": 10259}
+    return {name: port + offset for name, port in base.items()}
+
+
+PORTS = ports(int(os.environ.get("CVM_E2E_PORT_OFFSET", "0")))
 API_PORT, ETCD_PORT, ETCD_PEER_PORT = PORTS["api"], PORTS["etcd"], PORTS["etcd_peer"]
 KCM_PORT, SCHEDULER_PORT = PORTS["controller_manager"], PORTS["scheduler"]
 SERVER = f"https://127.0.0.1:{API_PORT}"

@@ -212,9 +212,3 @@ def kubelet_config(layout: Layout, client_ca: Path) -> dict[str, Any]:
         "rotateCertificates": False,
         "serverTLSBootstrap": False,
     }
-
-
-def ports(offset: int) -> dict[str, int]:
-    """The control plane's ports, moved by `offset` so that two checkouts can each run one."""
-    base = {"api": 16443, "etcd": 23790, "etcd_peer": 23800, "controller_manager": 10257, "scheduler": 10259}
-    return {name: port + offset for name, port in base.items()}

@@ -91,7 +91,7 @@ def test_cni_config_is_one_bridge_without_masquerading() -> None:
 
 
 def test_ports_move_together() -> None:
-    assert node_config.ports(1000) == {
+    assert control_plane.ports(1000) == {
         "api": 17443, "etcd": 24790, "etcd_peer": 24800, "controller_manager": 11257, "scheduler": 11259,
     }  # fmt: skip
 
