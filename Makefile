@@ -3,7 +3,13 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 
-.PHONY: setup engine up down lint test clean
+.PHONY: setup engine node-engine node-packages up down lint test clean
+
+# `make up NODE=1`: also run a real node here (root, Linux) and wait for the canary on it
+NODE ?=
+# Debian's packages the local node needs (bookworm's, as apt serves them): runc's seccomp, the images
+# (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
+NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,19 +25,29 @@ engine:
 
 # With a cluster in your kubeconfig: `pulumi up` of the dev stack there. Without one: the same on a local
 # control plane started here, with the engine built here.
+node-packages:
+	@[ "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(NODE_PACKAGES) 2>/dev/null | grep -c '^ii')" = "$(words $(NODE_PACKAGES))" ] \
+	|| (apt-get update -qq && apt-get install -y -qq $(NODE_PACKAGES))
+
+# kubelet, kube-scheduler, kubectl, containerd and runc (about 5 minutes cold once `engine` is built)
+node-engine: node-packages
+	./scripts/toolchain.sh node
+
 up: setup
 	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then ./scripts/up.sh; \
+	elif [ -n "$(NODE)" ]; then $(MAKE) engine node-engine && $(BIN)/python -m e2e.engine up --node; \
 	else $(MAKE) engine && $(BIN)/python -m e2e.engine up; fi
 
 down: setup
 	$(BIN)/python -m e2e.control_plane stop
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python -m e2e.node check; fi
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint engine
+test: lint engine node-engine
 	$(BIN)/pytest
 
 clean:

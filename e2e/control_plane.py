@@ -1,11 +1,12 @@
-"""A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver and kube-controller-manager.
+"""A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
 
 Built by scripts/toolchain.sh; TLS from a CA made here, service-account keys, the PodSecurity admission
-plugin on, and a kubeconfig for an admin. There is no kubelet and no scheduler: Node objects registered
-here stay NotReady and pods stay Pending, which is all Pulumi and the API server need to show what our
-objects become.
+plugin on, and a kubeconfig for an admin. Without a node (e2e/node.py), Node objects registered here stay
+NotReady and pods stay Pending, which is all Pulumi and the API server need to show what our objects become.
 
-    python -m e2e.control_plane start [--node NAME ...]   # prints the kubeconfig path
+Ports are fixed, moved together by CVM_E2E_PORT_OFFSET (default 0), so that two checkouts can each run one.
+
+    python -m e2e.control_plane start [--node NAME ...] [--with-node]   # prints the kubeconfig path
     python -m e2e.control_plane stop
 """
 
@@ -27,16 +28,29 @@ from typing import Any
 
 import yaml
 
+from e2e import node_config
+
 ROOT = Path(__file__).resolve().parent.parent
 STATE = Path(os.environ.get("CVM_E2E_DIR", ROOT / ".e2e"))
-API_PORT, ETCD_PORT, ETCD_PEER_PORT, KCM_PORT = 16443, 23790, 23800, 10257
+
+
+def ports(offset: int) -> dict[str, int]:
+    """The control plane's ports, moved together by `offset` so that two checkouts can each run one."""
+    base = {"api": 16443, "etcd": 23790, "etcd_peer": 23800, "controller_manager": 10257, "scheduler": 10259}
+    return {name: port + offset for name, port in base.items()}
+
+
+PORTS = ports(int(os.environ.get("CVM_E2E_PORT_OFFSET", "0")))
+API_PORT, ETCD_PORT, ETCD_PEER_PORT = PORTS["api"], PORTS["etcd"], PORTS["etcd_peer"]
+KCM_PORT, SCHEDULER_PORT = PORTS["controller_manager"], PORTS["scheduler"]
 SERVER = f"https://127.0.0.1:{API_PORT}"
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager")
 
 
-def toolchain() -> dict[str, str]:
-    """Build what is missing (seconds when cached) and return where the binaries are."""
-    subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), "all"], check=True)
+def toolchain(*targets: str) -> dict[str, str]:
+    """Build what is missing of `targets` (default: the control plane and Pulumi; seconds when cached) and
+    return where the binaries are."""
+    subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), *(targets or ("all",))], check=True)
     out = subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), "paths"], check=True, capture_output=True, text=True)
     return dict(line.split("=", 1) for line in out.stdout.split())
 
@@ -67,9 +81,21 @@ def _certificate(pki: Path, name: str, subject: str, extensions: str) -> None:
     )  # fmt: skip
 
 
+# client certificates: name -> subject (the Node authorizer knows a kubelet by system:nodes/system:node:<name>)
+CLIENTS = {
+    "admin": "/O=system:masters/CN=cvm-e2e-admin",
+    "controller-manager": "/CN=system:kube-controller-manager",
+    "scheduler": "/CN=system:kube-scheduler",
+    # the API server's identity towards kubelets (exec, logs); the kubelet authorizes it by webhook
+    "kubelet-client": "/O=system:masters/CN=kube-apiserver-kubelet-client",
+    "node": f"/O=system:nodes/CN=system:node:{node_config.NODE_NAME}",
+}
+
+
 def pki(directory: Path) -> Path:
     """A CA, the API server's certificate, client certificates and the service-account key pair."""
     if (directory / "sa.pub").exists():
+        _clients(directory)  # a folder from before a client was added gets it
         return directory
     directory.mkdir(parents=True, exist_ok=True)
     _openssl(
@@ -92,12 +118,16 @@ def pki(directory: Path) -> Path:
     _certificate(
         directory, "apiserver", "/CN=kube-apiserver", f"subjectAltName={server_names}\nextendedKeyUsage=serverAuth\n"
     )
-    client = "extendedKeyUsage=clientAuth\n"
-    _certificate(directory, "admin", "/O=system:masters/CN=cvm-e2e-admin", client)
-    _certificate(directory, "controller-manager", "/CN=system:kube-controller-manager", client)
+    _clients(directory)
     _openssl("genrsa", "-out", "sa.key", "2048", cwd=directory)
     _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)
     return directory
+
+
+def _clients(directory: Path) -> None:
+    for name, subject in CLIENTS.items():
+        if not (directory / f"{name}.crt").exists():
+            _certificate(directory, name, subject, "extendedKeyUsage=clientAuth\n")
 
 
 def kubeconfig(path: Path, keys: Path, user: str) -> Path:
@@ -153,7 +183,7 @@ def _ready(keys: Path, timeout: float = 90) -> None:
 
 def _ports_free() -> None:
     """Fail at once, and say why, when another control plane (another checkout's, say) holds our ports."""
-    for port in (API_PORT, ETCD_PORT, ETCD_PEER_PORT, KCM_PORT):
+    for port in PORTS.values():
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 raise RuntimeError(
@@ -161,8 +191,12 @@ def _ports_free() -> None:
                 )
 
 
-def start(nodes: list[str]) -> Path:
-    """Start the control plane (once), register `nodes`, and return the admin kubeconfig."""
+def start(nodes: list[str], with_node: bool = False) -> Path:
+    """Start the control plane (once), register `nodes`, and return the admin kubeconfig.
+
+    `with_node` adds the scheduler and a real node (e2e/node.py). Without one there is no scheduler: it would
+    bind pods to the registered Node objects, where no kubelet would ever finish their deletion.
+    """
     STATE.mkdir(parents=True, exist_ok=True)
     admin = STATE / "admin.kubeconfig"
     if not running():
@@ -192,6 +226,10 @@ def start(nodes: list[str]) -> Path:
             "--authorization-mode=Node,RBAC", "--allow-privileged=true",
             "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota",
             f"--cert-dir={STATE / 'apiserver-certs'}",
+            # exec and logs: the node's name resolves nowhere, its InternalIP is an address of this machine
+            f"--kubelet-client-certificate={keys / 'kubelet-client.crt'}",
+            f"--kubelet-client-key={keys / 'kubelet-client.key'}",
+            "--kubelet-preferred-address-types=InternalIP",
         ])  # fmt: skip
         _ready(keys)
         manager = kubeconfig(STATE / "controller-manager.kubeconfig", keys, "controller-manager")
@@ -201,9 +239,22 @@ def start(nodes: list[str]) -> Path:
             f"--service-account-private-key-file={keys / 'sa.key'}", f"--root-ca-file={keys / 'ca.crt'}",
             "--use-service-account-credentials=true", "--leader-elect=false",
             "--bind-address=127.0.0.1", f"--secure-port={KCM_PORT}",
+            # else it makes /usr/libexec/kubernetes/kubelet-plugins/volume/exec on the host
+            f"--flex-volume-plugin-dir={STATE / 'flex-volume'}",
         ])  # fmt: skip
         kubeconfig(admin, keys, "admin")
+    if with_node and not _alive("kube-scheduler"):
+        scheduler = kubeconfig(STATE / "scheduler.kubeconfig", keys := pki(STATE / "pki"), "scheduler")
+        _spawn("kube-scheduler", [
+            str(Path(toolchain("kubelet")["KUBE_BIN"]) / "kube-scheduler"), f"--kubeconfig={scheduler}",
+            f"--authentication-kubeconfig={scheduler}", f"--authorization-kubeconfig={scheduler}",
+            "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={SCHEDULER_PORT}",
+        ])  # fmt: skip
     register_nodes(admin, nodes)
+    if with_node:
+        from e2e import node
+
+        node.start(admin)
     return admin
 
 
@@ -265,9 +316,13 @@ def _alive(name: str) -> bool:
 
 
 def stop(grace: float = 10) -> None:
-    """Stop what runs: all at once, then whatever is still there after `grace` seconds, for good."""
+    """Stop what runs (the node first, when there is one): all at once, then whatever is still there after
+    `grace` seconds, for good."""
+    from e2e import node
+
+    node.stop()
     pids = {}
-    for name in PROCESSES:
+    for name in (*PROCESSES, "kube-scheduler"):
         pid_file = STATE / f"{name}.pid"
         if pid_file.exists():
             pids[name] = int(pid_file.read_text())
@@ -296,9 +351,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["start", "stop"])
     parser.add_argument("--node", action="append", default=[], help="a Node object to register (repeatable)")
+    parser.add_argument("--with-node", action="store_true", help="also run a real node here (root, Linux)")
     args = parser.parse_args()
     if args.action == "start":
-        print(start(args.node))
+        print(start(args.node, with_node=args.with_node))
     else:
         stop()
 

@@ -5,7 +5,8 @@ this process hosts `__main__.py` itself and the locally built CLI drives it. Eve
 `pulumi up` does: the real engine, the real Kubernetes provider, a local file backend and the passphrase
 secrets provider.
 
-    python -m e2e.engine up      # the main job: the dev stack on the local control plane, then its outputs
+    python -m e2e.engine up          # the main job: the dev stack on the local control plane, then its outputs
+    python -m e2e.engine up --node   # the same with a real node here, listed in the stack, awaited until Ready
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import runpy
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import yaml
 from pulumi import automation as auto
 
 from components.config import stored_config
-from e2e import control_plane
+from e2e import control_plane, node_config
 
 ROOT = control_plane.ROOT
 STATE = control_plane.STATE
@@ -66,39 +67,51 @@ def program() -> None:
     runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
-def stack(name: str, config: Mapping[str, Any], secret_keys: tuple[str, ...] = ()) -> auto.Stack:
-    """A stack of the project with `config` (keys without `cvm:` are ours; objects become JSON strings)."""
+def stack(
+    name: str,
+    config: Mapping[str, Any],
+    secret_keys: tuple[str, ...] = (),
+    run: Callable[[], None] = program,
+) -> auto.Stack:
+    """A stack of the project with `config` (keys without `cvm:` are ours; objects become JSON strings).
+    `run` is the program (a test may wrap `program`, say with a stack transform)."""
     variables = environment()
     PROJECT.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Pulumi.yaml", PROJECT / "Pulumi.yaml")
     workspace = auto.LocalWorkspaceOptions(work_dir=str(PROJECT), env_vars=variables)
-    result = auto.create_or_select_stack(stack_name=name, project_name="cvm", program=program, opts=workspace)
+    result = auto.create_or_select_stack(stack_name=name, project_name="cvm", program=run, opts=workspace)
     secret = {key if ":" in key else f"cvm:{key}" for key in secret_keys}
     values = {key: auto.ConfigValue(value=text, secret=key in secret) for key, text in stored_config(config).items()}
     result.set_all_config(values)
     return result
 
 
-def dev_config(kubeconfig: Path) -> dict[str, Any]:
-    """The dev stack as Pulumi.dev.yaml has it, on the local control plane, not waiting for workloads."""
+def dev_config(kubeconfig: Path, nodes: list[str] | None = None) -> dict[str, Any]:
+    """The dev stack as Pulumi.dev.yaml has it, on the local control plane. Without `nodes` (a real node
+    here) nothing runs pods, so it does not wait for workloads; with them it lists them and waits."""
     config: dict[str, Any] = {
         k.removeprefix("cvm:"): v for k, v in yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"].items()
     }
-    return {**config, "skipAwait": True, "baremetal": {"kubeconfig": kubeconfig.read_text()}}
+    baremetal = {"kubeconfig": kubeconfig.read_text(), **({"nodes": nodes} if nodes else {})}
+    return {**config, "skipAwait": not nodes, "baremetal": baremetal}
 
 
-def up_dev() -> None:
-    """The main job: start the local control plane, `pulumi up` the dev stack on it, show its outputs."""
-    kubeconfig = control_plane.start(nodes=[])
-    dev = stack("dev", dev_config(kubeconfig), secret_keys=("baremetal",))
+def up_dev(with_node: bool = False) -> None:
+    """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it, show its
+    outputs."""
+    kubeconfig = control_plane.start(nodes=[], with_node=with_node)
+    nodes = [node_config.NODE_NAME] if with_node else None
+    dev = stack("dev", dev_config(kubeconfig, nodes), secret_keys=("baremetal",))
     dev.up(on_output=print, color="never")
     print(f"\nOutputs of the dev stack (state in {STATE / 'pulumi-state'}):")
     for key, output in sorted(dev.outputs().items()):
         print(f"  {key}: {'[secret]' if output.secret else json.dumps(output.value)}")
     print(f"\nThe control plane keeps running: KUBECONFIG={kubeconfig}; stop it with `make down`.")
+    if with_node:
+        print(f"The node {node_config.NODE_NAME} runs the canary: KUBECONFIG={kubeconfig} kubectl get pods -A")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["up"]:
+    if sys.argv[1:] not in (["up"], ["up", "--node"]):
         sys.exit(__doc__)
-    up_dev()
+    up_dev(with_node=sys.argv[2:] == ["--node"])

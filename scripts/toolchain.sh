@@ -4,7 +4,9 @@
 # keyed by version (a second run costs nothing). The Python language host is not built: the proxy serves
 # no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
 # suite runs the program through the Automation API's inline path, which needs no host binary.
-# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|all|paths]...   (default: all)
+# The node (`make up NODE=1`, tests/e2e/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
+# Kubernetes module, containerd and runc: `node` builds those (seccomp from Debian's libseccomp-dev, for runc).
+# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|node|all|paths]...   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (see README, "The local engine").
 set -euo pipefail
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
@@ -18,6 +20,11 @@ PULUMI_VERSION=${PULUMI_VERSION:-v3.274.0}
 # provider/v4 has no tags; the proxy serves only this pseudo-version (= tag v4.25.0)
 K8S_PROVIDER_PSEUDO=${K8S_PROVIDER_PSEUDO:-v4.0.0-20260115033456-f47bc2d6f199}
 K8S_PROVIDER_VERSION=${K8S_PROVIDER_VERSION:-4.25.0}
+# The node's runtime: containerd 2.2 (the newest 2.x line the proxy serves; >= 2.0.5 is what Sysbox 0.7 wants)
+# and runc 1.3 (the first line whose `runc features` reports idmapped mounts, which `hostUsers: false` needs;
+# Debian's 1.1.5 does not). See shared/research/real-node-here.md.
+CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.2.9}
+RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 
 log() { echo "[toolchain] $*" >&2; }
 
@@ -39,9 +46,12 @@ build_etcd() {
   log "etcd $ETCD_VERSION: built -> $out"
 }
 
+# build_kube [CMD...]: the Kubernetes commands (default: the control plane's), each cached on its own
 build_kube() {
-  local out="$CACHE/kubernetes-$K8S_VERSION"
-  [[ -x $out/kube-apiserver && -x $out/kube-controller-manager ]] && { log "kubernetes $K8S_VERSION: cached ($out)"; return; }
+  local out="$CACHE/kubernetes-$K8S_VERSION" cmds=("$@") missing=() c
+  [[ ${#cmds[@]} -gt 0 ]] || cmds=(kube-apiserver kube-controller-manager)
+  for c in "${cmds[@]}"; do [[ -x $out/$c ]] || missing+=("$c"); done
+  [[ ${#missing[@]} -eq 0 ]] && { log "kubernetes $K8S_VERSION (${cmds[*]}): cached ($out)"; return; }
   local w="$WORK/kubernetes-$K8S_VERSION"; new_wrapper "$w" cvmtc/kubernetes
   local v=${K8S_VERSION#v} major minor
   major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
@@ -58,7 +68,8 @@ build_kube() {
     # upstream's godebug line (ignored when it comes from a dependency)
     local gd; gd=$(awk '$1=="godebug" && $2 ~ /=/ {print $2}' "$modfile")
     [[ -n $gd ]] && $GO mod edit -godebug="$gd"
-    $GO get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION"
+    local pkgs=(); for c in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c@$K8S_VERSION"); done
+    $GO get "${pkgs[@]}"
     local date; date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     local ld="-s -w" pkgv
     # MANDATORY: without these the server reports v0.0.0 and pulumi-kubernetes refuses it
@@ -66,10 +77,42 @@ build_kube() {
       ld+=" -X $pkgv.gitMajor=$major -X $pkgv.gitMinor=$minor -X $pkgv.gitVersion=$K8S_VERSION"
       ld+=" -X $pkgv.gitCommit=0000000000000000000000000000000000000000 -X $pkgv.gitTreeState=clean -X $pkgv.buildDate=$date"
     done
-    $GO build -trimpath -ldflags "$ld" -o bin/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
-    $GO build -trimpath -ldflags "$ld" -o bin/kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager )
+    for c in "${missing[@]}"; do $GO build -trimpath -ldflags "$ld" -o "bin/$c" "k8s.io/kubernetes/cmd/$c"; done )
+  # the folder gains commands one build at a time; each lands whole (write, then rename)
+  mkdir -p "$out"
+  for c in "${missing[@]}"; do mv "$w/bin/$c" "$out/.$c.tmp" && mv "$out/.$c.tmp" "$out/$c"; done
+  log "kubernetes $K8S_VERSION (${missing[*]}): built -> $out"
+}
+
+build_containerd() {
+  local out="$CACHE/containerd-$CONTAINERD_VERSION"
+  [[ -x $out/containerd && -x $out/containerd-shim-runc-v2 && -x $out/ctr ]] && { log "containerd $CONTAINERD_VERSION: cached ($out)"; return; }
+  local w="$WORK/containerd-$CONTAINERD_VERSION"; new_wrapper "$w" cvmtc/containerd
+  local M=github.com/containerd/containerd/v2
+  ( cd "$w"
+    $GO get "$M@$CONTAINERD_VERSION"
+    # static, without cgo: the btrfs snapshotter (cgo only) is left out; overlayfs is what the node uses
+    local ld="-s -w -X $M/version.Version=$CONTAINERD_VERSION -X $M/version.Package=$M" c
+    for c in containerd containerd-shim-runc-v2 ctr; do
+      $GO build -trimpath -tags no_btrfs -ldflags "$ld" -o "bin/$c" "$M/cmd/$c"
+    done )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "kubernetes $K8S_VERSION: built -> $out"
+  log "containerd $CONTAINERD_VERSION: built -> $out"
+}
+
+build_runc() {
+  local out="$CACHE/runc-$RUNC_VERSION"
+  [[ -x $out/runc ]] && { log "runc $RUNC_VERSION: cached ($out)"; return; }
+  command -v pkg-config >/dev/null && pkg-config --exists libseccomp ||
+    { echo "runc needs libseccomp-dev and pkg-config (apt-get install libseccomp-dev pkg-config)" >&2; exit 1; }
+  local w="$WORK/runc-$RUNC_VERSION"; new_wrapper "$w" cvmtc/runc
+  ( cd "$w"
+    $GO get "github.com/opencontainers/runc@$RUNC_VERSION"
+    # cgo for seccomp (libseccomp) and runc's nsenter; a runc without seccomp would run pods unconfined
+    CGO_ENABLED=1 $GO build -trimpath -tags "seccomp urfave_cli_no_docs" \
+      -ldflags "-s -w -X main.version=${RUNC_VERSION#v}" -o bin/runc github.com/opencontainers/runc )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "runc $RUNC_VERSION: built -> $out"
 }
 
 build_provider() {
@@ -144,6 +187,8 @@ build_actionlint() {
   log "actionlint $ACTIONLINT_VERSION: built -> $out"
 }
 
+build_node_kube() { build_kube kubelet kube-scheduler kubectl; }
+
 # timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time)
 timed() {
   local start=$SECONDS
@@ -161,13 +206,19 @@ main() {
       provider) timed pulumi-resource-kubernetes build_provider ;;
       pulumi) timed pulumi build_pulumi ;;
       actionlint) timed actionlint build_actionlint ;;
+      kubelet) timed kubelet+kube-scheduler+kubectl build_node_kube ;;
+      containerd) timed containerd build_containerd ;;
+      runc) timed runc build_runc ;;
+      node) main kubelet containerd runc; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
       paths) echo "ETCD=$CACHE/etcd-$ETCD_VERSION/etcd"
              echo "KUBE_BIN=$CACHE/kubernetes-$K8S_VERSION"
              echo "PULUMI_BIN=$CACHE/pulumi-$PULUMI_VERSION"
              echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes"
-             echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint" ;;
+             echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
+             echo "CONTAINERD_BIN=$CACHE/containerd-$CONTAINERD_VERSION"
+             echo "RUNC=$CACHE/runc-$RUNC_VERSION/runc" ;;
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done

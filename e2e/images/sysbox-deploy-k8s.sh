@@ -1,0 +1,15 @@
+#!/bin/bash
+# A TEST DOUBLE of Sysbox's installer script (sysbox-deploy-k8s.sh), served on the local node under the real
+# installer's image name. It does only what the real installer does to the *cluster* once Sysbox runs on its
+# node: label the node `sysbox-runtime=running` through its service account (so the installer's RBAC is
+# exercised); then it stays, as the real DaemonSet's pod does. It touches nothing on the host: the node's
+# `sysbox-runc` handler is the test double e2e/sysbox_runc_double.py, configured by e2e/node.py.
+set -euo pipefail
+source /opt/sysbox/scripts/api.sh
+echo "sysbox-deploy-k8s (test double): labelling node $NODE_NAME sysbox-runtime=running"
+api PATCH "/api/v1/nodes/$NODE_NAME" '{"metadata":{"labels":{"sysbox-runtime":"running"}}}' >/dev/null
+echo "sysbox-deploy-k8s (test double): done; sleeping"
+# PID 1 ignores a signal it has no handler for: end on TERM, so that deleting the pod takes no grace period
+trap 'exit 0' TERM
+sleep infinity &
+wait

@@ -1,0 +1,406 @@
+"""A real node end to end: pods run, and the engine waits for them.
+
+The scenario (root on Linux): a fresh control plane and a node on this machine (e2e/node.py: containerd, runc,
+a kubelet; the `sysbox-runc` handler is the test double e2e/sysbox_runc_double.py; images from
+e2e/images.py). `pulumi up` of a bare-metal stack listing the node, with the canary and one `sysbox-runc`
+workspace, awaits the canary's readiness; then, through the API server and the node, what a CVM must be;
+then a broken image; `pulumi destroy`; and, in the teardown, the host as it was before.
+
+The pure builders the node is configured with are tested first, anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+from pulumi import automation as auto
+
+from components import versions
+from e2e import control_plane, engine, images, node, node_config, sysbox_runc_double
+from e2e.node_config import Layout
+
+NODE = node_config.NODE_NAME
+NS = "cvm-workspaces"
+STORAGE_CLASS = "cvm-e2e-local"
+WORKSPACE = "carol"
+# fits the node's 2 CPUs beside the canary (1 CPU)
+CAROL: dict[str, Any] = {
+    "name": WORKSPACE,
+    "image": versions.CANARY_IMAGE,
+    "runtime": "sysbox-runc",
+    "cpus": 1,
+    "memory": "1Gi",
+    "disk": "1Gi",
+}
+# the nested test's busybox image has no /sbin/init
+BROKEN = {**CAROL, "name": "dave", "image": images.HELLO}
+
+
+# --- the pure builders -------------------------------------------------------------------------------------
+
+
+def test_containerd_config_is_toml_with_what_this_machine_needs() -> None:
+    layout = Layout(Path("/d"), Path("/r"))
+    parsed = tomllib.loads(node_config.toml(node_config.containerd_config(layout, Path("/bin/runc"))))
+    assert parsed["version"] == 3 and parsed["root"] == "/d/containerd" and parsed["grpc"]["address"].startswith("/r/")
+    runtime = parsed["plugins"]["io.containerd.cri.v1.runtime"]
+    assert runtime["restrict_oom_score_adj"] is True
+    handlers = runtime["containerd"]["runtimes"]
+    assert handlers["runc"]["options"] == {"BinaryName": "/bin/runc", "SystemdCgroup": False}
+    assert handlers["sysbox-runc"]["options"]["BinaryName"] == "/r/bin/sysbox-runc"
+    assert runtime["cni"]["conf_dir"] == "/r/cni/net.d"
+    images_ = parsed["plugins"]["io.containerd.cri.v1.images"]
+    assert images_["registry"]["config_path"] == "/r/certs.d"
+    assert images_["pinned_images"]["sandbox"] == node_config.PAUSE_IMAGE
+    assert "io.containerd.internal.v1.opt" in parsed["disabled_plugins"]
+
+
+def test_hosts_toml_sends_a_registry_to_the_local_one() -> None:
+    parsed = tomllib.loads(node_config.hosts_toml("docker.io"))
+    assert parsed == {
+        "server": "https://registry-1.docker.io",
+        "host": {"http://127.0.0.1:5000": {"capabilities": ["pull", "resolve"]}},
+    }
+
+
+def test_kubelet_config_says_what_the_host_needs() -> None:
+    kubelet = node_config.kubelet_config(Layout(Path("/d"), Path("/r")), Path("/ca.crt"))
+    assert kubelet["failCgroupV1"] is False and kubelet["cgroupDriver"] == "cgroupfs"
+    assert kubelet["containerRuntimeEndpoint"] == "unix:///r/containerd/containerd.sock"
+    assert kubelet["authentication"]["anonymous"] == {"enabled": False}
+    assert kubelet["address"] == node_config.NODE_IP and kubelet["podLogsDir"].startswith("/d/")
+
+
+def test_cni_config_is_one_bridge_without_masquerading() -> None:
+    (bridge,) = node_config.cni_config(Layout(Path("/d"), Path("/r")))["plugins"]
+    assert bridge["type"] == "bridge" and bridge["bridge"] == node_config.BRIDGE and bridge["ipMasq"] is False
+    assert bridge["ipam"]["ranges"] == [[{"subnet": node_config.POD_SUBNET, "gateway": node_config.NODE_IP}]]
+    assert bridge["ipam"]["dataDir"] == "/d/cni/networks"
+
+
+def test_ports_move_together() -> None:
+    assert control_plane.ports(1000) == {
+        "api": 17443, "etcd": 24790, "etcd_peer": 24800, "controller_manager": 11257, "scheduler": 11259,
+    }  # fmt: skip
+
+
+def test_double_finds_runc_commands_after_global_flags() -> None:
+    args = ["--root", "/run/x", "--log", "/l", "--log-format", "json", "create", "--bundle", "/b", "id1"]
+    assert sysbox_runc_double.command(args) == ("create", 6)
+    assert sysbox_runc_double.option(args[6:], "--bundle", "-b") == "/b"
+    assert sysbox_runc_double.command(["--systemd-cgroup", "state", "id"]) == ("state", 1)
+
+
+def test_double_gives_a_user_namespaced_container_what_a_system_container_needs() -> None:
+    spec: dict[str, Any] = {
+        "process": {"capabilities": {"bounding": ["CAP_CHOWN"]}},
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]},
+            {"destination": "/run/secrets/x", "type": "bind", "source": "/s", "options": ["rbind"]},
+        ],
+        "linux": {
+            "namespaces": [{"type": "user"}, {"type": "pid"}],
+            "uidMappings": [{"containerID": 0, "hostID": 131072, "size": 65536}],
+            "gidMappings": [{"containerID": 0, "hostID": 131072, "size": 65536}],
+            "readonlyPaths": ["/proc/sys", "/proc/bus"],
+        },
+    }
+    assert sysbox_runc_double.mapped_root(spec) == (131072, 131072)
+    adjusted = sysbox_runc_double.system_container(spec, "/host/docker")
+    assert adjusted["process"]["capabilities"]["effective"] == sysbox_runc_double.ALL_CAPS
+    mounts = {m["destination"]: m for m in adjusted["mounts"]}
+    assert "ro" not in mounts["/sys"]["options"] and "ro" not in mounts["/sys/fs/cgroup"]["options"]
+    assert mounts["/run"]["type"] == "tmpfs" and mounts["/run/lock"]["type"] == "tmpfs"
+    assert mounts["/var/lib/docker"]["source"] == "/host/docker"
+    order = [m["destination"] for m in adjusted["mounts"]]
+    assert order.index("/run") < order.index("/run/secrets/x")  # the tmpfs does not hide a mount beneath it
+    assert adjusted["linux"]["readonlyPaths"] == ["/proc/bus"]
+    assert spec["linux"]["readonlyPaths"] == ["/proc/sys", "/proc/bus"]  # the input is left alone
+    assert sysbox_runc_double.mapped_root({"linux": {"namespaces": [{"type": "pid"}]}}) is None
+
+
+def test_double_gives_the_cgroup_directories_to_the_mapped_root(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("chown needs root")
+    for hierarchy in ("memory", "pids", "unified"):
+        (tmp_path / hierarchy / "kubepods" / "c1").mkdir(parents=True)
+        (tmp_path / hierarchy / "kubepods" / "c1" / "cgroup.procs").write_text("")
+    given = sysbox_runc_double.give_cgroups("/kubepods/c1", 4242, 4343, root=tmp_path)
+    assert sorted(p.parent.parent.name for p in given) == ["memory", "pids"]  # not the v2 one
+    owner = (tmp_path / "pids" / "kubepods" / "c1" / "cgroup.procs").stat()
+    assert (owner.st_uid, owner.st_gid) == (4242, 4343)
+
+
+def test_leftovers_names_every_kind_of_change() -> None:
+    before: dict[str, Any] = {
+        "sysctls": {"kernel.panic": "1"},
+        "chains": {"iptables/filter": []},
+        "mounts": ["/"],
+        "cgroups": {"memory": ["process_api"]},
+        "links": ["lo"],
+        "paths": {"/var/lib/kubelet": False},
+        "processes": [],
+    }
+    assert node.leftovers(before, before) == []
+    after: dict[str, Any] = {
+        "sysctls": {"kernel.panic": "10"},
+        "chains": {"iptables/filter": ["KUBE-FIREWALL"]},
+        "mounts": ["/", "/var/lib/cvm-e2e/kubelet"],
+        "cgroups": {"memory": ["process_api", "kubepods"]},
+        "links": ["lo", "cvm-e2e0"],
+        "paths": {"/var/lib/kubelet": True},
+        "processes": ["42 containerd --config /run/cvm-e2e/containerd.toml"],
+    }
+    assert node.leftovers(before, after) == [
+        "sysctl kernel.panic = 10 (was 1)",
+        "iptables/filter chain KUBE-FIREWALL",
+        "mount /var/lib/cvm-e2e/kubelet",
+        "cgroup memory/kubepods",
+        "link cvm-e2e0",
+        "path /var/lib/kubelet",
+        "process 42 containerd --config /run/cvm-e2e/containerd.toml",
+    ]
+
+
+def test_every_image_our_manifests_pull_is_served_under_its_own_name() -> None:
+    names = {image.name for image in images.IMAGES}
+    assert {versions.CANARY_IMAGE, versions.SYSBOX_RELEASES[versions.DEFAULT_SYSBOX].installer_image} <= names
+    assert node_config.PAUSE_IMAGE in names
+    for name in names:
+        assert name.split("/", 1)[0] in node_config.MIRRORED
+    assert images.registry_path(versions.CANARY_IMAGE) == "codercom/enterprise-base:ubuntu-20240812"
+
+
+# --- the scenario on a real node ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def host_before() -> dict[str, Any]:
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("a real node needs root on Linux")
+    control_plane.stop()  # a node left by an earlier run goes first; then the host is as it was
+    return node.snapshot()
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(host_before: dict[str, Any]) -> Iterator[Path]:
+    path = control_plane.start([], with_node=True)
+    yield path
+    control_plane.stop()
+    # nothing of ours is left on the host: processes, mounts, cgroups, iptables chains, sysctls, links, files
+    assert node.leftovers(host_before, node.snapshot()) == []
+
+
+@pytest.fixture(scope="module")
+def core(kubeconfig: Path) -> Any:
+    return client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))  # type: ignore[no-untyped-call]
+
+
+def local_volume(core: Any, workspace: str, size: str) -> str:
+    """No provisioner here: a pre-created local PersistentVolume of the class the stack names, bound in advance
+    to the workspace's home claim. Retain: the suite deletes it, and stopping the node removes its data."""
+    name = f"cvm-e2e-{workspace}-home"
+    core.create_persistent_volume(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": name},
+            "spec": {
+                "capacity": {"storage": size},
+                "accessModes": ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Retain",
+                "storageClassName": STORAGE_CLASS,
+                "claimRef": {"namespace": NS, "name": f"{workspace}-home"},
+                "hostPath": {"path": str(node.LAYOUT.volumes / name), "type": "DirectoryOrCreate"},
+            },
+        }
+    )
+    return name
+
+
+@pytest.fixture(scope="module")
+def home_volume(core: Any) -> Iterator[str]:
+    name = local_volume(core, WORKSPACE, CAROL["disk"])
+    yield name
+    core.delete_persistent_volume(name)
+
+
+def program(create: str) -> Callable[[], None]:
+    """The project's program with a shorter wait for new Deployments than the provider's 10 minutes, so that a
+    broken workspace fails the test in minutes (a stack transform: the program itself is unchanged)."""
+
+    def shorter(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+        if args.type_ != "kubernetes:apps/v1:Deployment":
+            return None
+        timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=create, update=create))
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, timeouts))
+
+    def run() -> None:
+        pulumi.runtime.register_stack_transformation(shorter)
+        engine.program()
+
+    return run
+
+
+def stack_config(kubeconfig: Path, workspaces: list[dict[str, Any]], canary: bool = True) -> dict[str, Any]:
+    supervisor = {"storageClass": STORAGE_CLASS, "workspaces": workspaces, "canary": canary}
+    return {
+        "platform": "baremetal",
+        "baremetal": {"kubeconfig": kubeconfig.read_text(), "nodes": [NODE]},
+        "supervisor": supervisor,
+    }
+
+
+def unprotect(stack_name: str) -> None:
+    """Home volumes are protected; unprotecting them is how an operator asks for their deletion."""
+    subprocess.run(
+        ["pulumi", "state", "unprotect", "--all", "--yes", "--stack", stack_name, "--cwd", str(engine.PROJECT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack(kubeconfig: Path, home_volume: str) -> auto.Stack:
+    return engine.stack("node", stack_config(kubeconfig, [CAROL]), ("baremetal",), run=program("5m"))
+
+
+def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    binary = Path(control_plane.toolchain("kubelet")["KUBE_BIN"]) / "kubectl"
+    command = [str(binary), "--kubeconfig", str(kubeconfig), "-n", NS, *args]
+    return subprocess.run(command, check=check, capture_output=True, text=True, timeout=300)
+
+
+def pod(core: Any, workspace: str) -> Any:
+    (found,) = core.list_namespaced_pod(NS, label_selector=f"app.kubernetes.io/instance={workspace}").items
+    return found
+
+
+def ready(found: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in found.status.conditions or [])
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = 240) -> None:
+    """Poll `check` until it holds; a deadline only so that a broken run ends, never a measured time."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"{what}: not after {timeout:.0f}s"
+        time.sleep(2)
+
+
+def test_1_up_returns_once_the_canary_is_ready(stack: auto.Stack, core: Any) -> None:
+    result = stack.up(color="never")
+    assert result.summary.result == "succeeded"
+    # no skipAwait: the engine waited for the canary's readiness probe (systemd and Docker up) on the node
+    canary = pod(core, "cvm-canary")
+    assert ready(canary) and canary.spec.node_name == NODE
+    assert canary.spec.runtime_class_name == "sysbox-runc" and canary.spec.host_users is False
+    assert core.read_node(NODE).metadata.labels["sysbox-runtime"] == "running"  # the installer double's label
+    assert ready(pod(core, WORKSPACE))
+
+
+def test_2_canary_runs_systemd_as_pid_1(kubeconfig: Path) -> None:
+    assert kubectl(kubeconfig, "exec", "deploy/cvm-canary", "--", "cat", "/proc/1/comm").stdout.strip() == "systemd"
+    # the kubelet serves logs to the API server too: the installer double's, which said what it did
+    logs = kubectl(kubeconfig, "-n", "kube-system", "logs", "daemonset/sysbox-deploy-k8s").stdout
+    assert f"labelling node {NODE} sysbox-runtime=running" in logs
+
+
+def test_3_docker_run_inside_the_canary(kubeconfig: Path) -> None:
+    command = f"docker load -i {images.HELLO_ARCHIVE} && docker run --rm {images.registry_path(images.HELLO)}"
+    out = kubectl(kubeconfig, "exec", "deploy/cvm-canary", "--", "sh", "-c", command).stdout
+    assert "hello from a nested container" in out
+
+
+def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, core: Any) -> None:
+    assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "id", "-u").stdout.strip() == "0"
+    container_id = pod(core, WORKSPACE).status.container_statuses[0].container_id.removeprefix("containerd://")
+    ctr = Path(control_plane.toolchain("containerd")["CONTAINERD_BIN"]) / "ctr"
+    tasks = subprocess.run(
+        [str(ctr), "--address", str(node.LAYOUT.containerd_socket), "-n", "k8s.io", "tasks", "ls"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    (host_pid,) = [line.split()[1] for line in tasks.splitlines() if line.startswith(container_id)]
+    inside, outside, count = (int(x) for x in Path(f"/proc/{host_pid}/uid_map").read_text().split())
+    assert inside == 0 and outside >= 65536 and count == 65536
+    uids = Path(f"/proc/{host_pid}/status").read_text().split("Uid:")[1].split("\n")[0].split()
+    assert uids == [str(outside)] * 4  # the host sees the workspace's root as that unprivileged ID
+
+
+def test_5_home_survives_its_pod(kubeconfig: Path, core: Any) -> None:
+    proof = f"written by the suite at {time.time_ns()}"
+    kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c", f"echo '{proof}' > /home/coder/proof")
+    first = pod(core, WORKSPACE).metadata.name
+    core.delete_namespaced_pod(first, NS)
+
+    def replaced() -> bool:
+        with_label = core.list_namespaced_pod(NS, label_selector=f"app.kubernetes.io/instance={WORKSPACE}").items
+        return [p.metadata.name for p in with_label] != [first] and len(with_label) == 1 and ready(with_label[0])
+
+    eventually(replaced, "carol's new pod")
+    assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/proof").stdout.strip() == proof
+
+
+def test_6_destroy_leaves_no_pod(stack: auto.Stack, core: Any, home_volume: str) -> None:
+    unprotect("node")
+    assert stack.destroy(color="never").summary.result == "succeeded"
+    with pytest.raises(ApiException) as gone:
+        core.read_namespace(NS)
+    assert gone.value.status == 404
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
+    # and containerd runs nothing any more
+    ctr = Path(control_plane.toolchain("containerd")["CONTAINERD_BIN"]) / "ctr"
+    listing = [str(ctr), "--address", str(node.LAYOUT.containerd_socket), "-n", "k8s.io", "tasks", "ls", "-q"]
+
+    def no_tasks() -> bool:
+        return not subprocess.run(listing, check=True, capture_output=True, text=True).stdout.strip()
+
+    eventually(no_tasks, "containerd's tasks gone")
+    assert core.read_persistent_volume(home_volume).status.phase == "Released"  # kept: its data was Retain
+
+
+def test_7_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, core: Any) -> None:
+    """A workspace image without /sbin/init: `pulumi up` fails within its wait, naming the pod's reason. A new
+    stack (after the destroy) with only that workspace, so that the Deployment is created, not updated (see
+    README: the provider can call a Recreate update done before the new pod exists)."""
+    volume = local_volume(core, BROKEN["name"], BROKEN["disk"])
+    config_ = stack_config(kubeconfig, [BROKEN], canary=False)
+    broken = engine.stack("node-broken", config_, ("baremetal",), run=program("1m"))
+    with pytest.raises(auto.CommandError) as failed:
+        broken.up(color="never")
+    text = str(failed.value)
+    assert f"{NS}/{BROKEN['name']}" in text
+    assert "/sbin/init" in text, text[-3000:]
+    unprotect("node-broken")
+    assert broken.destroy(color="never").summary.result == "succeeded"
+    broken.workspace.remove_stack("node-broken")
+    core.delete_persistent_volume(volume)
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
+
+
+def test_8_a_start_after_a_crash_finds_a_clean_host(kubeconfig: Path, host_before: dict[str, Any]) -> None:
+    """A crash (every node process killed at once) leaves pid files, mounts, cgroups, chains: the next start
+    clears them, and the node comes back Ready; a stop then leaves nothing (the module's teardown)."""
+    crashed = [int((node.PIDS / f"{name}.pid").read_text()) for name in node.PROCESSES]
+    for pid in crashed:
+        os.kill(pid, signal.SIGKILL)
+    assert any(m.startswith(str(node.LAYOUT.data)) for m in node.snapshot()["mounts"])  # what the crash left
+    control_plane.start([], with_node=True)
+    assert all(node._alive(name) for name in node.PROCESSES)
+    assert not {int((node.PIDS / f"{name}.pid").read_text()) for name in node.PROCESSES} & set(crashed)
+    node.stop()
+    assert node.leftovers(host_before, node.snapshot()) == []
+    node.start(kubeconfig)  # and a second start after a stop
