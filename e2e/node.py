@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from components import sysbox
+from components.cvm import sysbox
 from e2e import control_plane, images, node_config
 from e2e.node_config import Layout
 
@@ -59,8 +59,7 @@ WATCHED_PATHS = (
 # bind-mount source, so each of them and its parents is watched too, and removed when it was not there before
 INSTALLER_PATHS = tuple(
     sorted(
-        {str(parent) for path, _ in sysbox._HOST_MOUNTS.values() for parent in (Path(path), *Path(path).parents)}
-        - {"/"}
+        {str(parent) for path, _ in sysbox.HOST_MOUNTS.values() for parent in (Path(path), *Path(path).parents)} - {"/"}
     )
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")

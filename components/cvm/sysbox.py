@@ -27,7 +27,7 @@ from components.kube.names import (
 from components.versions import SysboxRelease
 
 # name -> (host path, mount path) of the installer, in upstream order.
-_HOST_MOUNTS = {
+HOST_MOUNTS = {
     "host-etc": ("/etc", "/mnt/host/etc"),
     "host-osrelease": ("/etc/os-release", "/mnt/host/os-release"),
     "host-dbus": ("/var/run/dbus", "/var/run/dbus"),
@@ -140,10 +140,10 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                                 # host once, and killing it halfway would leave the node's runtime half-configured
                                 "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}},
                                 "readinessProbe": INSTALLED,
-                                "volumeMounts": [{"name": n, "mountPath": m} for n, (_, m) in _HOST_MOUNTS.items()],
+                                "volumeMounts": [{"name": n, "mountPath": m} for n, (_, m) in HOST_MOUNTS.items()],
                             }
                         ],
-                        "volumes": [{"name": n, "hostPath": {"path": p}} for n, (p, _) in _HOST_MOUNTS.items()],
+                        "volumes": [{"name": n, "hostPath": {"path": p}} for n, (p, _) in HOST_MOUNTS.items()],
                     },
                 },
                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
