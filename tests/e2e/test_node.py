@@ -35,7 +35,7 @@ NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
 STORAGE_CLASS = "cvm-e2e-local"
 WORKSPACE = "carol"
-# fits the node's 2 CPUs beside the canary (1 CPU)
+# fits the node's 2 CPUs beside the canary (half a CPU) and the installer's request
 CAROL: dict[str, Any] = {
     "name": WORKSPACE,
     "image": versions.CANARY_IMAGE,

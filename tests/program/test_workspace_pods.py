@@ -126,8 +126,8 @@ def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack:
     # ephemeral: nothing to protect, and bounded on the node's disk
     assert spec["volumes"] == [{"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}]
     assert container["resources"] == {
-        "requests": {"cpu": "1", "memory": "2Gi", "ephemeral-storage": "1Gi"},
-        "limits": {"cpu": "1", "memory": "2Gi", "ephemeral-storage": "20Gi"},
+        "requests": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "1Gi"},
+        "limits": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "20Gi"},
     }
     assert "CODER_AGENT_TOKEN" not in env(container)
 

@@ -40,9 +40,15 @@ SCRATCH_REQUEST, SCRATCH_LIMIT = "1Gi", "20Gi"
 CANARY_HOME_LIMIT = "1Gi"
 
 
-def _resources(workspace: Workspace) -> dict[str, Any]:
+# The canary only boots systemd and asks Docker for its version: half a CPU, so that it leaves a node's whole
+# CPUs to the workspaces (on a 2-CPU node, the canary and a 1-CPU workspace beside the installer's request).
+CANARY_CPU = "500m"
+
+
+def _resources(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
     # CPU and memory requests equal limits: a CVM gets what it was promised (the Guaranteed QoS class)
-    amounts: dict[str, Any] = {"cpu": str(workspace.cpus), "memory": workspace.memory}
+    cpu = CANARY_CPU if is_canary else str(workspace.cpus)
+    amounts: dict[str, Any] = {"cpu": cpu, "memory": workspace.memory}
     limits = {**amounts, **({"nvidia.com/gpu": str(workspace.gpus)} if workspace.gpus else {})}
     return {
         "requests": {**limits, "ephemeral-storage": SCRATCH_REQUEST},
@@ -151,7 +157,7 @@ def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) ->
         # Sysbox inside envbox needs real root on the host (nestybox/sysbox#891)
         "securityContext": {"privileged": True},
         "env": env,
-        "resources": _resources(workspace),
+        "resources": _resources(workspace, is_canary),
         "volumeMounts": mounts,
         "readinessProbe": _probe(check),
     }
@@ -194,7 +200,7 @@ def sysbox_pod(workspace: Workspace, coder_url: str | None, is_canary: bool) -> 
         # root inside the pod's own user namespace, an unprivileged ID on the host
         "securityContext": {"runAsUser": 0, "runAsGroup": 0},
         "env": _coder_env(workspace, coder_url),
-        "resources": _resources(workspace),
+        "resources": _resources(workspace, is_canary),
         "volumeMounts": mounts,
     }
     if is_canary:
