@@ -11,10 +11,12 @@ The pure builders the node is configured with are tested first, anywhere.
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -273,9 +275,44 @@ def unprotect(stack_name: str) -> None:
     )  # fmt: skip
 
 
+# A stub of Coder's agent: it records how it was started, where the suite reads it back.
+STUB_AGENT = """#!/bin/sh
+{ echo "args=$*"; echo "token=$CODER_AGENT_TOKEN"; echo "url=$CODER_AGENT_URL"; echo "user=$(id -un)"; } \
+  > "$HOME/agent-record"
+"""
+AGENT_TOKEN = "token-of-carol"
+
+
 @pytest.fixture(scope="module")
-def stack(kubeconfig: Path, home_volume: str) -> auto.Stack:
-    return engine.stack("node", stack_config(kubeconfig, [CAROL]), ("baremetal",), run=program("5m"))
+def coder(kubeconfig: Path) -> Iterator[tuple[str, list[str]]]:
+    """A Coder stand-in on the node's own address (all a pod reaches here): it serves the stub agent at
+    /bin/coder-linux-<arch> and records each path asked for."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            found = self.path.startswith("/bin/coder-linux-")
+            self.send_response(200 if found else 404)
+            self.end_headers()
+            if found:
+                self.wfile.write(STUB_AGENT.encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer((node_config.NODE_IP, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://{node_config.NODE_IP}:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def stack(kubeconfig: Path, home_volume: str, coder: tuple[str, list[str]]) -> auto.Stack:
+    config_ = stack_config(kubeconfig, [{**CAROL, "agentToken": AGENT_TOKEN}])
+    config_["supervisor"]["coderUrl"] = coder[0]
+    return engine.stack("node", config_, ("baremetal", "supervisor"), run=program("5m"))
 
 
 def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -352,6 +389,28 @@ def test_5_home_survives_its_pod(kubeconfig: Path, core: Any) -> None:
 
     eventually(replaced, "carol's new pod")
     assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/proof").stdout.strip() == proof
+
+
+def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[str, list[str]]) -> None:
+    """carol's own systemd started the unit the pod brought: it fetched the agent from Coder and ran it as the
+    workspace user, with the token from carol's Secret and the deployment's URL."""
+    url, asked = coder
+
+    def recorded() -> bool:
+        return kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "test", "-s", "/home/coder/agent-record",
+                       check=False).returncode == 0  # fmt: skip
+
+    try:
+        eventually(recorded, "the agent's record")
+    except AssertionError as error:  # say why: the unit's state and its log, and what Coder was asked
+        status = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c",
+                         "systemctl status coder-agent; journalctl -u coder-agent -n 30; ls -la /home/coder",
+                         check=False)  # fmt: skip
+        raise AssertionError(f"{error}\n{status.stdout}{status.stderr}\nasked: {asked}") from None
+    text = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/agent-record").stdout
+    record = dict(line.split("=", 1) for line in text.splitlines())
+    assert record == {"args": "agent", "token": AGENT_TOKEN, "url": f"{url}/", "user": "coder"}
+    assert f"/bin/coder-linux-{'arm64' if os.uname().machine == 'aarch64' else 'amd64'}" in asked
 
 
 def test_6_destroy_leaves_no_pod(stack: auto.Stack, core: Any, home_volume: str) -> None:

@@ -168,7 +168,8 @@ def test_every_workspace_that_talks_to_coder_starts_its_agent(full_stack: Run) -
     assert all(found[m["mountPath"]] == m for m in agent.sysbox_mounts())
     unit = full_stack.one("kubernetes:core/v1:ConfigMap", f"{NS}/bob-coder-agent").manifest
     assert unit["data"] == {"coder-agent.sh": script, "coder-agent.service": agent.unit(Workspace.model_validate(
-        {"name": "bob", "image": "ghcr.io/acme/workspace:2026.11"}), "/home/coder")}  # fmt: skip
+        {"name": "bob", "image": "ghcr.io/acme/workspace:2026.11"}), "/home/coder"),
+        "cvm-coder-agent.conf": agent.WANTED_TEXT}  # fmt: skip
     # the canary talks to no Coder
     canary = pod(full_stack, "cvm-canary")
     assert "CODER_BOOTSTRAP_SCRIPT" not in env(canary["containers"][0])

@@ -19,10 +19,13 @@ from components.config import Workspace
 
 SCRIPT = "coder-agent.sh"
 UNIT = "coder-agent.service"
+WANTED = "cvm-coder-agent.conf"
 SCRIPT_PATH = f"/opt/cvm/{SCRIPT}"
 UNIT_PATH = f"/etc/systemd/system/{UNIT}"
-# enabled the way `systemctl enable` would: an entry in the target's wants directory
-WANTS_PATH = f"/etc/systemd/system/multi-user.target.wants/{UNIT}"
+# enabled by a drop-in that makes the boot target want it: systemd ignores a mounted regular file in a
+# `.wants` directory (`systemctl enable` makes a symlink there, which a volume cannot), as the real node showed
+WANTED_PATH = f"/etc/systemd/system/multi-user.target.d/{WANTED}"
+WANTED_TEXT = f"[Unit]\nWants={UNIT}\n"
 RETRY_SECONDS = 30
 
 
@@ -66,6 +69,8 @@ After=network-online.target
 
 [Service]
 User={workspace.username}
+# the home volume is root's when new: hand it to the workspace user, who keeps the agent there ("+": as root)
+ExecStartPre=+/bin/chown {workspace.username}: {home}
 Environment=HOME={home} BINARY_DIR={home}/.coder
 PassEnvironment=CODER_AGENT_TOKEN
 ExecStart=/bin/sh {SCRIPT_PATH}
@@ -86,7 +91,7 @@ def config_map(namespace: str, workspace: Workspace, coder_url: str, home: str) 
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": config_map_name(workspace.name), "namespace": namespace},
-        "data": {SCRIPT: script(coder_url), UNIT: unit(workspace, home)},
+        "data": {SCRIPT: script(coder_url), UNIT: unit(workspace, home), WANTED: WANTED_TEXT},
     }
 
 
@@ -95,5 +100,5 @@ def sysbox_volume(workspace: str) -> dict[str, Any]:
 
 
 def sysbox_mounts() -> list[dict[str, Any]]:
-    files = ((SCRIPT_PATH, SCRIPT), (UNIT_PATH, UNIT), (WANTS_PATH, UNIT))
+    files = ((SCRIPT_PATH, SCRIPT), (UNIT_PATH, UNIT), (WANTED_PATH, WANTED))
     return [{"name": "coder-agent", "mountPath": path, "subPath": key, "readOnly": True} for path, key in files]

@@ -89,6 +89,8 @@ def test_the_unit_runs_the_script_as_the_workspace_user_and_keeps_it_running() -
     assert "PassEnvironment=CODER_AGENT_TOKEN\n" in unit  # from PID 1's environment, from the Secret
     assert f"ExecStart=/bin/sh {agent.SCRIPT_PATH}\n" in unit and "Restart=always\n" in unit
     assert "WantedBy=multi-user.target\n" in unit
+    assert "ExecStartPre=+/bin/chown dev: /home/dev\n" in unit  # a new home is root's
+    assert agent.WANTED_TEXT == "[Unit]\nWants=coder-agent.service\n"  # what starts it at boot
 
 
 def test_the_pod_enables_the_unit_where_systemd_looks() -> None:
@@ -96,6 +98,6 @@ def test_the_pod_enables_the_unit_where_systemd_looks() -> None:
     assert mounts == {
         "/opt/cvm/coder-agent.sh": "coder-agent.sh",
         "/etc/systemd/system/coder-agent.service": "coder-agent.service",
-        "/etc/systemd/system/multi-user.target.wants/coder-agent.service": "coder-agent.service",
+        "/etc/systemd/system/multi-user.target.d/cvm-coder-agent.conf": "cvm-coder-agent.conf",
     }
     assert all(m["readOnly"] for m in agent.sysbox_mounts())
