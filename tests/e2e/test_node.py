@@ -11,12 +11,10 @@ The pure builders the node is configured with are tested first, anywhere.
 
 from __future__ import annotations
 
-import http.server
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -30,7 +28,7 @@ from kubernetes.client.exceptions import ApiException
 from pulumi import automation as auto
 
 from components import versions
-from e2e import control_plane, engine, images, node, node_config, sysbox_runc_double
+from e2e import coder_double, control_plane, engine, images, node, node_config, sysbox_runc_double
 from e2e.node_config import Layout
 
 NODE = node_config.NODE_NAME
@@ -287,25 +285,8 @@ AGENT_TOKEN = "token-of-carol"
 def coder(kubeconfig: Path) -> Iterator[tuple[str, list[str]]]:
     """A Coder stand-in on the node's own address (all a pod reaches here): it serves the stub agent at
     /bin/coder-linux-<arch> and records each path asked for."""
-    asked: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            found = self.path.startswith("/bin/coder-linux-")
-            self.send_response(200 if found else 404)
-            self.end_headers()
-            if found:
-                self.wfile.write(STUB_AGENT.encode())
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer((node_config.NODE_IP, 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://{node_config.NODE_IP}:{server.server_address[1]}", asked
-    server.shutdown()
-    server.server_close()
+    with coder_double.serving(node_config.NODE_IP, STUB_AGENT) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,9 @@ agent binary; the unit and the mounts are checked as text and manifests."""
 
 from __future__ import annotations
 
-import http.server
 import os
 import platform
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import pytest
 
 from components.config import Workspace
 from components.cvm.workspaces import agent, pods
+from e2e import coder_double
 
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
 # What the stub agent records: its arguments, and what Coder's agent reads from its environment.
@@ -27,24 +26,8 @@ echo "user=$(id -un)"; } > "$RECORD"
 @pytest.fixture
 def coder(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     """A Coder stand-in: serves the stub at /bin/coder-linux-<arch> and records each path asked for."""
-    asked: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            found = self.path == f"/bin/coder-linux-{ARCH}"
-            self.send_response(200 if found else 404)
-            self.end_headers()
-            if found:
-                self.wfile.write(STUB.encode())
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/", asked
-    server.shutdown()
+    with coder_double.serving("127.0.0.1", STUB) as (url, asked):
+        yield f"{url}/", asked
 
 
 def run(script: str, tmp_path: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,37 @@
+"""A TEST DOUBLE of a Coder deployment, for the agent's start (components/cvm/workspaces/agent.py): it serves a
+stub agent at `/bin/coder-linux-<arch>`, as Coder serves its agent binary, and records each path asked for.
+It proves that a workspace fetches and runs the agent with its token, URL and user; not Coder itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import threading
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def serving(address: str, agent: str) -> Iterator[tuple[str, list[str]]]:
+    """Serve `agent` (the stub's text) on `address`, on a free port; yields the URL and the paths asked for."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            found = self.path.startswith("/bin/coder-linux-")
+            self.send_response(200 if found else 404)
+            self.end_headers()
+            if found:
+                self.wfile.write(agent.encode())
+
+        def log_message(self, *args: object) -> None:  # the suite reads `asked`, not a log
+            pass
+
+    server = http.server.ThreadingHTTPServer((address, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{address}:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
