@@ -26,8 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components.kube import kubeconfig as kube_config
 from e2e import node_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,31 +130,14 @@ def _clients(directory: Path) -> None:
 
 
 def kubeconfig(path: Path, keys: Path, user: str) -> Path:
+    """A kubeconfig for `user`'s client certificate, built like every other kubeconfig of the project."""
+
     def data(name: str) -> str:
         return base64.b64encode((keys / name).read_bytes()).decode()
 
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {"name": "cvm-e2e", "cluster": {"server": SERVER, "certificate-authority-data": data("ca.crt")}}
-                ],
-                "users": [
-                    {
-                        "name": user,
-                        "user": {
-                            "client-certificate-data": data(f"{user}.crt"),
-                            "client-key-data": data(f"{user}.key"),
-                        },
-                    }
-                ],
-                "contexts": [{"name": "cvm-e2e", "context": {"cluster": "cvm-e2e", "user": user}}],
-                "current-context": "cvm-e2e",
-            }
-        )
-    )
+    cluster = {"server": SERVER, "certificate-authority-data": data("ca.crt")}
+    credentials = {"client-certificate-data": data(f"{user}.crt"), "client-key-data": data(f"{user}.key")}
+    path.write_text(kube_config.build("cvm-e2e", cluster, credentials))
     return path
 
 

@@ -13,10 +13,6 @@ from typing import Any
 import yaml
 
 
-class KubeconfigError(ValueError):
-    """A kubeconfig that cannot serve: the message names the source and the problem, never the contents."""
-
-
 def build(name: str, cluster: Mapping[str, Any], user: Mapping[str, Any]) -> str:
     """A kubeconfig with one cluster, one user and one context, all called `name`, made current."""
     return dump(
