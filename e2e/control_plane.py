@@ -298,11 +298,12 @@ def _alive(name: str) -> bool:
 
 
 def stop(grace: float = 10) -> None:
-    """Stop what runs (the node first, when there is one): all at once, then whatever is still there after
-    `grace` seconds, for good."""
+    """Stop what runs (the node first, when there is one and it is ours): all at once, then whatever is still
+    there after `grace` seconds, for good."""
     from e2e import node
 
-    node.stop()
+    if node.owned_by(STATE):
+        node.stop()
     pids = {}
     for name in (*PROCESSES, "kube-scheduler"):
         pid_file = STATE / f"{name}.pid"

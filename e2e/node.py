@@ -36,6 +36,9 @@ from e2e.node_config import Layout
 LAYOUT = Layout()
 LOGS = control_plane.STATE / "node"
 PIDS = LAYOUT.run / "pids"
+# the control plane (its state folder) the node was started for: only that one's `stop` stops it, so that a
+# second checkout's control plane (CVM_E2E_PORT_OFFSET) never takes down a node it does not own
+OWNER = LAYOUT.run / "control-plane"
 # in start order; stopped in reverse
 PROCESSES = ("registry", "containerd", "forwarder", "kubelet")
 # Debian's packages the node needs (bookworm's versions: see README "The local node")
@@ -286,6 +289,7 @@ def start(admin: Path) -> None:
     layout = images.build()
     LAYOUT.data.mkdir(parents=True, exist_ok=True)
     LAYOUT.host_record.write_text(json.dumps(snapshot()))
+    _write(OWNER, str(control_plane.STATE))
     kubelet_config = _configure(paths, admin)
     _bridge()
 
@@ -361,6 +365,14 @@ def _remove_chains(before: dict[str, list[str]]) -> None:
             _run(tool, "-t", table, "-F", chain, check=False)
         for chain in new:
             _run(tool, "-t", table, "-X", chain, check=False)
+
+
+def owned_by(state: Path) -> bool:
+    """Whether the node here (if any) is the one the control plane in `state` started; an unmarked leftover
+    (a crash before the mark) counts as anyone's."""
+    with contextlib.suppress(OSError):
+        return Path(OWNER.read_text()) == state
+    return True
 
 
 def stop() -> None:
