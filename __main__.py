@@ -8,6 +8,7 @@ from components.clusters.create import create_cluster
 from components.cvm.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
 from components.cvm.sysbox import SysboxRuntime, SysboxRuntimeArgs
 from components.cvm.workspaces.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
+from components.last_run import last_outputs
 from components.stack import awaits_workspaces, outputs, read_settings
 
 # What is imported by now (the SDKs' generated types, pydantic) lives as long as the program: freezing it spares
@@ -17,8 +18,10 @@ gc.freeze()
 # 1. Settings: every rule checked before anything is registered.
 settings = read_settings()
 
-# 2. The cluster, and the provider every Kubernetes object below is created with.
-cluster = create_cluster(settings)
+# 2. What the stack last deployed, which some changes are checked against; then the cluster, and the provider
+#    every Kubernetes object below is created with.
+last = last_outputs(settings.name)
+cluster = create_cluster(settings, last)
 on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 
 # 3. The CVM layer: the Sysbox runtime, GPUs (bare metal only), and the workspaces.
@@ -43,6 +46,7 @@ supervisor = WorkspaceSupervisor(
         sysbox_enabled=sysbox is not None,
         skip_await=not awaits_workspaces(settings),
         runtime_class=sysbox.runtime_class if sysbox else None,
+        last_outputs=last,
     ),
     on_cluster,
 )

@@ -10,6 +10,7 @@ from pulumi.runtime import config as runtime_config
 from components.clusters.create import VERSION_OUTPUT, Cluster
 from components.config import Settings, SettingsError, load_settings
 from components.cvm.sysbox import SysboxRuntime
+from components.cvm.workspaces.homes import HOMES_OUTPUT
 from components.cvm.workspaces.supervisor import WorkspaceSupervisor
 
 
@@ -51,5 +52,6 @@ def outputs(
         # absent when no workspace runs under envbox (DESIGN.md)
         **({"envboxNamespace": envbox} if (envbox := supervisor.envbox_namespace_name) is not None else {}),
         "workspaces": supervisor.workspace_names,
+        HOMES_OUTPUT: supervisor.homes,  # the next run refuses a change that would move one of them
         "gpuEnabled": settings.gpu.enabled,
     }

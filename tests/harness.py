@@ -53,6 +53,7 @@ class Registered:
     parent: str  # URN; the root stack's for top-level resources
     provider: str | None  # provider reference, `URN::ID`
     protect: bool
+    retain: bool  # registered with `retain_on_delete`: Pulumi forgets it, the cluster keeps it
     dependencies: list[str]  # URNs
     object: struct_pb2.Struct  # the serialized inputs, deserialized on first use (the benchmark replays them)
     read: str = ""  # the ID read, for a `get`
@@ -113,9 +114,19 @@ class Run:
         return [r for r in self.resources if r.custom and not r.read and r.type.startswith("kubernetes:")]
 
     @property
+    def node_reads(self) -> list[Registered]:
+        """The preflight's reads of the Nodes (the stack's read of its own last outputs is a read too)."""
+        return [r for r in self.resources if r.read and r.type == "kubernetes:core/v1:Node"]
+
+    @property
     def protected(self) -> set[tuple[str, str]]:
         """(type, name) of every resource registered with `protect`."""
         return {(r.type, r.name) for r in self.resources if r.protect}
+
+    @property
+    def retained(self) -> set[tuple[str, str]]:
+        """(type, name) of every resource registered with `retain_on_delete`."""
+        return {(r.type, r.name) for r in self.resources if r.retain}
 
 
 class RecordingMonitor(MockMonitor):
@@ -151,18 +162,20 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type != "pulumi:pulumi:Stack":  # the root stack is the SDK's (set_mocks), not the program's
-            self._record(request, request.object, custom=request.custom, protect=request.protect)
+            self._record(request, request.object, request.custom, request.protect, request.retainOnDelete)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     def ReadResource(self, request: Any) -> Any:
-        self._record(request, request.properties, custom=False, protect=False, read=request.id)
+        self._record(request, request.properties, custom=False, protect=False, retain=False, read=request.id)
         return super().ReadResource(request)  # type: ignore[no-untyped-call]
 
     def Invoke(self, request: Any) -> Any:
         self._thread_loop()
         return super().Invoke(request)  # type: ignore[no-untyped-call]
 
-    def _record(self, request: Any, inputs: struct_pb2.Struct, custom: bool, protect: bool, read: str = "") -> None:
+    def _record(
+        self, request: Any, inputs: struct_pb2.Struct, custom: bool, protect: bool, retain: bool, read: str = ""
+    ) -> None:
         self._thread_loop()
         self.run.resources.append(  # before the mocks answer: a failed read is recorded too
             Registered(
@@ -172,6 +185,7 @@ class RecordingMonitor(MockMonitor):
                 request.parent,
                 request.provider or None,
                 bool(protect),
+                bool(retain),
                 list(request.dependencies),
                 inputs,
                 read,

@@ -22,7 +22,7 @@ from pulumi_azure_native import containerservice, resources
 
 from components.clusters.compat import AKS_OS_SKU
 from components.kube import register
-from components.kube.names import INSTALL_LABEL
+from components.kube.names import CVM_TAINT, INSTALL_LABEL
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
 # The planned maintenance configurations AKS reads by name (AKS docs, planned maintenance): cluster patches of
@@ -124,6 +124,9 @@ class AksCluster(pulumi.ComponentResource):
             count=args.node_count,
             orchestrator_version=args.kubernetes_minor,
             node_labels=dict(INSTALL_LABEL),
+            # only workspaces and the installer land here; the system pool keeps CoreDNS and the rest. Taints
+            # change in place (azure-native replaces a pool only for vmSize and gpuInstanceProfile)
+            node_taints=[f"{CVM_TAINT}=true:NoSchedule"],
             type="VirtualMachineScaleSets",
             vnet_subnet_id=args.subnet_id,
             opts=child,

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clusters import compat
 from components.config import Eks, Settings, SettingsError
+from components.last_run import LastOutputs
 
 
 class Cluster(Protocol):
@@ -19,35 +20,34 @@ class Cluster(Protocol):
     kubeconfig: pulumi.Output[str]
 
 
-def create_cluster(settings: Settings) -> Cluster:
-    """The cluster of the stack's platform, with the Kubernetes provider every CVM object is created with."""
-    return _BUILDERS[settings.platform](settings)
+def create_cluster(settings: Settings, last_outputs: LastOutputs) -> Cluster:
+    """The cluster of the stack's platform, with the Kubernetes provider every CVM object is created with.
+    `last_outputs` are the stack's own, from its last run (components/last_run.py)."""
+    return _BUILDERS[settings.platform](settings, last_outputs)
 
 
 # The stack output that records the minor the cluster was last deployed at (components/stack.py outputs).
 VERSION_OUTPUT = "kubernetesVersion"
 
 
-def guarded_minor(settings: Settings) -> pulumi.Output[str]:
+def guarded_minor(settings: Settings, last_outputs: LastOutputs) -> pulumi.Output[str]:
     """`cvm:kubernetesVersion`, once checked against the minor this stack last deployed, read from the stack's own
-    last outputs (a StackReference to itself): a skipped or backward minor fails the preview with the key, and no
-    cluster or pool input that depends on it is ever sent."""
-    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    itself = pulumi.StackReference(f"{settings.name}-previous", stack_name=stack)
+    last outputs: a skipped or backward minor fails the preview with the key, and no cluster or pool input that
+    depends on it is ever sent."""
     wanted = settings.kubernetes_version
 
-    def check(outputs: dict[str, object] | None) -> str:
-        previous = (outputs or {}).get(VERSION_OUTPUT)
+    def check(outputs: Mapping[str, Any]) -> str:
+        previous = outputs.get(VERSION_OUTPUT)
         reason = compat.minor_step(previous if isinstance(previous, str) else None, wanted)
         if reason:
             raise pulumi.RunError(f"cvm:kubernetesVersion = '{wanted}': {reason}")
         return str(wanted)
 
     # the stack's outputs hold the kubeconfig, a secret, which would make the whole read secret; the minor is not
-    return pulumi.Output.unsecret(itself.outputs.apply(check))
+    return pulumi.Output.unsecret(last_outputs.apply(check))
 
 
-def _gke(settings: Settings) -> Cluster:
+def _gke(settings: Settings, last_outputs: LastOutputs) -> Cluster:
     from components.clusters import gke
 
     g, name = settings.gke, settings.name
@@ -62,7 +62,7 @@ def _gke(settings: Settings) -> Cluster:
     args = gke.GkeClusterArgs(
         name,
         g.location,
-        guarded_minor(settings),
+        guarded_minor(settings, last_outputs),
         g.machine_type,
         g.node_count,
         g.deletion_protection,
@@ -73,7 +73,7 @@ def _gke(settings: Settings) -> Cluster:
     return gke.GkeCluster(name, args)
 
 
-def _aks(settings: Settings) -> Cluster:
+def _aks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
     from components.clusters import aks
 
     a, name = settings.aks, settings.name
@@ -81,7 +81,7 @@ def _aks(settings: Settings) -> Cluster:
     args = aks.AksClusterArgs(
         name,
         a.location,
-        guarded_minor(settings),
+        guarded_minor(settings, last_outputs),
         a.vm_size,
         a.node_count,
         a.resource_group_name,
@@ -91,14 +91,14 @@ def _aks(settings: Settings) -> Cluster:
     return aks.AksCluster(name, args)
 
 
-def _eks(settings: Settings) -> Cluster:
+def _eks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
     from components.clusters import eks
 
     e, name = settings.eks or Eks(), settings.name
     args = eks.EksClusterArgs(
         name,
         settings.kubernetes_minor,
-        guarded_minor(settings),
+        guarded_minor(settings, last_outputs),
         e.instance_type,
         e.desired_size,
         e.min_size,
@@ -115,7 +115,7 @@ def _eks(settings: Settings) -> Cluster:
     return eks.EksCluster(name, args)
 
 
-def _bare_metal(settings: Settings) -> Cluster:
+def _bare_metal(settings: Settings, _: LastOutputs) -> Cluster:
     from components.clusters import baremetal
     from components.preflight import rules
 
@@ -138,4 +138,9 @@ def _bare_metal(settings: Settings) -> Cluster:
     return baremetal.BareMetalCluster(settings.name, args)
 
 
-_BUILDERS: dict[str, Callable[[Settings], Cluster]] = {"gke": _gke, "aks": _aks, "eks": _eks, "baremetal": _bare_metal}
+_BUILDERS: dict[str, Callable[[Settings, LastOutputs], Cluster]] = {
+    "gke": _gke,
+    "aks": _aks,
+    "eks": _eks,
+    "baremetal": _bare_metal,
+}

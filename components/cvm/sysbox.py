@@ -14,6 +14,7 @@ import pulumi
 
 from components.kube import manifest, register
 from components.kube.names import (
+    CVM_TAINT,
     INSTALL_LABEL,
     RUNNING_LABEL,
     RUNTIME_CLASS,
@@ -65,6 +66,16 @@ INSTALLED = {
 }
 
 
+# The upstream command (sysbox-install.yaml), which on failure also leaves a termination message naming the
+# node: Pulumi's rollout error quotes a failed container's message (pulumi/cloud-ready-checks
+# pkg/kubernetes/pod/check.go), while the pod's name alone does not say which node it ran on.
+INSTALL = (
+    "/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install || { rc=$?; "
+    'echo "cvm: the Sysbox installer failed on node $NODE_NAME (exit $rc); its log: '
+    'kubectl -n kube-system logs --previous $HOSTNAME" | tee /dev/termination-log >&2; exit $rc; }'
+)
+
+
 def _config_env(key: str) -> dict[str, Any]:
     return {"name": key, "valueFrom": {"configMapKeyRef": {"name": SYSBOX_CONFIG_MAP, "key": key}}}
 
@@ -112,14 +123,16 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                     "spec": {
                         "serviceAccountName": SYSBOX_SERVICE_ACCOUNT,
                         "nodeSelector": dict(INSTALL_LABEL),
-                        # the installer taints its node while it works, and must keep running there
+                        # the installer taints its node while it works, and must keep running there; and it
+                        # installs on a CVM pool that only workspaces tolerate (AKS, names.CVM_TAINT)
                         "tolerations": [
                             {
                                 "key": "sysbox-runtime",
                                 "operator": "Equal",
                                 "value": "not-running",
                                 "effect": "NoSchedule",
-                            }
+                            },
+                            manifest.toleration(CVM_TAINT),
                         ],
                         # a node without Sysbox cannot run a CVM: the installer is scheduled even on a full node
                         "priorityClassName": "system-node-critical",
@@ -128,7 +141,7 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                                 "name": SYSBOX_DAEMON_SET,
                                 "image": release.installer_image,
                                 "imagePullPolicy": "Always",
-                                "command": ["bash", "-c", "/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install"],
+                                "command": ["bash", "-c", INSTALL],
                                 "env": [
                                     {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
                                     _config_env("SYSBOX_MGR_CONFIG"),

@@ -15,6 +15,9 @@ RUNNING_LABEL = {"sysbox-runtime": "running"}
 GPU_NODE_LABEL = {"nvidia.com/gpu.present": "true"}
 # The taint GPU nodes commonly carry so that only GPU pods land there (NVIDIA's device plugin tolerates it).
 GPU_TAINT = "nvidia.com/gpu"
+# The taint of a cloud's CVM pool where the cluster has a system pool beside it (AKS): only workspaces and the
+# Sysbox installer tolerate it, so nothing else crowds the CVM nodes (the clouds' own DaemonSets tolerate any).
+CVM_TAINT = "cvm/workspaces-only"
 
 # Sysbox, as upstream's sysbox-install.yaml names its objects.
 SYSBOX_SERVICE_ACCOUNT = "sysbox-label-node"

@@ -7,6 +7,7 @@ dicts pass through to the provider unchanged, so a manifest reads exactly like t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -45,8 +46,18 @@ def provider(
     )
 
 
-def create(manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """Register one manifest as the typed resource for its kind; a Node manifest becomes a server-side-apply patch."""
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _: value
+
+
+def create(
+    manifest: dict[str, Any], opts: pulumi.ResourceOptions, gate: pulumi.Output[Any] | None = None
+) -> pulumi.CustomResource:
+    """Register one manifest as the typed resource for its kind; a Node manifest becomes a server-side-apply patch.
+    With a `gate`, the object's fields wait for it: a refusal raised there stops the run before the object is sent,
+    even on `up` (a dependency alone would not keep it from being created while the gate is still being read)."""
     cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
     fields = {to_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    if gate is not None:
+        fields = {k: gate.apply(_constant(v)) for k, v in fields.items()}
     return cls(logical_name(manifest), **fields, opts=opts)  # type: ignore[no-any-return]

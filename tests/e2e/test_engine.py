@@ -28,13 +28,12 @@ GPU_NODES = ["cvm-gpu-1"]
 NS = "cvm-workspaces"  # sysbox-runc workspaces and the canary, at baseline
 ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged
 NAMESPACES = {"cvm-canary": NS, "alice": ENVBOX_NS, "bob": NS}
-STACK = {
-    "platform": "baremetal",
-    "skipAwait": True,
-    "gpu": {"enabled": True},
-    # one workspace of each runtime (envbox, sysbox-runc), with agent tokens, and the canary
-    "supervisor": {"coderUrl": FULL["supervisor"]["coderUrl"], "workspaces": FULL["supervisor"]["workspaces"][:2]},
+# one workspace of each runtime (envbox, sysbox-runc), with agent tokens, and the canary
+SUPERVISOR: dict[str, Any] = {
+    "coderUrl": FULL["supervisor"]["coderUrl"],
+    "workspaces": FULL["supervisor"]["workspaces"][:2],
 }
+STACK = {"platform": "baremetal", "skipAwait": True, "gpu": {"enabled": True}, "supervisor": SUPERVISOR}
 
 
 class Cluster:
@@ -238,15 +237,58 @@ def test_4_admission_refuses_privileged_pods_outside_privileged_namespaces(clust
     cluster.core.delete_namespace("cvm-e2e-baseline")
 
 
-def test_5_destroy_leaves_nothing_but_the_nodes(stack: auto.Stack, cluster: Cluster) -> None:
-    # home volumes are protected; unprotecting them is how an operator asks for their deletion
-    subprocess.run(
-        ["pulumi", "state", "unprotect", "--all", "--yes", "--stack", "e2e", "--cwd", str(engine.PROJECT)],
-        check=True,
-        capture_output=True,
-    )
+def configured(kubeconfig: Path, supervisor: dict[str, Any]) -> auto.Stack:
+    """The scenario's stack with another supervisor section."""
+    baremetal = {"kubeconfig": kubeconfig.read_text(), "nodes": NODES, "gpuNodes": GPU_NODES}
+    config = {**STACK, "supervisor": supervisor, "baremetal": baremetal}
+    return engine.stack("e2e", config, secret_keys=("baremetal", "supervisor"))
+
+
+def test_4b_a_home_outlives_its_workspace_and_is_adopted_when_it_comes_back(kubeconfig: Path, cluster: Cluster) -> None:
+    claim = cluster.get(cluster.core.read_namespaced_persistent_volume_claim, "bob-home", NS)["metadata"]
+    alice_only = {**SUPERVISOR, "workspaces": SUPERVISOR["workspaces"][:1]}
+    removed = configured(kubeconfig, alice_only).up(color="never")
+    assert removed.summary.result == "succeeded" and "bob" not in removed.outputs["homes"].value
+    with pytest.raises(ApiException):
+        cluster.apps.read_namespaced_deployment("bob", NS)
+    # Pulumi forgot the home; the cluster kept it, the same object
+    kept = cluster.get(cluster.core.read_namespaced_persistent_volume_claim, "bob-home", NS)["metadata"]
+    assert kept["uid"] == claim["uid"]
+
+    back = configured(kubeconfig, SUPERVISOR)
+    assert back.up(color="never").summary.result == "succeeded"
+    adopted = cluster.get(cluster.core.read_namespaced_persistent_volume_claim, "bob-home", NS)["metadata"]
+    assert adopted["uid"] == claim["uid"]  # server-side apply took over the claim, no new one
+    cluster.apps.read_namespaced_deployment("bob", NS)
+    assert changes(back.preview(expect_no_changes=True, color="never")) == {}
+
+
+def test_4c_a_change_that_would_move_homes_is_refused_before_anything_is_applied(
+    kubeconfig: Path, cluster: Cluster
+) -> None:
+    moved = configured(kubeconfig, {**SUPERVISOR, "namespace": "cvm-moved"})
+    for run in (moved.preview, moved.up):
+        with pytest.raises(auto.CommandError) as refused:
+            run(color="never")
+        text = str(refused.value)
+        assert "cvm:supervisor.namespace = 'cvm-moved': the homes of 'alice', 'bob' were made under" in text
+        assert "Traceback" not in text
+    for ns in ("cvm-moved", "cvm-moved-envbox"):
+        with pytest.raises(ApiException):
+            cluster.core.read_namespace(ns)
+    configured(kubeconfig, SUPERVISOR)  # back as it was
+
+
+def test_5_destroy_leaves_nothing_but_the_nodes_and_the_homes(stack: auto.Stack, cluster: Cluster) -> None:
     result = stack.destroy(color="never")
     assert result.summary.result == "succeeded"
+    # the homes, and the namespaces that hold them, stay: deleting them is the operator's (docs/operations.md)
+    for name, ns in NAMESPACES.items():
+        with pytest.raises(ApiException):
+            cluster.apps.read_namespaced_deployment(name, ns)
+    claims = cluster.get(cluster.core.list_namespaced_persistent_volume_claim, NS)["items"]
+    assert [c["metadata"]["name"] for c in claims] == ["bob-home"]
+    cluster.core.read_namespaced_persistent_volume_claim("alice-home", ENVBOX_NS)
     with pytest.raises(ApiException) as gone:
         cluster.apps.read_namespaced_daemon_set("sysbox-deploy-k8s", "kube-system")
     assert gone.value.status == 404
@@ -254,7 +296,7 @@ def test_5_destroy_leaves_nothing_but_the_nodes(stack: auto.Stack, cluster: Clus
         with pytest.raises(ApiException):
             cluster.node.read_runtime_class(name)
     with pytest.raises(ApiException):
-        cluster.core.read_namespace(NS)
+        cluster.networking.read_namespaced_network_policy("cvm-workspaces-limit-egress", NS)
     for node in NODES + GPU_NODES:
         labels = cluster.labels(node)  # the Node itself remains
         assert "sysbox-install" not in labels and "nvidia.com/gpu.present" not in labels

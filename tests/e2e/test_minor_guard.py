@@ -1,6 +1,7 @@
 """The cloud stacks' minor guard on the real engine: a stack reads its own last `kubernetesVersion` output
-through a StackReference to itself (components/clusters/create.py `guarded_minor`), so the mocks cannot show
-that the engine allows the self-reference, sees no outputs on a new stack, and fails a backward step.
+through a StackReference to itself (components/last_run.py, read by components/clusters/create.py
+`guarded_minor`), so the mocks cannot show that the engine allows the self-reference, sees no outputs on a new
+stack, and fails a backward step.
 
 The program here is the guard alone, on a GKE stack's settings: no cloud is reached.
 """
@@ -18,13 +19,14 @@ from pulumi import automation as auto
 
 from components.clusters import create
 from components.config import load_settings, stored_config
+from components.last_run import last_outputs
 from e2e import engine
 
 
 def program(minor: str) -> None:
     config = {"platform": "gke", "kubernetesVersion": minor, "gke": {"location": "europe-west4", "project": "acme-cvm"}}
     settings = load_settings(stored_config(config), pulumi.get_stack())
-    pulumi.export(create.VERSION_OUTPUT, create.guarded_minor(settings))
+    pulumi.export(create.VERSION_OUTPUT, create.guarded_minor(settings, last_outputs(settings.name)))
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ The scenario (root on Linux): a fresh control plane and a node on this machine (
 a kubelet; the `sysbox-runc` handler is the test double e2e/sysbox_runc_double.py; images from
 e2e/images.py). `pulumi up` of a bare-metal stack listing the node, with the canary and one `sysbox-runc`
 workspace, awaits the canary's readiness; then, through the API server and the node, what a CVM must be;
-then a broken image; `pulumi destroy`; and, in the teardown, the host as it was before.
+then a broken image; `pulumi destroy`, which keeps the home; and, in the teardown, the host as it was before.
 
 The pure builders the node is configured with are tested first, anywhere.
 """
@@ -24,7 +24,6 @@ from typing import Any
 import pulumi
 import pytest
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 from pulumi import automation as auto
 
 from components import versions
@@ -240,11 +239,12 @@ def home_volume(core: Any) -> Iterator[str]:
 
 
 def program(create: str) -> Callable[[], None]:
-    """The project's program with a shorter wait for new Deployments than the provider's 10 minutes, so that a
-    broken workspace fails the test in minutes (a stack transform: the program itself is unchanged)."""
+    """The project's program with a shorter wait for new Deployments and DaemonSets than the provider's 10 minutes,
+    so that a broken workspace or installer fails the test in minutes (a stack transform: the program itself is
+    unchanged)."""
 
     def shorter(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-        if args.type_ != "kubernetes:apps/v1:Deployment":
+        if args.type_ not in ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:DaemonSet"):
             return None
         timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=create, update=create))
         return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, timeouts))
@@ -265,12 +265,10 @@ def stack_config(kubeconfig: Path, workspaces: list[dict[str, Any]], canary: boo
     }
 
 
-def unprotect(stack_name: str) -> None:
-    """Home volumes are protected; unprotecting them is how an operator asks for their deletion."""
-    subprocess.run(
-        ["pulumi", "state", "unprotect", "--all", "--yes", "--stack", stack_name, "--cwd", str(engine.PROJECT)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+def delete_home(core: Any, workspace: str) -> None:
+    """What an operator does to delete a home for real (docs/operations.md): the stack has let it go."""
+    core.delete_namespaced_persistent_volume_claim(f"{workspace}-home", NS)
+    eventually(lambda: not core.list_namespaced_persistent_volume_claim(NS).items, f"{workspace}'s home deleted")
 
 
 # A stub of Coder's agent: it records how it was started, where the suite reads it back.
@@ -358,7 +356,10 @@ def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, co
     assert uids == [str(outside)] * 4  # the host sees the workspace's root as that unprivileged ID
 
 
-def test_5_home_survives_its_pod(kubeconfig: Path, core: Any) -> None:
+def test_5_home_is_the_users_and_survives_its_pod(kubeconfig: Path, core: Any) -> None:
+    # a new volume is root's: the pod's home-owner init container handed it to the workspace user
+    owner = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "stat", "-c", "%U:%G", "/home/coder")
+    assert owner.stdout.strip() == "coder:coder"
     proof = f"written by the suite at {time.time_ns()}"
     kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c", f"echo '{proof}' > /home/coder/proof")
     first = pod(core, WORKSPACE).metadata.name
@@ -394,12 +395,11 @@ def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[st
     assert f"/bin/coder-linux-{'arm64' if os.uname().machine == 'aarch64' else 'amd64'}" in asked
 
 
-def test_6_destroy_leaves_no_pod(stack: auto.Stack, core: Any, home_volume: str) -> None:
-    unprotect("node")
+def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any, home_volume: str) -> None:
     assert stack.destroy(color="never").summary.result == "succeeded"
-    with pytest.raises(ApiException) as gone:
-        core.read_namespace(NS)
-    assert gone.value.status == 404
+    # the home, and the namespace that holds it, outlive the stack
+    claim = core.read_namespaced_persistent_volume_claim(f"{WORKSPACE}-home", NS)
+    assert claim.status.phase == "Bound" and claim.spec.volume_name == home_volume
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
     # and containerd runs nothing any more
     ctr = Path(control_plane.toolchain("containerd")["CONTAINERD_BIN"]) / "ctr"
@@ -409,7 +409,8 @@ def test_6_destroy_leaves_no_pod(stack: auto.Stack, core: Any, home_volume: str)
         return not subprocess.run(listing, check=True, capture_output=True, text=True).stdout.strip()
 
     eventually(no_tasks, "containerd's tasks gone")
-    assert core.read_persistent_volume(home_volume).status.phase == "Released"  # kept: its data was Retain
+    delete_home(core, WORKSPACE)
+    eventually(lambda: core.read_persistent_volume(home_volume).status.phase == "Released", "the volume released")
 
 
 def test_7_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, core: Any) -> None:
@@ -424,10 +425,29 @@ def test_7_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, co
     text = str(failed.value)
     assert f"{NS}/{BROKEN['name']}" in text
     assert "/sbin/init" in text, text[-3000:]
-    unprotect("node-broken")
     assert broken.destroy(color="never").summary.result == "succeeded"
     broken.workspace.remove_stack("node-broken")
+    delete_home(core, BROKEN["name"])
     core.delete_persistent_volume(volume)
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
+
+
+def test_7b_a_failed_sysbox_install_stops_the_up_naming_the_node(kubeconfig: Path, core: Any) -> None:
+    """The installer fails on the node (the double does, on a node labelled so): `pulumi up` stops within its
+    wait, and the error names the node, which the pod's name alone does not."""
+    core.patch_node(NODE, {"metadata": {"labels": {"cvm-e2e/install-fails": "yes"}}})
+    failing = engine.stack("node-install-fails", stack_config(kubeconfig, [], canary=False), ("baremetal",),
+                           run=program("1m"))  # fmt: skip
+    try:
+        with pytest.raises(auto.CommandError) as failed:
+            failing.up(color="never")
+        text = str(failed.value)
+        assert "kube-system/sysbox-deploy-k8s" in text
+        assert f"cvm: the Sysbox installer failed on node {NODE} (exit 3)" in text, text[-3000:]
+    finally:
+        core.patch_node(NODE, {"metadata": {"labels": {"cvm-e2e/install-fails": None}}})
+        assert failing.destroy(color="never").summary.result == "succeeded"
+        failing.workspace.remove_stack("node-install-fails")
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
 
 

@@ -26,6 +26,7 @@ def test_outputs(bare_metal: BareMetal) -> None:
         "workspaceNamespace": "cvm-workspaces",
         "workspaces": ["cvm-canary"],
         "gpuEnabled": False,
+        "homes": {},
     }
     assert run.secret_outputs == {"kubeconfig"}
     assert yaml.safe_load(run.outputs["kubeconfig"])["current-context"] == "lab"

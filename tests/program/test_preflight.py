@@ -21,7 +21,7 @@ from tests.harness import (
 
 def test_the_listed_nodes_are_read_through_the_stacks_kubeconfig() -> None:
     run = run_program(FULL, secret_keys=SECRET_KEYS)
-    reads = {r.name for r in run.resources if r.read}
+    reads = {r.name for r in run.node_reads}
     assert reads == {"cvm-dev-preflight-cpu-1", "cvm-dev-preflight-cpu-2", "cvm-dev-preflight-gpu-1"}
     reader = run.one(PROVIDER_TYPE, "cvm-dev-preflight-provider")
     assert reader.manifest["kubeconfig"] == KUBECONFIG
@@ -81,10 +81,10 @@ def test_what_is_checked_follows_what_the_stack_asks_of_each_node() -> None:
     assert not [w for w in run.warnings if w.startswith("preflight:")]
     # GPU nodes are read only when GPUs are on; with no node listed, nothing is read
     no_gpus = {**FULL, "gpu": {"enabled": False}, "supervisor": {"workspaces": []}}
-    assert {r.name for r in run_program(no_gpus, secret_keys=SECRET_KEYS).resources if r.read} == {
+    assert {r.name for r in run_program(no_gpus, secret_keys=SECRET_KEYS).node_reads} == {
         "cvm-dev-preflight-cpu-1",
         "cvm-dev-preflight-cpu-2",
     }
     bare = run_program({"platform": "baremetal", "baremetal": {"kubeconfig": KUBECONFIG}}, secret_keys=SECRET_KEYS)
-    assert not [r for r in bare.resources if r.read]
+    assert not bare.node_reads
     assert [p.name for p in bare.of_type(PROVIDER_TYPE)] == ["cvm-dev-provider"]

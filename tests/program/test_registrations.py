@@ -1,6 +1,6 @@
 """Every example stack, the dev stack and the shared bare-metal stacks register exactly what they registered
-before the components were re-laid out (issue 12): types, names, inputs, parents, providers, protection and
-dependencies as they reached the monitor, and the outputs.
+before the components were re-laid out (issue 12): types, names, inputs, parents, providers, protection,
+retention and dependencies as they reached the monitor, and the outputs.
 
 registrations/*.json were recorded from the code before the change; a difference here is a change of
 behaviour. Each file is one stack; the ambient kubeconfig's path is written `$KUBECONFIG` in them.
@@ -9,7 +9,8 @@ A change that means to change what is registered re-records them, `python -m tes
 and its commit says what the difference is after reading `git diff tests/program/registrations`. Re-recorded
 since: for issue 15 (each workspace namespace's egress policy, envbox workspaces with their Secrets and home
 volumes in `<supervisor.namespace>-envbox`, Pod Security warn and audit labels, resource bounds, the
-installer's priority class, the `envboxNamespace` output).
+installer's priority class, the `envboxNamespace` output); for issue 14 (homes and their namespaces retained
+on delete instead of protected, the self StackReference on every platform, the `homes` output).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def snapshot(run: Run) -> dict[str, Any]:
             "parent": short(r.parent),
             "provider": short((r.provider or "").rsplit("::", 1)[0]),  # a reference is `URN::ID`
             "protect": r.protect,
+            "retainOnDelete": r.retain,
             "dependencies": [short(d) for d in sorted(r.dependencies)],
             "inputs": r.manifest,
         }

@@ -89,19 +89,22 @@ def test_every_container_requests_cpu_and_memory(runs: dict[str, Run]) -> None:
                 requests = container.get("resources", {}).get("requests", {})
                 assert {"cpu", "memory"} <= set(requests), (stack, resource.name, container["name"])
                 seen.add(container["name"])
-    # the Sysbox installer, the device plugin, envbox's outer container and sysbox-runc's workspace container
-    assert seen == {"sysbox-deploy-k8s", "nvidia-device-plugin-ctr", "envbox", "workspace"}
+    # the Sysbox installer, the device plugin, envbox's outer container, sysbox-runc's workspace container and
+    # the init container that hands its home to the user
+    assert seen == {"sysbox-deploy-k8s", "nvidia-device-plugin-ctr", "envbox", "workspace", "home-owner"}
 
 
 def test_workspaces_bound_their_node_disk(runs: dict[str, Run]) -> None:
     checked = 0
     for stack, run in runs.items():
         for resource, spec in workspace_pods(run.kubernetes_objects):
-            for container in containers(spec):
+            for container in spec["containers"]:
                 resources = container["resources"]
                 assert resources["requests"]["ephemeral-storage"] == "1Gi", (stack, resource.name)
                 assert resources["limits"]["ephemeral-storage"] == "20Gi", (stack, resource.name)
                 checked += 1
+            for container in spec.get("initContainers", []):
+                assert container["resources"]["limits"]["ephemeral-storage"] == "64Mi", (stack, resource.name)
             home = next(v for v in spec["volumes"] if v["name"] == "home")
             if resource.name.endswith("/cvm-canary") and spec.get("runtimeClassName") == "sysbox-runc":
                 assert home == {"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}, (stack, resource.name)

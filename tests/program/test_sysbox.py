@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from components.cvm import sysbox
 from tests.harness import PROVIDER_TYPE, Run
 
 BareMetal = Callable[..., Run]
@@ -31,7 +32,7 @@ def test_every_kubernetes_object_uses_the_cluster_provider(bare_metal: BareMetal
         assert resource.provider is not None, resource.name
         assert f"{PROVIDER_TYPE}::cvm-dev-provider::" in resource.provider, resource.name
     # the preflight reads the Nodes through a provider of its own: the cluster's waits for the verdict
-    reads = [r for r in run.resources if r.read]
+    reads = run.node_reads
     assert sorted(r.name for r in reads) == ["cvm-dev-preflight-node-a", "cvm-dev-preflight-node-b"]
     assert all(f"{PROVIDER_TYPE}::cvm-dev-preflight-provider::" in (r.provider or "") for r in reads)
 
@@ -43,12 +44,15 @@ def test_daemon_set_follows_the_upstream_installer(bare_metal: BareMetal) -> Non
     assert pod["nodeSelector"] == {"sysbox-install": "yes"}
     assert pod["serviceAccountName"] == "sysbox-label-node"
     assert pod["tolerations"] == [
-        {"key": "sysbox-runtime", "operator": "Equal", "value": "not-running", "effect": "NoSchedule"}
+        {"key": "sysbox-runtime", "operator": "Equal", "value": "not-running", "effect": "NoSchedule"},
+        {"key": "cvm/workspaces-only", "operator": "Exists", "effect": "NoSchedule"},  # AKS's CVM pool
     ]
     (container,) = pod["containers"]
     assert container["image"] == "registry.nestybox.com/nestybox/sysbox-deploy-k8s:v0.7.1-0"
     assert container["securityContext"] == {"privileged": True}
-    assert container["command"] == ["bash", "-c", "/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install"]
+    # upstream's command, and on failure a message naming the node (tests/unit/cvm/test_sysbox.py)
+    assert container["command"] == ["bash", "-c", sysbox.INSTALL]
+    assert sysbox.INSTALL.startswith("/opt/sysbox/scripts/sysbox-deploy-k8s.sh ce install || ")
     # scheduled even on a full node; requested so that it is placed, and never killed halfway by a limit
     assert pod["priorityClassName"] == "system-node-critical"
     assert container["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"}}

@@ -112,6 +112,19 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     }
     assert mounts(container)["/home/coder"]["subPath"] == "home"
     assert not any("hostPath" in v for v in spec["volumes"])
+    # a new home is root's: the workspace's own image hands it to the user first, with or without an agent
+    (owner,) = spec["initContainers"]
+    assert owner["image"] == container["image"] and owner["command"] == ["chown", "coder:", "/home/coder"]
+    assert owner["volumeMounts"] == [mounts(container)["/home/coder"]]
+    # its requests equal its limits, so the pod keeps the Guaranteed QoS class
+    assert owner["resources"]["requests"] == owner["resources"]["limits"]
+
+
+def test_a_root_workspace_and_the_canary_have_no_home_to_hand_over() -> None:
+    root = {"name": "ops", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "sysbox-runc", "username": "root"}
+    run = run_program({"platform": "baremetal", "supervisor": {"workspaces": [root]}})
+    for name in ("ops", "cvm-canary"):
+        assert "initContainers" not in pod(run, name, NS), name
 
 
 def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack: Run) -> None:
@@ -221,7 +234,8 @@ def test_workspaces_run_only_on_cvm_nodes_and_gpu_workspaces_on_gpu_nodes(full_s
     for name in ("cvm-canary", "alice", "bob"):
         spec = pod(full_stack, name)
         assert spec["nodeSelector"] == {"sysbox-install": "yes"}, name
-        assert "tolerations" not in spec, name
+        # the taint of AKS's CVM pool, which keeps everything else off it; nothing else is tolerated
+        assert spec["tolerations"] == [{"key": "cvm/workspaces-only", "operator": "Exists", "effect": "NoSchedule"}]
     carol = pod(full_stack, "carol")  # one GPU: the GPU nodes, whose taint it tolerates
     assert carol["nodeSelector"] == {"nvidia.com/gpu.present": "true", "kubernetes.io/arch": "amd64"}
     assert carol["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
@@ -233,3 +247,14 @@ def test_every_platform_marks_the_nodes_workspaces_select(cloud: tuple[str, Run]
     (canary,) = [r for r in run.of_type("kubernetes:apps/v1:Deployment") if r.name.endswith("/cvm-canary")]
     assert canary.manifest["spec"]["template"]["spec"]["nodeSelector"] == {"sysbox-install": "yes"}
     assert "'sysbox-install': 'yes'" in repr([r.inputs for r in run.resources if not r.type.startswith("kubernetes:")])
+
+
+def test_only_akss_cvm_pool_is_tainted_the_others_are_the_clusters_only_pool(cloud: tuple[str, Run]) -> None:
+    """AKS keeps its system pods on a system pool, so its CVM pool is tainted for workspaces; a GKE or EKS
+    cluster has one pool, whose taint would leave CoreDNS unschedulable."""
+    platform, run = cloud
+    tainted = "cvm/workspaces-only=true:NoSchedule" in repr([r.inputs for r in run.resources])
+    assert tainted == (platform == "aks")
+    if platform == "aks":
+        pool = run.one("azure-native:containerservice:AgentPool", "cvm-dev-cvm").inputs
+        assert pool["nodeTaints"] == ["cvm/workspaces-only=true:NoSchedule"] and pool["mode"] == "User"

@@ -165,9 +165,10 @@ def test_workloads_wait_for_their_own_namespace_and_guard_rails(full_stack: Run)
         if name == "bob":  # sysbox-runc and talking to Coder: its agent's unit
             expected.add(f"{namespace}/bob-coder-agent")
         assert {short(d) for d in deployment.dependencies} == expected, name
-    for name in ("alice-home", "alice-agent-token"):
+    # a home also waits for the check that it does not move, read from the stack's last outputs
+    for name, expected_deps in (("alice-home", ["cvm-dev-previous", ENVBOX_NS]), ("alice-agent-token", [ENVBOX_NS])):
         (resource,) = [r for r in full_stack.kubernetes_objects if r.name == f"{ENVBOX_NS}/{name}"]
-        assert [short(d) for d in resource.dependencies] == [ENVBOX_NS]
+        assert sorted(short(d) for d in resource.dependencies) == expected_deps
 
 
 def test_ingress_is_denied_and_the_account_mounts_no_token(full_stack: Run) -> None:
@@ -205,24 +206,28 @@ def test_egress_reaches_coder(url: str, rules: int) -> None:
         assert len(policy["spec"]["egress"]) == rules, namespace
 
 
-def test_home_volumes_are_protected_and_sized(full_stack: Run, envbox_only_stack: Run) -> None:
+def test_homes_and_their_namespaces_outlive_the_stack_and_are_sized(full_stack: Run, envbox_only_stack: Run) -> None:
     volume = full_stack.one("kubernetes:core/v1:PersistentVolumeClaim", f"{NS}/bob-home")
     assert volume.manifest["spec"] == {
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": "50Gi"}},
         "storageClassName": "local-path",
     }
-    # what reached the monitor: each home volume protected, and nothing else on a bare-metal stack
+    # what reached the monitor: each home volume, and each namespace (deleting one deletes its homes), retained on
+    # delete; nothing protected, so that removing a workspace never blocks the next `pulumi up`
     homes = {
         ("kubernetes:core/v1:PersistentVolumeClaim", f"{NAMESPACES[n]}/{n}-home") for n in ("alice", "bob", "carol")
     }
-    assert full_stack.protected == homes
-    assert envbox_only_stack.protected == homes - {("kubernetes:core/v1:PersistentVolumeClaim", f"{NS}/bob-home")}
+    namespaces = {("kubernetes:core/v1:Namespace", ns) for ns in (NS, ENVBOX_NS)}
+    assert full_stack.retained == homes | namespaces and full_stack.protected == set()
+    bob = ("kubernetes:core/v1:PersistentVolumeClaim", f"{NS}/bob-home")
+    assert envbox_only_stack.retained == (homes - {bob}) | namespaces and envbox_only_stack.protected == set()
+    assert full_stack.outputs["homes"]["bob"] == {"namespace": NS, "claim": "bob-home", "storageClass": "local-path"}
 
 
-def test_the_canary_has_no_volume_to_protect(bare_metal: Callable[..., Run]) -> None:
+def test_the_canary_has_no_volume(bare_metal: Callable[..., Run]) -> None:
     run = bare_metal()
-    assert run.of_type("kubernetes:core/v1:PersistentVolumeClaim") == [] and run.protected == set()
+    assert run.of_type("kubernetes:core/v1:PersistentVolumeClaim") == [] and run.outputs["homes"] == {}
 
 
 def test_skip_await_annotates_workloads_and_volumes() -> None:

@@ -69,8 +69,7 @@ After=network-online.target
 
 [Service]
 User={workspace.username}
-# the home volume is root's when new: hand it to the workspace user, who keeps the agent there ("+": as root)
-ExecStartPre=+/bin/chown {workspace.username}: {home}
+# the home is the user's by then (the pod's home-owner init container, pods.py); the agent is kept there
 Environment=HOME={home} BINARY_DIR={home}/.coder
 PassEnvironment=CODER_AGENT_TOKEN
 ExecStart=/bin/sh {SCRIPT_PATH}

@@ -7,7 +7,7 @@ from typing import Any
 from components.config import Supervisor, Workspace
 from components.cvm.workspaces import agent
 from components.kube import manifest
-from components.kube.names import GPU_NODE_LABEL, GPU_TAINT, INSTALL_LABEL, RUNTIME_CLASS
+from components.kube.names import CVM_TAINT, GPU_NODE_LABEL, GPU_TAINT, INSTALL_LABEL, RUNTIME_CLASS
 
 INNER_CONTAINER = "workspace_cvm"  # envbox's fixed name for the inner container (coder/envbox cli/docker.go)
 HOST_LIB_DIR = "/usr/lib/x86_64-linux-gnu"  # the NVIDIA driver's libraries on an amd64 Ubuntu host
@@ -170,20 +170,39 @@ def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) ->
 
 
 def placement(workspace: Workspace) -> dict[str, Any]:
-    """Where a workspace may run: on the CVM nodes (every platform labels them `sysbox-install: "yes"`), a GPU
-    workspace on the GPU nodes, tolerating their taint. A GPU workspace also takes the architecture of the host
-    library directory it mounts (HOST_LIB_DIR is amd64's)."""
+    """Where a workspace may run: on the CVM nodes (every platform labels them `sysbox-install: "yes"`, and AKS's
+    CVM pool is tainted for them), a GPU workspace on the GPU nodes, tolerating their taint. A GPU workspace also
+    takes the architecture of the host library directory it mounts (HOST_LIB_DIR is amd64's)."""
     if workspace.gpus:
         return {
             "nodeSelector": {**GPU_NODE_LABEL, "kubernetes.io/arch": "amd64"},
             "tolerations": [manifest.toleration(GPU_TAINT)],
         }
-    return {"nodeSelector": dict(INSTALL_LABEL)}
+    return {"nodeSelector": dict(INSTALL_LABEL), "tolerations": [manifest.toleration(CVM_TAINT)]}
 
 
 def with_agent(workspace: Workspace, coder_url: str | None) -> bool:
     """Whether the workspace starts Coder's agent: it talks to a Coder deployment (a token and its URL)."""
     return workspace.agent_token is not None and coder_url is not None
+
+
+# What handing the home over takes; requests equal limits, as the workspace's, so the pod stays Guaranteed
+# (and the node's disk is bounded here too, though `chown` writes nothing of its own).
+HOME_OWNER_RESOURCES = {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}
+
+
+def _home_owner(workspace: Workspace, mount: dict[str, Any]) -> dict[str, Any]:
+    """A new home volume is root's: this hands it to the workspace user before the workspace boots, whatever the
+    image's init does. The workspace's own image (it has the user and `chown`), as root in the pod's user
+    namespace; the home's top only, so a large home costs nothing on every start."""
+    return {
+        "name": "home-owner",
+        "image": workspace.image,
+        "command": ["chown", f"{workspace.username}:", mount["mountPath"]],
+        "securityContext": {"runAsUser": 0, "runAsGroup": 0},
+        "resources": {"requests": dict(HOME_OWNER_RESOURCES), "limits": dict(HOME_OWNER_RESOURCES)},
+        "volumeMounts": [mount],
+    }
 
 
 def sysbox_pod(workspace: Workspace, coder_url: str | None, is_canary: bool) -> dict[str, Any]:
@@ -203,6 +222,9 @@ def sysbox_pod(workspace: Workspace, coder_url: str | None, is_canary: bool) -> 
         "resources": _resources(workspace, is_canary),
         "volumeMounts": mounts,
     }
+    pod: dict[str, Any] = {"runtimeClassName": RUNTIME_CLASS, "hostUsers": False}
     if is_canary:
         container["readinessProbe"] = _probe(CANARY_CHECK)
-    return {"runtimeClassName": RUNTIME_CLASS, "hostUsers": False, "containers": [container], "volumes": volumes}
+    elif workspace.username != "root":
+        pod["initContainers"] = [_home_owner(workspace, mounts[0])]
+    return {**pod, "containers": [container], "volumes": volumes}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from components.config import Supervisor
-from components.cvm.workspaces import agent, objects, pods
+from components.cvm.workspaces import agent, homes, objects, pods
 from components.kube import register
+from components.last_run import LastOutputs
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class WorkspaceSupervisorArgs:
     skip_await: bool = False
     # the sysbox-runc RuntimeClass, which sysbox-runc workloads wait for
     runtime_class: pulumi.Resource | None = None
+    # the stack's last outputs, against which a move of a home is refused (components/last_run.py)
+    last_outputs: LastOutputs | None = None
 
 
 class WorkspaceSupervisor(pulumi.ComponentResource):
@@ -32,9 +37,9 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
         planned += [(workspace, False) for workspace in supervisor.workspaces]
         # sysbox-runc workspaces stay in the configured namespace, at `baseline`, whatever else is deployed;
         # envbox ones get a privileged namespace of their own, made only when there is one
-        namespaces = {"sysbox-runc": supervisor.namespace}
-        if any(workspace.runtime == "envbox" for workspace, _ in planned):
-            namespaces["envbox"] = objects.envbox_namespace(supervisor.namespace)
+        runtimes = ["sysbox-runc"] + (["envbox"] if any(w.runtime == "envbox" for w, _ in planned) else [])
+        namespaces = {runtime: objects.workspace_namespace(supervisor.namespace, runtime) for runtime in runtimes}
+        self._gate = self._homes_stay(args)
         shared = {runtime: self._namespace(ns, runtime, args) for runtime, ns in namespaces.items()}
 
         self.workloads: dict[str, pulumi.Resource] = {}
@@ -52,10 +57,10 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
                 unit = agent.config_map(ns, workspace, coder_url, pods.home_dir(workspace.username))
                 needs.append(register.create(unit, in_namespace))
             if not is_canary:
-                # a user's home outlives any change: deleting or replacing it is asked for by unprotecting it
+                # a user's home outlives its workspace: Pulumi forgets it, the cluster keeps it (homes.py)
                 volume = objects.home_volume(ns, workspace, supervisor.storage_class, args.skip_await)
-                protected = pulumi.ResourceOptions(parent=self, depends_on=frame[:1], protect=True)
-                needs.append(register.create(volume, protected))
+                kept = pulumi.ResourceOptions(parent=self, depends_on=frame[:1], retain_on_delete=True)
+                needs.append(register.create(volume, kept, self._gate))
             manifest = objects.workload(ns, workspace, supervisor, is_canary, args.skip_await)
             self.workloads[workspace.name] = register.create(
                 manifest, pulumi.ResourceOptions(parent=self, depends_on=needs)
@@ -70,6 +75,7 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
         self.workspace_names: pulumi.Output[list[str]] = pulumi.Output.all(
             *(w.metadata.name for w in self.workloads.values())  # type: ignore[attr-defined]
         )
+        self.homes = homes.homes(supervisor)
         self.register_outputs(
             {
                 "namespace": self.namespace_name,
@@ -78,11 +84,28 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
             }
         )
 
+    @staticmethod
+    def _homes_stay(args: WorkspaceSupervisorArgs) -> pulumi.Output[None] | None:
+        """Resolves when no home the stack last deployed would move; raises, naming each, when one would."""
+        if args.last_outputs is None:
+            return None
+
+        def check(outputs: Mapping[str, Any]) -> None:
+            refusals = homes.moves(outputs.get(homes.HOMES_OUTPUT), args.supervisor)
+            if refusals:
+                raise pulumi.RunError("\n".join(refusals))
+
+        # the stack's outputs hold the kubeconfig, a secret, which would make every gated object's fields secret
+        return pulumi.Output.unsecret(args.last_outputs.apply(check))
+
     def _namespace(self, ns: str, runtime: str, args: WorkspaceSupervisorArgs) -> list[pulumi.Resource]:
-        """A workspace namespace at its runtime's Pod Security level, then its guard rails (the namespace first)."""
+        """A workspace namespace at its runtime's Pod Security level, then its guard rails (the namespace first).
+        The namespace holds homes, so it outlives the stack too: deleting it would delete them."""
         level = objects.pod_security_level(runtime)
         namespace = register.create(
-            objects.namespace_object(ns, level, args.kubernetes_minor), pulumi.ResourceOptions(parent=self)
+            objects.namespace_object(ns, level, args.kubernetes_minor),
+            pulumi.ResourceOptions(parent=self, retain_on_delete=True),
+            self._gate,
         )
         inside = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         guard_rails = (

@@ -20,10 +20,11 @@ def test_pod_security_level() -> None:
     assert {r: objects.pod_security_level(r) for r in runtimes} == {"envbox": "privileged", "sysbox-runc": "baseline"}
 
 
-def test_envbox_namespace() -> None:
-    assert objects.envbox_namespace("cvm-workspaces") == "cvm-workspaces-envbox"
+def test_workspace_namespace_by_runtime() -> None:
+    assert objects.workspace_namespace("cvm-workspaces", "envbox") == "cvm-workspaces-envbox"
+    assert objects.workspace_namespace("cvm-workspaces", "sysbox-runc") == "cvm-workspaces"
     # the longest namespace accepted still makes a DNS label
-    assert len(objects.envbox_namespace("a" * 56)) == 63
+    assert len(objects.workspace_namespace("a" * 56, "envbox")) == 63
 
 
 def test_namespace_is_enforced_warned_and_audited_at_one_level() -> None:
