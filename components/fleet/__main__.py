@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TextIO
@@ -22,6 +22,8 @@ from pulumi import automation as auto
 from components.fleet import core, stacks
 
 ROOT = Path(__file__).resolve().parents[2]
+PROG = "python -m components.fleet"
+INSTALL = "https://www.pulumi.com/docs/iac/download-install/"
 
 
 def _positive(text: str) -> int:
@@ -32,7 +34,7 @@ def _positive(text: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m components.fleet",
+        prog=PROG,
         description="Preview every stack of this project in parallel and print one table of what they run.",
     )
     parser.add_argument("--stack", action="append", default=[], help="a stack to run (repeatable)")
@@ -74,22 +76,27 @@ class Progress:
             self.stream.write("\r\033[K")
 
 
-def bounded(parallel: int, names: Sequence[str], work: Callable[[str], stacks.Survey]) -> dict[str, stacks.Survey]:
-    with ThreadPoolExecutor(parallel) as pool:
-        return dict(zip(names, pool.map(work, names), strict=True))
-
-
 def main(argv: Sequence[str] | None = None, work_dir: Path = ROOT, program: auto.PulumiFn | None = None) -> int:
     """The command; `program` runs the stacks inline instead of through the language host (the tests' seam)."""
     args = parser().parse_args(argv)
     mode: core.Mode = "refresh" if args.refresh else "preview"
-    ws = stacks.workspace(work_dir, program)
-    current = ws.stack()  # running a stack selects it; the operator's selection is given back at the end
     try:
+        ws = stacks.workspace(work_dir, program)
+        current = ws.stack()  # running a stack selects it; the operator's selection is given back at the end
         names = [summary.name for summary in ws.list_stacks()]
+    except FileNotFoundError:
+        sys.stderr.write(f"{PROG}: the Pulumi CLI is missing (no 'pulumi' on PATH): {INSTALL}\n")
+        return core.FAILED
+    except auto.CommandError as error:
+        sys.stderr.write(f"{PROG}: cannot list the stacks: {'; '.join(core.error_lines(str(error)))}\n")
+        return core.FAILED
+    if problems := core.flag_problems(names, args.stack, args.tag):
+        parser().error("\n".join(problems))  # before reading any stack
+    try:
         # tags can only be matched on stacks read; a plain --stack run reads only the stacks it names
         to_read = names if args.tag or not args.stack else [name for name in names if name in args.stack]
-        found = bounded(args.parallel, to_read, lambda name: stacks.survey(ws, name))
+        with ThreadPoolExecutor(args.parallel) as pool:
+            found = dict(zip(to_read, pool.map(lambda name: stacks.survey(ws, name), to_read), strict=True))
         try:
             chosen = core.select({name: found.get(name, stacks.Survey()).tags for name in names}, args.stack, args.tag)
         except core.SelectionError as error:

@@ -57,15 +57,20 @@ def parse_tags(texts: Sequence[str]) -> tuple[dict[str, set[str]], list[str]]:
     return wanted, problems
 
 
+def flag_problems(stacks: Collection[str], names: Sequence[str], tags: Sequence[str]) -> list[str]:
+    """What is wrong with the `--stack` and `--tag` values, found before any stack is read."""
+    known = ", ".join(sorted(stacks)) or "none"
+    unknown = [f"--stack {name!r}: this project has no such stack (it has: {known})" for name in names
+               if name not in stacks]  # fmt: skip
+    return parse_tags(tags)[1] + unknown
+
+
 def select(stacks: Mapping[str, Mapping[str, str]], names: Sequence[str], tags: Sequence[str]) -> list[str]:
     """The stacks to run, in name order: those named by `--stack`, and those carrying every `--tag` key with one
     of its values; every stack when neither flag is given. `stacks` maps each stack to its tags."""
-    wanted, problems = parse_tags(tags)
-    known = ", ".join(sorted(stacks)) or "none"
-    problems += [f"--stack {name!r}: this project has no such stack (it has: {known})" for name in names
-                 if name not in stacks]  # fmt: skip
-    if problems:
+    if problems := flag_problems(stacks, names, tags):
         raise SelectionError(problems)
+    wanted = parse_tags(tags)[0]
     if not names and not tags:
         return sorted(stacks)
 
@@ -74,7 +79,8 @@ def select(stacks: Mapping[str, Mapping[str, str]], names: Sequence[str], tags: 
 
     chosen = [stack for stack in sorted(stacks) if stack in names or tagged(stack)]
     if not chosen:
-        raise SelectionError([f"--tag {' --tag '.join(tags)}: no stack of this project carries it (stacks: {known})"])
+        flags, known = " --tag ".join(tags), ", ".join(sorted(stacks))
+        raise SelectionError([f"--tag {flags}: no stack of this project carries it (stacks: {known})"])
     return chosen
 
 

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.fleet import core
-from components.fleet.__main__ import parser
 from components.fleet.core import Probe, Step
 
 URN = "urn:pulumi:lab::cvm::cvm:index:WorkspaceSupervisor$kubernetes:apps/v1:Deployment::ws/cvm-canary"
@@ -223,11 +222,3 @@ def test_the_json_has_every_row_and_the_exit_code() -> None:
 def test_the_progress_line_says_how_far_and_what_runs() -> None:
     assert core.progress("preview", 1, 3, {"b", "a"}) == "fleet: preview 1/3 stacks done; running: a, b"
     assert core.progress("refresh", 3, 3, set()) == "fleet: refresh 3/3 stacks done"
-
-
-def test_flags() -> None:
-    args = parser().parse_args(["--stack", "a", "--stack", "b", "--tag", "k=v", "--refresh", "--parallel", "2"])
-    assert (args.stack, args.tag, args.refresh, args.parallel, args.json) == (["a", "b"], ["k=v"], True, 2, False)
-    for bad in ("0", "-1", "two"):
-        with pytest.raises(SystemExit):
-            parser().parse_args(["--parallel", bad])
