@@ -30,7 +30,7 @@ class Survey:
     """A stack's outputs (the kubeconfig apart: it is a secret, used only to read the canary) and tags."""
 
     outputs: dict[str, Any] = field(default_factory=dict)
-    kubeconfig: str | None = None
+    kubeconfig: str | None = field(default=None, repr=False)  # never in a traceback or a log
     tags: dict[str, str] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
 
