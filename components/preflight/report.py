@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from components.columns import aligned
 from components.preflight.rules import Finding, NodeReport
 
 
@@ -41,8 +42,7 @@ def table(reports: Sequence[NodeReport], findings: Sequence[Finding]) -> str:
         )
         for r in reports
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines = aligned(rows)
     if findings:
         lines += ["", *(f"{f.severity}: {f}" for f in findings)]
     return "\n".join(lines)

@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
 from e2e import control_plane, engine
+from tests.e2e.conftest import Cluster
 from tests.harness import FULL
 
 NODES = ["cvm-node-1", "cvm-node-2"]
@@ -34,38 +34,6 @@ SUPERVISOR: dict[str, Any] = {
     "workspaces": FULL["supervisor"]["workspaces"][:2],
 }
 STACK = {"platform": "baremetal", "skipAwait": True, "gpu": {"enabled": True}, "supervisor": SUPERVISOR}
-
-
-class Cluster:
-    """The API server, through the Kubernetes Python client; objects come back as plain manifests."""
-
-    def __init__(self, kubeconfig: Path):
-        self.api = config.new_client_from_config(str(kubeconfig))  # type: ignore[no-untyped-call]
-        self.core = client.CoreV1Api(self.api)
-        self.apps = client.AppsV1Api(self.api)
-        self.node = client.NodeV1Api(self.api)
-        self.rbac = client.RbacAuthorizationV1Api(self.api)
-        self.networking = client.NetworkingV1Api(self.api)
-
-    def get(self, read: Callable[..., Any], *args: str) -> dict[str, Any]:
-        """`read(*args)` as the manifest the server returned (camelCase keys)."""
-        return self.api.sanitize_for_serialization(read(*args))  # type: ignore[no-any-return]
-
-    def labels(self, node: str) -> dict[str, str]:
-        return self.get(self.core.read_node, node)["metadata"].get("labels", {})  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def kubeconfig() -> Iterator[Path]:
-    control_plane.stop()  # a fresh cluster and fresh state for the scenario
-    path = control_plane.start(NODES + GPU_NODES)
-    yield path
-    control_plane.stop()
-
-
-@pytest.fixture(scope="module")
-def cluster(kubeconfig: Path) -> Cluster:
-    return Cluster(kubeconfig)
 
 
 @pytest.fixture(scope="module")
