@@ -27,14 +27,8 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkspaceSupervisorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:WorkspaceSupervisor", name, None, opts)
         supervisor = args.supervisor
-        # (workspace, is it the canary), the canary first
-        planned = [(objects.canary(args.sysbox_enabled), True)] if supervisor.canary else []
-        planned += [(workspace, False) for workspace in supervisor.workspaces]
-        # sysbox-runc workspaces stay in the configured namespace, at `baseline`, whatever else is deployed;
-        # envbox ones get a privileged namespace of their own, made only when there is one
-        namespaces = {"sysbox-runc": supervisor.namespace}
-        if any(workspace.runtime == "envbox" for workspace, _ in planned):
-            namespaces["envbox"] = objects.envbox_namespace(supervisor.namespace)
+        planned = objects.planned(supervisor, args.sysbox_enabled)
+        namespaces = objects.namespaces(supervisor, args.sysbox_enabled)
         shared = {runtime: self._namespace(ns, runtime, args) for runtime, ns in namespaces.items()}
 
         self.workloads: dict[str, pulumi.Resource] = {}
@@ -49,7 +43,7 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
                 needs.append(register.create(objects.agent_secret(ns, workspace, token), in_namespace))
             coder_url = supervisor.coder_url_text
             if workspace.runtime == "sysbox-runc" and coder_url is not None and pods.with_agent(workspace, coder_url):
-                unit = agent.config_map(ns, workspace, coder_url, pods.home_dir(workspace.username))
+                unit = agent.config_map(ns, workspace, agent.script(coder_url), pods.home_dir(workspace.username))
                 needs.append(register.create(unit, in_namespace))
             if not is_canary:
                 # a user's home outlives any change: deleting or replacing it is asked for by unprotecting it
