@@ -6,7 +6,7 @@ providers' documentation (there is no Terraform here to ask):
   `//` comments in block bodies, `variable` arguments as literals (`type` a type expression in a string),
   `depends_on` as references in strings;
 - the block bodies the template uses, as the providers document them at the pinned versions:
-  `coder_parameter`, `coder_workspace` and `coder_agent` (coder/terraform-provider-coder v2.17.0,
+  `coder_parameter`, `coder_workspace` and `coder_agent` (coder/terraform-provider-coder v2.20.0,
   docs/data-sources/parameter.md, docs/data-sources/workspace.md, docs/resources/agent.md) and
   `kubernetes_manifest` (hashicorp/terraform-provider-kubernetes 3.2.1, docs/resources/manifest.md), each
   closed: an argument the provider does not document fails.
