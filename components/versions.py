@@ -96,3 +96,10 @@ NVIDIA_DEVICE_PLUGIN_VERSION = "v0.20.0"
 # enabled as a systemd unit and a `coder` user (coder/enterprise-images images/base). This tag is the one
 # Coder's own envbox template pins (coder/coder examples/templates/kubernetes-envbox/main.tf).
 CANARY_IMAGE = "docker.io/codercom/enterprise-base:ubuntu-20240812"
+
+# The Terraform providers of the Coder template (components/coder_template), exact versions: coder/coder 2.20.0
+# is what the Go module proxy answers as latest for github.com/coder/terraform-provider-coder/v2 (v2.20.0,
+# 2026-10-20; its docs/ are what the template's schema test follows); hashicorp/kubernetes 3.2.1 is the newest
+# release in hashicorp/terraform-provider-kubernetes CHANGELOG.md (2026-06-30, read at 3a33fb6 of 2026-08-21).
+CODER_PROVIDER_VERSION = "2.20.0"
+KUBERNETES_PROVIDER_VERSION = "3.2.1"

@@ -35,12 +35,15 @@ NodeName = Annotated[
     check(dns_subdomain, "must be a Kubernetes node name (a DNS subdomain: lowercase letters, digits, '-' and '.')"),
 ]
 
-# registry/path[:tag][@sha256:digest], as the distribution reference grammar has it (lower-case paths).
-_IMAGE = re.compile(
-    r"(?P<name>(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+# registry/path[:tag][@sha256:digest], as the distribution reference grammar has it (lower-case paths); the
+# parts are RE2 too, for the Coder template's image parameter (components/coder_template).
+IMAGE_NAME = (
+    r"(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
 )
+IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+IMAGE_DIGEST = r"sha256:[a-f0-9]{64}"
+_IMAGE = re.compile(rf"(?P<name>{IMAGE_NAME})(?::(?P<tag>{IMAGE_TAG}))?(?:@(?P<digest>{IMAGE_DIGEST}))?")
 
 
 def pinned_image(reference: str) -> bool:
@@ -192,11 +195,11 @@ WorkspaceNamespace = Annotated[
 MAX_NODES = 1000  # GKE and AKS node pools and EKS node groups top out at 1000 nodes or below
 MAX_CPUS = 256
 MAX_GPUS = 16
-_MAX_BYTES = {"memory": 4 * 1024**4, "disk": 64 * 1024**4}  # 4 TiB of memory, 64 TiB of disk (PD and EBS maxima)
+MAX_BYTES = {"memory": 4 * 1024**4, "disk": 64 * 1024**4}  # 4 TiB of memory, 64 TiB of disk (PD and EBS maxima)
 
 
 def _at_most(kind: str) -> AfterValidator:
-    limit = _MAX_BYTES[kind]
+    limit = MAX_BYTES[kind]
     reason = f"is more {kind} than any CVM node offers (at most {limit // 1024**4}Ti)"
     return check(lambda s: (units.quantity(s) or 0) <= limit, reason)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from components.config import Workspace
+from components.cvm.workspaces.inputs import WorkspaceFields
 
 SCRIPT = "coder-agent.sh"
 UNIT = "coder-agent.service"
@@ -60,7 +60,7 @@ exec "$dir/coder" agent
 """
 
 
-def unit(workspace: Workspace, home: str) -> str:
+def unit(workspace: WorkspaceFields, home: str) -> str:
     """The systemd unit that runs the script as the workspace user, and again whenever the agent exits."""
     return f"""[Unit]
 Description=Coder agent (started by cvm)
@@ -85,12 +85,13 @@ def config_map_name(workspace: str) -> str:
     return f"{workspace}-coder-agent"
 
 
-def config_map(namespace: str, workspace: Workspace, coder_url: str, home: str) -> dict[str, Any]:
+def config_map(namespace: str, workspace: WorkspaceFields, bootstrap: str, home: str) -> dict[str, Any]:
+    """The agent's files; `bootstrap` is the script the unit runs (cvm's own `script`, or a Coder template's)."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": config_map_name(workspace.name), "namespace": namespace},
-        "data": {SCRIPT: script(coder_url), UNIT: unit(workspace, home), WANTED: WANTED_TEXT},
+        "data": {SCRIPT: bootstrap, UNIT: unit(workspace, home), WANTED: WANTED_TEXT},
     }
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from components import versions
 from components.config import Supervisor, Workspace
+from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
 from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, placement, sysbox_pod
 from components.kube import manifest
 from components.kube.names import CANARY_NAME, COMPONENT_LABEL, INSTANCE_LABEL, WORKSPACE_COMPONENT
@@ -29,6 +30,21 @@ def canary(sysbox_enabled: bool) -> Workspace:
             "memory": "2Gi",
         }
     )
+
+
+def planned(supervisor: Supervisor, sysbox_enabled: bool) -> list[tuple[Workspace, bool]]:
+    """The workspaces a stack deploys, each with whether it is the canary (the canary first)."""
+    canaries = [(canary(sysbox_enabled), True)] if supervisor.canary else []
+    return [*canaries, *((workspace, False) for workspace in supervisor.workspaces)]
+
+
+def namespaces(supervisor: Supervisor, sysbox_enabled: bool) -> dict[str, str]:
+    """Each runtime's namespace that a stack makes: sysbox-runc workspaces stay in the configured namespace, at
+    `baseline`, whatever else is deployed; envbox ones get a privileged namespace of their own, made only when
+    there is one."""
+    envbox = any(workspace.runtime == "envbox" for workspace, _ in planned(supervisor, sysbox_enabled))
+    runtimes = ["sysbox-runc", *(["envbox"] if envbox else [])]
+    return {runtime: workspace_namespace(supervisor.namespace, runtime) for runtime in runtimes}
 
 
 def selector(workspace: str) -> dict[str, str]:
@@ -153,7 +169,7 @@ def service_account(namespace: str) -> dict[str, Any]:
     }
 
 
-def agent_secret(namespace: str, workspace: Workspace, token: Any) -> dict[str, Any]:
+def agent_secret(namespace: str, workspace: WorkspaceFields, token: Any) -> dict[str, Any]:
     """The Coder agent token, which reaches the pod only through this Secret. `token` may be a secret Output."""
     metadata = {"name": agent_secret_name(workspace.name), "namespace": namespace, "labels": labels(workspace.name)}
     return {
@@ -165,7 +181,9 @@ def agent_secret(namespace: str, workspace: Workspace, token: Any) -> dict[str, 
     }
 
 
-def home_volume(namespace: str, workspace: Workspace, storage_class: str | None, skip_await: bool) -> dict[str, Any]:
+def home_volume(
+    namespace: str, workspace: WorkspaceFields, storage_class: str | None, skip_await: bool
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": workspace.disk}}}
     if storage_class is not None:
         spec["storageClassName"] = storage_class
@@ -174,11 +192,16 @@ def home_volume(namespace: str, workspace: Workspace, storage_class: str | None,
 
 
 def workload(
-    namespace: str, workspace: Workspace, supervisor: Supervisor, is_canary: bool = False, skip_await: bool = False
+    namespace: str,
+    workspace: WorkspaceFields,
+    supervisor: SupervisorFields,
+    is_canary: bool = False,
+    skip_await: bool = False,
+    bootstrap: str | None = None,
 ) -> dict[str, Any]:
-    """The single-replica Deployment of one workspace."""
+    """The single-replica Deployment of one workspace (`bootstrap`: as `envbox_pod` takes it)."""
     if workspace.runtime == "envbox":
-        pod = envbox_pod(workspace, supervisor, is_canary)
+        pod = envbox_pod(workspace, supervisor, is_canary, bootstrap)
     else:
         pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary)
     pod = {

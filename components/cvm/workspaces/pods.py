@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.config import Supervisor, Workspace
 from components.cvm.workspaces import agent
+from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
 from components.kube import manifest
 from components.kube.names import CVM_TAINT, GPU_NODE_LABEL, GPU_TAINT, INSTALL_LABEL, RUNTIME_CLASS
 
@@ -45,7 +45,7 @@ CANARY_HOME_LIMIT = "1Gi"
 CANARY_CPU = "500m"
 
 
-def _resources(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
+def _resources(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
     # CPU and memory requests equal limits: a CVM gets what it was promised (the Guaranteed QoS class)
     cpu = CANARY_CPU if is_canary else str(workspace.cpus)
     amounts: dict[str, Any] = {"cpu": cpu, "memory": workspace.memory}
@@ -56,7 +56,7 @@ def _resources(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
     }
 
 
-def _coder_env(workspace: Workspace, coder_url: str | None) -> list[dict[str, Any]]:
+def _coder_env(workspace: WorkspaceFields, coder_url: str | None) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = []
     if workspace.agent_token is not None:
         secret_ref = {"name": agent_secret_name(workspace.name), "key": "token"}
@@ -76,7 +76,7 @@ def _probe(command: str) -> dict[str, Any]:
     }
 
 
-def _home_source(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
+def _home_source(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
     if is_canary and workspace.runtime == "sysbox-runc":
         return {"name": "home", "emptyDir": {"sizeLimit": CANARY_HOME_LIMIT}}
     if is_canary:  # envbox keeps its Docker stores (the workspace image) here: bounded by the pod's scratch limit
@@ -87,7 +87,7 @@ def _home_source(workspace: Workspace, is_canary: bool) -> dict[str, Any]:
 EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
 
 
-def _envbox_options(workspace: Workspace, supervisor: Supervisor) -> list[dict[str, Any]]:
+def _envbox_options(workspace: WorkspaceFields, supervisor: SupervisorFields) -> list[dict[str, Any]]:
     """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the inner dockerd's bridge, and
     the credentials and CAs for what the inner container pulls and talks to."""
     env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in workspace.inner_env.items()]
@@ -105,7 +105,10 @@ def _envbox_options(workspace: Workspace, supervisor: Supervisor) -> list[dict[s
     return env
 
 
-def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) -> dict[str, Any]:
+def envbox_pod(
+    workspace: WorkspaceFields, supervisor: SupervisorFields, is_canary: bool, bootstrap: str | None = None
+) -> dict[str, Any]:
+    """`bootstrap`: the script that starts the agent; None: cvm's own (agent.script), a Coder template gives Coder's."""
     coder_url = supervisor.coder_url_text
     home = home_dir(workspace.username)
     field = {"containerName": "envbox"}
@@ -121,7 +124,9 @@ def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) ->
     ]
     if coder_url is not None and with_agent(workspace, coder_url):
         # envbox starts the agent only through this script (coder/envbox cli/docker.go)
-        env.append({"name": "CODER_BOOTSTRAP_SCRIPT", "value": agent.script(coder_url)})
+        env.append(
+            {"name": "CODER_BOOTSTRAP_SCRIPT", "value": agent.script(coder_url) if bootstrap is None else bootstrap}
+        )
     env += _envbox_options(workspace, supervisor)
     mounts = [
         {"name": "home", "mountPath": home, "subPath": "home"},
@@ -169,7 +174,7 @@ def envbox_pod(workspace: Workspace, supervisor: Supervisor, is_canary: bool) ->
     }
 
 
-def placement(workspace: Workspace) -> dict[str, Any]:
+def placement(workspace: WorkspaceFields) -> dict[str, Any]:
     """Where a workspace may run: on the CVM nodes (every platform labels them `sysbox-install: "yes"`, and AKS's
     CVM pool is tainted for them), a GPU workspace on the GPU nodes, tolerating their taint. A GPU workspace also
     takes the architecture of the host library directory it mounts (HOST_LIB_DIR is amd64's)."""
@@ -181,7 +186,7 @@ def placement(workspace: Workspace) -> dict[str, Any]:
     return {"nodeSelector": dict(INSTALL_LABEL), "tolerations": [manifest.toleration(CVM_TAINT)]}
 
 
-def with_agent(workspace: Workspace, coder_url: str | None) -> bool:
+def with_agent(workspace: WorkspaceFields, coder_url: str | None) -> bool:
     """Whether the workspace starts Coder's agent: it talks to a Coder deployment (a token and its URL)."""
     return workspace.agent_token is not None and coder_url is not None
 
@@ -191,7 +196,7 @@ def with_agent(workspace: Workspace, coder_url: str | None) -> bool:
 HOME_OWNER_RESOURCES = {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}
 
 
-def _home_owner(workspace: Workspace, mount: dict[str, Any]) -> dict[str, Any]:
+def _home_owner(workspace: WorkspaceFields, mount: dict[str, Any]) -> dict[str, Any]:
     """A new home volume is root's: this hands it to the workspace user before the workspace boots, whatever the
     image's init does. The workspace's own image (it has the user and `chown`), as root in the pod's user
     namespace; the home's top only, so a large home costs nothing on every start."""
@@ -205,7 +210,7 @@ def _home_owner(workspace: Workspace, mount: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def sysbox_pod(workspace: Workspace, coder_url: str | None, is_canary: bool) -> dict[str, Any]:
+def sysbox_pod(workspace: WorkspaceFields, coder_url: str | None, is_canary: bool) -> dict[str, Any]:
     home = home_dir(workspace.username)
     mounts = [{"name": "home", "mountPath": home, "subPath": "home"}]
     volumes = [_home_source(workspace, is_canary)]

@@ -32,13 +32,8 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkspaceSupervisorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:WorkspaceSupervisor", name, None, opts)
         supervisor = args.supervisor
-        # (workspace, is it the canary), the canary first
-        planned = [(objects.canary(args.sysbox_enabled), True)] if supervisor.canary else []
-        planned += [(workspace, False) for workspace in supervisor.workspaces]
-        # sysbox-runc workspaces stay in the configured namespace, at `baseline`, whatever else is deployed;
-        # envbox ones get a privileged namespace of their own, made only when there is one
-        runtimes = ["sysbox-runc"] + (["envbox"] if any(w.runtime == "envbox" for w, _ in planned) else [])
-        namespaces = {runtime: objects.workspace_namespace(supervisor.namespace, runtime) for runtime in runtimes}
+        planned = objects.planned(supervisor, args.sysbox_enabled)
+        namespaces = objects.namespaces(supervisor, args.sysbox_enabled)
         self._gate = self._homes_stay(args)
         shared = {runtime: self._namespace(ns, runtime, args) for runtime, ns in namespaces.items()}
 
@@ -54,7 +49,7 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
                 needs.append(register.create(objects.agent_secret(ns, workspace, token), in_namespace))
             coder_url = supervisor.coder_url_text
             if workspace.runtime == "sysbox-runc" and coder_url is not None and pods.with_agent(workspace, coder_url):
-                unit = agent.config_map(ns, workspace, coder_url, pods.home_dir(workspace.username))
+                unit = agent.config_map(ns, workspace, agent.script(coder_url), pods.home_dir(workspace.username))
                 needs.append(register.create(unit, in_namespace))
             if not is_canary:
                 # a user's home outlives its workspace: Pulumi forgets it, the cluster keeps it (homes.py)

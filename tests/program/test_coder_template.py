@@ -1,0 +1,88 @@
+"""The Coder template's workspace objects, with Coder's values filled in, are the objects the program registers
+for a workspace of the same inputs: the Deployment (its pod), the home volume, the agent's Secret and, under
+sysbox-runc, the agent's unit."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from components.coder_template import template
+from components.config import Settings, load_settings, stored_config
+from components.cvm.workspaces import agent
+from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, SECRET_KEYS, run_program
+from tests.terraform_templates_double import evaluate
+
+IMAGE = "ghcr.io/acme/workspace:2026.11"
+TOKEN = "token-of-one-coder-workspace"
+IDS = {"envbox": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01", "sysbox-runc": "0b9e4d7c-3f21-4c88-8e55-71a6f0c2d9b4"}
+KINDS = {
+    "home": "kubernetes:core/v1:PersistentVolumeClaim",
+    "agent_token": "kubernetes:core/v1:Secret",
+    "agent_files": "kubernetes:core/v1:ConfigMap",
+    "workspace": "kubernetes:apps/v1:Deployment",
+}
+GKE_WITH_CODER = {**CLOUDS["gke"], "supervisor": {"coderUrl": "http://coder.coder.svc.cluster.local"}}
+STACKS = {"full": FULL, "envbox-only": ENVBOX_ONLY, "gke": GKE_WITH_CODER}
+
+
+def settings_of(config: dict[str, Any]) -> Settings:
+    return load_settings(stored_config(config), "dev", [f"cvm:{key}" for key in SECRET_KEYS])
+
+
+def same_inputs(config: dict[str, Any], runtimes: list[str]) -> dict[str, Any]:
+    """The stack, its workspaces replaced by one per runtime with the template's inputs (a coder-<id> name)."""
+    workspaces = [
+        {"name": f"coder-{IDS[r]}", "image": IMAGE, "runtime": r, "cpus": 3, "memory": "6Gi", "disk": "30Gi"}
+        for r in runtimes
+    ]
+    supervisor = {**config.get("supervisor", {}), "workspaces": [{**w, "agentToken": TOKEN} for w in workspaces]}
+    return {**config, "supervisor": supervisor}
+
+
+def coder_values(runtime: str, coder_url: str) -> dict[str, Any]:
+    """What Terraform gives each expression of the template, for the same inputs (cvm's script stands for
+    Coder's init script, so that the whole pod compares)."""
+    return {
+        template.value("image"): IMAGE,
+        template.value("cpus"): "3",
+        template.value("memory"): "6",
+        template.value("disk"): "30",
+        f"{template.ME}.id": IDS[runtime],
+        f"{template.ME}.access_url": coder_url,
+        f"{template.AGENT}.init_script": agent.script(coder_url),
+        f"{template.AGENT}.token": TOKEN,
+        f"base64encode({template.AGENT}.token)": base64.b64encode(TOKEN.encode()).decode(),
+    }
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_template_objects_are_the_programs(stack: str) -> None:
+    config = STACKS[stack]
+    settings = settings_of(config)
+    offered = list(template.runtimes(settings))
+    resources = template.main_tf(settings)["resource"]["kubernetes_manifest"]
+    program = same_inputs(config, offered)
+    run = run_program(program, SECRET_KEYS, stack="dev")
+    coder_url = settings_of(program).supervisor.coder_url_text
+    assert coder_url is not None
+    compared = 0
+    for runtime in offered:
+        values = coder_values(runtime, coder_url)
+        for role, kind in KINDS.items():
+            name = template.resource_name(runtime, role)
+            if role == "agent_files" and runtime == "envbox":
+                assert name not in resources  # envbox runs the script itself
+                continue
+            made = evaluate(resources[name]["manifest"], values)
+            meta = made["metadata"]
+            registered = run.one(kind, f"{meta['namespace']}/{meta['name']}").manifest
+            if role == "agent_token":  # written as `data` (see template.py): the same bytes
+                assert made.pop("data") == {
+                    "token": base64.b64encode(registered.pop("stringData")["token"].encode()).decode()
+                }
+            assert made == registered, f"{stack} {runtime} {role}"
+            compared += 1
+    assert compared == sum(4 if r == "sysbox-runc" else 3 for r in offered)

@@ -1,0 +1,180 @@
+"""The Coder template's structure: Terraform's JSON syntax and the providers' documented arguments (a schema),
+every reference declared, the providers pinned, only the home volume outliving a stop, and manifests that pass
+Kubernetes' schemas once Coder's values are in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from components import versions
+from components.coder_template import template
+from components.config import Settings, load_settings, stored_config
+from components.config.values import pinned_image
+from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS
+from tests.terraform_templates_double import evaluate
+from tests.unit.coder_template.terraform_json_schema import SCHEMA
+
+EXAMPLES = {p.name.split(".")[1]: yaml.safe_load(p.read_text())["config"] for p in ROOT.glob("examples/Pulumi.*.yaml")}
+STACKS = {**EXAMPLES, "full": FULL, "envbox-only": ENVBOX_ONLY, **CLOUDS}
+# in an interpolation: a reference (`type.name`, `var.x`, `data.type.name`), after quoted strings are removed
+_INTERPOLATION = re.compile(r"\$\{([^{}]*)\}")
+_REFERENCE = re.compile(r"(?<![\w.])(data\.[a-z_]+\.[\w-]+|[a-z][a-z0-9_]*\.[\w-]+)")
+
+
+def settings_of(stack: str) -> Settings:
+    return load_settings(stored_config(STACKS[stack]), stack, [f"cvm:{k}" for k in SECRET_KEYS])
+
+
+@pytest.fixture(scope="module", params=sorted(STACKS))
+def stack(request: pytest.FixtureRequest) -> tuple[Settings, dict[str, Any]]:
+    settings = settings_of(request.param)
+    return settings, template.main_tf(settings)
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in strings(item)]
+    return []
+
+
+def test_follows_terraform_json_syntax(stack: tuple[Settings, dict[str, Any]]) -> None:
+    jsonschema.validate(stack[1], SCHEMA)
+
+
+def test_schema_refuses_what_terraform_would(stack: tuple[Settings, dict[str, Any]]) -> None:
+    main = stack[1]
+    for broken in (
+        {**main, "resources": main["resource"]},  # not a top-level block type
+        {**main, "resource": {"coder_agent": {"main": {"os": "linux"}}}},  # a required argument missing
+        {**main, "data": {**main["data"], "coder_parameter": {"cpus": {"name": "cpus", "min": 1}}}},  # unknown
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, SCHEMA)
+
+
+def declared(main: dict[str, Any]) -> set[str]:
+    names = {f"var.{name}" for name in main["variable"]}
+    names |= {f"data.{kind}.{name}" for kind, bodies in main["data"].items() for name in bodies}
+    return names | {f"{kind}.{name}" for kind, bodies in main["resource"].items() for name in bodies}
+
+
+def referenced(main: dict[str, Any]) -> set[str]:
+    found = set()
+    for text in strings({k: v for k, v in main.items() if k != "terraform"}):
+        for expression in _INTERPOLATION.findall(text):
+            unquoted = re.sub(r'"[^"]*"', '""', expression)
+            found |= {".".join(r.split(".")[: 3 if r.startswith("data.") else 2]) for r in _REFERENCE.findall(unquoted)}
+    bodies = [body for kind in main["resource"].values() for body in kind.values()]
+    return found | {ref for body in bodies for ref in body.get("depends_on", [])}
+
+
+def test_every_reference_is_declared(stack: tuple[Settings, dict[str, Any]]) -> None:
+    main = stack[1]
+    used = referenced(main)
+    assert {"data.coder_workspace.me", "coder_agent.main", "var.use_kubeconfig"} <= used
+    assert used - declared(main) == set()
+    # and the parameters each manifest reads are the ones declared
+    assert {r for r in used if r.startswith("data.coder_parameter.")} == {
+        f"data.coder_parameter.{p}" for p in main["data"]["coder_parameter"]
+    }
+
+
+def test_providers_are_pinned(stack: tuple[Settings, dict[str, Any]]) -> None:
+    main = stack[1]
+    providers = main["terraform"]["required_providers"]
+    assert providers == {
+        "coder": {"source": "coder/coder", "version": versions.CODER_PROVIDER_VERSION},
+        "kubernetes": {"source": "hashicorp/kubernetes", "version": versions.KUBERNETES_PROVIDER_VERSION},
+    }
+    assert all(re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", p["version"]) for p in providers.values())  # exact
+    kinds = [*main["data"], *main["resource"]]
+    assert {kind.split("_")[0] for kind in kinds} == set(providers) == set(main["provider"])
+
+
+def test_a_stopped_workspace_keeps_only_its_home(stack: tuple[Settings, dict[str, Any]]) -> None:
+    settings, main = stack
+    resources = main["resource"]["kubernetes_manifest"]
+    for runtime in template.runtimes(settings):
+        chosen = f'{template.RUNTIME} == "{runtime}"'
+        for name, body in resources.items():
+            if not name.startswith(template.resource_name(runtime, "")):
+                continue
+            runs = f"{template.ME}.start_count" if not name.endswith("_home") else "1"
+            assert body["count"] == f"${{{chosen} ? {runs} : 0}}", name
+    assert "count" not in main["resource"]["coder_agent"]["main"]
+
+
+def test_runtimes_offered_are_those_the_stack_made() -> None:
+    assert list(template.runtimes(settings_of("full"))) == ["sysbox-runc", "envbox"]
+    assert list(template.runtimes(settings_of("envbox-only"))) == ["envbox"]  # no Sysbox on the nodes
+    gke = template.runtimes(settings_of("gke"))  # the canary is sysbox-runc: no envbox namespace is made
+    assert gke == {"sysbox-runc": "cvm-workspaces"}
+    none = load_settings(stored_config({**ENVBOX_ONLY, "supervisor": {"canary": False}}), "x", ["cvm:baremetal"])
+    with pytest.raises(ValueError, match="installs no Sysbox"):
+        template.main_tf(none)
+
+
+def filled(main: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
+    values = {
+        **{
+            template.value(p): v
+            for p, v in (("image", "ghcr.io/a/b:1"), ("cpus", "2"), ("memory", "4"), ("disk", "20"))
+        },
+        f"{template.ME}.id": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
+        f"{template.ME}.access_url": "https://coder.example.com",
+        f"{template.AGENT}.init_script": "#!/bin/sh\n",
+        f"{template.AGENT}.token": "t",
+        f"base64encode({template.AGENT}.token)": "dA==",
+    }
+    bodies = main["resource"]["kubernetes_manifest"]
+    prefix = template.resource_name(runtime, "")
+    return [evaluate(body["manifest"], values) for name, body in bodies.items() if name.startswith(prefix)]
+
+
+def test_manifests_pass_kubernetes_schemas(stack: tuple[Settings, dict[str, Any]]) -> None:
+    settings, main = stack
+    for runtime in template.runtimes(settings):
+        for manifest in filled(main, runtime):
+            kubernetes_validate.validate(manifest, settings.kubernetes_minor, strict=True)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "ghcr.io/coder/envbox:0.6.7",
+        "registry.example.com:5000/team/ws:2026.11",
+        "ubuntu@sha256:" + "a" * 64,
+        "ubuntu:24.04@sha256:" + "b" * 64,
+        "ubuntu",
+        "ghcr.io/Team/ws:1",
+        "ubuntu:",
+        "ubuntu:-x",
+    ],
+)
+def test_image_parameter_agrees_with_the_config_rule(image: str) -> None:
+    # the same grammar; only `latest`, which RE2 cannot refuse without look-ahead, differs (the README says so)
+    assert bool(re.fullmatch(template.IMAGE_REGEX, image)) == pinned_image(image)
+
+
+def test_image_parameter_takes_latest_which_the_config_refuses() -> None:
+    assert re.fullmatch(template.IMAGE_REGEX, "ubuntu:latest") and not pinned_image("ubuntu:latest")
+
+
+def test_parameter_defaults_are_valid(stack: tuple[Settings, dict[str, Any]]) -> None:
+    parameters = stack[1]["data"]["coder_parameter"]
+    assert re.fullmatch(parameters["image"]["validation"]["regex"], parameters["image"]["default"])
+    for name in ("cpus", "memory", "disk"):
+        rule = parameters[name]["validation"]
+        assert rule["min"] <= int(parameters[name]["default"]) <= rule["max"]
+    options = [o["value"] for o in parameters["runtime"]["option"]]
+    assert parameters["runtime"]["default"] in options and parameters["runtime"]["mutable"] is False
