@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
-from components.kube.manifest import logical_name
+from components.kube.manifest import applied_by, logical_name
 
 # (apiVersion, kind) -> resource class, for the kinds this program creates.
 _KINDS: dict[tuple[str, str], Any] = {
@@ -46,7 +46,9 @@ def provider(
 
 
 def create(manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """Register one manifest as the typed resource for its kind; a Node manifest becomes a server-side-apply patch."""
+    """Register one manifest as the typed resource for its kind, applied by the stack's field manager; a Node
+    manifest becomes a server-side-apply patch."""
     cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
-    fields = {to_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    applied = applied_by(manifest, pulumi.get_stack())
+    fields = {to_snake(k): v for k, v in applied.items() if k not in ("apiVersion", "kind")}
     return cls(logical_name(manifest), **fields, opts=opts)  # type: ignore[no-any-return]
