@@ -82,19 +82,15 @@ def timed(run: Any) -> tuple[float, Usage]:
     return seconds, sampler.usage()
 
 
-def kubectl(objects: Path, kubeconfig: Path, *flags: str) -> None:
-    binary = Path(control_plane.toolchain("kubelet")["KUBE_BIN"]) / "kubectl"
-    command = [str(binary), f"--kubeconfig={kubeconfig}", "apply", "--server-side", *flags, "-f", str(objects)]
-    subprocess.run(command, check=True, capture_output=True)
-
-
 def floor(workspaces: int, scratch: Path) -> dict[str, Any]:
     kubeconfig = fresh_cluster()
     objects = program_objects(workspaces)
     listed = scratch / f"objects-{workspaces}.json"
     listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
-    apply, apply_usage = timed(lambda: kubectl(listed, kubeconfig))
-    dry_run, dry_usage = timed(lambda: kubectl(listed, kubeconfig, "--dry-run=server"))
+    kubectl = Path(control_plane.toolchain("kubelet")["KUBE_BIN"]) / "kubectl"
+    command = [str(kubectl), f"--kubeconfig={kubeconfig}", "apply", "--server-side", "-f", str(listed)]
+    apply, apply_usage = timed(lambda: subprocess.run(command, check=True, capture_output=True))
+    dry_run, dry_usage = timed(lambda: subprocess.run([*command, "--dry-run=server"], check=True, capture_output=True))
     return {"objects": len(objects), "apply": apply, "apply_usage": apply_usage, "dry_run": dry_run,
             "dry_usage": dry_usage}  # fmt: skip
 
