@@ -45,6 +45,9 @@ def environment() -> dict[str, str]:
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        # the state written once, at the end, not after every step: safe for bare-metal stacks, whose every
+        # resource is a named Kubernetes object that a rerun re-applies (docs/performance.md, "At scale")
+        "PULUMI_SKIP_CHECKPOINTS": "true",
     }
     os.environ.update(variables)
     os.environ["PATH"] = f"{paths['PULUMI_BIN']}{os.pathsep}{os.environ['PATH']}"

@@ -16,5 +16,11 @@ if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
   export PULUMI_BACKEND_URL="file://$PWD/.pulumi-state"
 fi
 pulumi stack select dev --create
+# A bare-metal stack writes its state once, at the end, not after every step (docs/performance.md, "At scale"):
+# its every resource is a named Kubernetes object that a rerun after an interruption re-adopts. A cloud stack
+# keeps Pulumi's checkpoints, since a cloud resource an interrupted run made would be lost to the state.
+if [ "$(pulumi config get platform --stack dev)" = baremetal ]; then
+  export PULUMI_SKIP_CHECKPOINTS="${PULUMI_SKIP_CHECKPOINTS:-true}"
+fi
 pulumi up --stack dev --yes
 pulumi stack output --stack dev

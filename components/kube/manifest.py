@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
+# The annotation that names the provider's server-side-apply field manager (pulumi-kubernetes
+# provider/pkg/metadata/annotations.go, AnnotationPatchFieldManager).
+FIELD_MANAGER = "pulumi.com/patchFieldManager"
 
 
 def metadata(
@@ -20,6 +23,19 @@ def metadata(
     if skip_await:
         result["annotations"] = dict(SKIP_AWAIT)
     return result
+
+
+def applied_by(manifest: Mapping[str, Any], stack: str) -> dict[str, Any]:
+    """The manifest, applied by the stack's own field manager, `cvm-<stack>`.
+
+    Without it the provider names a new random manager at each create, so an object that an interrupted `up`
+    made, and so its state never recorded, is applied again by another manager on the rerun: the two conflict
+    on atomic fields the server defaulted (a DaemonSet's `fieldRef`), and the first keeps fields the program
+    no longer sets. One name per stack lets the rerun re-adopt it, while two stacks applying the same object
+    still conflict (docs/performance.md, "At scale")."""
+    meta = manifest["metadata"]
+    annotations = {**meta.get("annotations", {}), FIELD_MANAGER: f"cvm-{stack}"}
+    return {**manifest, "metadata": {**meta, "annotations": annotations}}
 
 
 def node_label_patch(node: str, labels: Mapping[str, str]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
-from components.kube.manifest import logical_name
+from components.kube.manifest import applied_by, logical_name
 
 # (apiVersion, kind) -> resource class, for the kinds this program creates.
 _KINDS: dict[tuple[str, str], Any] = {
@@ -53,11 +53,13 @@ def _constant(value: Any) -> Callable[[Any], Any]:
 def create(
     manifest: dict[str, Any], opts: pulumi.ResourceOptions, gate: pulumi.Output[Any] | None = None
 ) -> pulumi.CustomResource:
-    """Register one manifest as the typed resource for its kind; a Node manifest becomes a server-side-apply patch.
-    With a `gate`, the object's fields wait for it: a refusal raised there stops the run before the object is sent,
-    even on `up` (a dependency alone would not keep it from being created while the gate is still being read)."""
+    """Register one manifest as the typed resource for its kind, applied by the stack's field manager; a Node
+    manifest becomes a server-side-apply patch. With a `gate`, the object's fields wait for it: a refusal raised
+    there stops the run before the object is sent, even on `up` (a dependency alone would not keep it from being
+    created while the gate is still being read)."""
     cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
-    fields = {to_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    applied = applied_by(manifest, pulumi.get_stack())
+    fields = {to_snake(k): v for k, v in applied.items() if k not in ("apiVersion", "kind")}
     if gate is not None:
         fields = {k: gate.apply(_constant(v)) for k, v in fields.items()}
     return cls(logical_name(manifest), **fields, opts=opts)  # type: ignore[no-any-return]

@@ -12,6 +12,7 @@ import pytest
 from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.cvm.workspaces import agent
+from components.kube import manifest
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, SECRET_KEYS, run_program
 from tests.terraform_templates_double import evaluate
 
@@ -79,6 +80,11 @@ def test_template_objects_are_the_programs(stack: str) -> None:
             made = evaluate(resources[name]["manifest"], values)
             meta = made["metadata"]
             registered = run.one(kind, f"{meta['namespace']}/{meta['name']}").manifest
+            # the one annotation only Pulumi reads (manifest.applied_by): Terraform applies as itself
+            annotations = registered["metadata"].pop("annotations")
+            assert annotations.pop(manifest.FIELD_MANAGER) == "cvm-dev"
+            if annotations:
+                registered["metadata"]["annotations"] = annotations
             if role == "agent_token":  # written as `data` (see template.py): the same bytes
                 assert made.pop("data") == {
                     "token": base64.b64encode(registered.pop("stringData")["token"].encode()).decode()

@@ -95,15 +95,20 @@ def test_nodes_are_labelled_by_patch_only(bare_metal: BareMetal) -> None:
     patches = run.of_type("kubernetes:core/v1:NodePatch")
     assert {p.name for p in patches} == {"node-a", "node-b"}
     for patch in patches:
-        assert patch.inputs["metadata"] == {"name": patch.name, "labels": {"sysbox-install": "yes"}}
+        manager = {"pulumi.com/patchFieldManager": "cvm-dev"}
+        assert patch.inputs["metadata"] == {
+            "name": patch.name,
+            "labels": {"sysbox-install": "yes"},
+            "annotations": manager,
+        }
     assert all(node.read for node in run.of_type("kubernetes:core/v1:Node"))  # read for the preflight, never written
 
 
 def test_skip_await_annotates_the_daemon_set(bare_metal: BareMetal) -> None:
     daemon_set = bare_metal(skipAwait=True).one("kubernetes:apps/v1:DaemonSet", "kube-system/sysbox-deploy-k8s")
-    assert daemon_set.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+    assert daemon_set.inputs["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
     plain = bare_metal().one("kubernetes:apps/v1:DaemonSet", "kube-system/sysbox-deploy-k8s")
-    assert "annotations" not in plain.inputs["metadata"]
+    assert "pulumi.com/skipAwait" not in plain.inputs["metadata"]["annotations"]
 
 
 def test_sysbox_disabled_registers_no_sysbox_objects(bare_metal: BareMetal, frame: Callable[[str], Objects]) -> None:

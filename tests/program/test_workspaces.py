@@ -10,6 +10,7 @@ import pytest
 
 from components.config import Supervisor
 from components.cvm.workspaces import objects
+from components.kube.manifest import applied_by
 from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces, at baseline
@@ -188,7 +189,7 @@ def test_egress_is_limited_in_every_workspace_namespace(full_stack: Run, envbox_
     for run in (full_stack, envbox_only_stack):
         for namespace in (NS, ENVBOX_NS):
             policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
-            assert policy == objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/")
+            assert policy == applied_by(objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/"), "dev")
 
 
 @pytest.mark.parametrize(
@@ -202,7 +203,7 @@ def test_egress_reaches_coder(url: str, rules: int) -> None:
     for namespace in (NS, ENVBOX_NS):
         policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
         normal = Supervisor.model_validate({"coderUrl": url}).coder_url_text  # pydantic's form of the URL
-        assert policy == objects.limit_egress(namespace, normal)
+        assert policy == applied_by(objects.limit_egress(namespace, normal), "dev")
         assert len(policy["spec"]["egress"]) == rules, namespace
 
 
@@ -235,7 +236,7 @@ def test_skip_await_annotates_workloads_and_volumes() -> None:
     for resource in run.of_type("kubernetes:apps/v1:Deployment") + run.of_type(
         "kubernetes:core/v1:PersistentVolumeClaim"
     ):
-        assert resource.manifest["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+        assert resource.manifest["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
 
 
 def test_without_cvm_nodes_up_says_what_cannot_start_instead_of_waiting(bare_metal: Callable[..., Run]) -> None:
@@ -247,9 +248,10 @@ def test_without_cvm_nodes_up_says_what_cannot_start_instead_of_waiting(bare_met
     assert "lists no CVM node, so the canary, workspace 'alice' cannot be scheduled" in warning
     for name in ("cvm-canary", "alice"):
         metadata = run.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["metadata"]
-        assert metadata["annotations"] == {"pulumi.com/skipAwait": "true"}, name
+        assert metadata["annotations"]["pulumi.com/skipAwait"] == "true", name
     # with a node listed, nothing is said and `up` waits for them
     listed = bare_metal(baremetal={"nodes": ["cvm-1"]}, supervisor={"workspaces": [workspace]})
     assert not [w for w in listed.warnings if "cvm:baremetal.nodes" in w]
     for name in ("cvm-canary", "alice"):
-        assert "annotations" not in listed.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["metadata"]
+        metadata = listed.one("kubernetes:apps/v1:Deployment", f"{NS}/{name}").manifest["metadata"]
+        assert "pulumi.com/skipAwait" not in metadata["annotations"]

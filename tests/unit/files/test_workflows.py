@@ -78,6 +78,15 @@ def test_each_stack_runs_pulumi_with_the_policy_pack() -> None:
     assert pulumi["with"]["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
 
 
+def test_only_bare_metal_stacks_skip_checkpoints() -> None:
+    """A cloud resource that an interrupted `up` made would be lost to the state (docs/performance.md)."""
+    jobs = load("stack.yml")["jobs"]
+    assert isinstance(jobs, dict)
+    (pulumi,) = [s for s in jobs["stack"]["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    assert pulumi["env"]["PULUMI_SKIP_CHECKPOINTS"] == "${{ startsWith(matrix.stack, 'metal-') }}"
+    assert [s for s in STACKS if s.startswith("metal-")] == ["metal-lab"]  # the prefix the workflow tests
+
+
 # --- least privilege ---------------------------------------------------------------------------------------
 
 CALLERS = ("pull_request.yml", "push.yml")

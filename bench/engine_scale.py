@@ -1,0 +1,171 @@
+"""The real engine at scale: `pulumi up` and a no-change `pulumi preview` of N workspaces on the local control
+plane, against the floor of applying the very same objects with `kubectl apply --server-side` (and a no-change
+`--dry-run=server`) in the same run.
+
+The stack is bare metal with `skipAwait`, Sysbox on, the canary off and N `sysbox-runc` workspaces (each a
+Deployment and its home volume). The floor's objects are the program's own registrations (its run under the
+tests' mock monitor, tests/harness.py), one Kubernetes object per registered resource, in registration order.
+Every measured run starts on a fresh control plane (etcd wiped), so each one creates from nothing.
+
+    python -m bench.engine_scale [--sizes 1,100,500] [--checkpoints both|skip|every] [--parallel N]
+
+`--checkpoints every` is Pulumi's own default (the whole state rewritten after each step); `skip` is
+PULUMI_SKIP_CHECKPOINTS=true (the state written once, at the end), which e2e/engine.py sets. For each run it
+prints where the CPU went (the Pulumi CLI, the Kubernetes provider, this process hosting the program, the API
+server and etcd), what the CLI wrote (its checkpoints) and the state file's size; then the cost per added
+workspace between sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.processes import Sampler, Usage, cpu_seconds
+from e2e import control_plane, engine
+
+MODES = {"every": "false", "skip": "true"}  # --checkpoints -> PULUMI_SKIP_CHECKPOINTS
+STACK = "scale"
+
+
+def stack_config(kubeconfig: str, workspaces: int) -> dict[str, Any]:
+    """The benchmark's stack: bare metal, `skipAwait`, canary off, `workspaces` sysbox-runc workspaces."""
+    listed = [
+        {"name": f"ws-{i}", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "sysbox-runc"}
+        for i in range(workspaces)
+    ]
+    return {
+        "platform": "baremetal",
+        "skipAwait": True,
+        "baremetal": {"kubeconfig": kubeconfig},
+        "supervisor": {"canary": False, "workspaces": listed},
+    }
+
+
+def program_objects(workspaces: int) -> list[dict[str, Any]]:
+    """The Kubernetes objects the program registers for the stack, as the API server would receive them."""
+    from tests.harness import run_program
+
+    config = stack_config(control_plane.STATE.joinpath("admin.kubeconfig").read_text(), workspaces)
+    return [entry.manifest for entry in run_program(config, secret_keys=("baremetal",)).kubernetes_objects]
+
+
+def fresh_cluster() -> Path:
+    """A control plane with nothing of ours in it, and no Pulumi state (start() wipes both), once the work of
+    its own start (bootstrap objects, the controllers' first sync) has calmed down."""
+    control_plane.stop()
+    kubeconfig = control_plane.start([])
+    for _ in range(30):
+        before = sum(map(cpu_seconds, watched().values()))
+        time.sleep(1)
+        if sum(map(cpu_seconds, watched().values())) - before < 0.1:
+            break
+    return kubeconfig
+
+
+def watched() -> dict[str, int]:
+    """The control plane's processes (this process may have started them: they are not counted as its own)."""
+    return {name: int((control_plane.STATE / f"{name}.pid").read_text()) for name in control_plane.PROCESSES}
+
+
+def timed(run: Any) -> tuple[float, Usage]:
+    with Sampler(watched()) as sampler:
+        started = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - started
+    return seconds, sampler.usage()
+
+
+def floor(workspaces: int, scratch: Path) -> dict[str, Any]:
+    kubeconfig = fresh_cluster()
+    objects = program_objects(workspaces)
+    listed = scratch / f"objects-{workspaces}.json"
+    listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    kubectl = Path(control_plane.toolchain("kubelet")["KUBE_BIN"]) / "kubectl"
+    command = [str(kubectl), f"--kubeconfig={kubeconfig}", "apply", "--server-side", "-f", str(listed)]
+    apply, apply_usage = timed(lambda: subprocess.run(command, check=True, capture_output=True))
+    dry_run, dry_usage = timed(lambda: subprocess.run([*command, "--dry-run=server"], check=True, capture_output=True))
+    return {"objects": len(objects), "apply": apply, "apply_usage": apply_usage, "dry_run": dry_run,
+            "dry_usage": dry_usage}  # fmt: skip
+
+
+def state_file() -> Path:
+    return control_plane.STATE / "pulumi-state" / ".pulumi" / "stacks" / "cvm" / f"{STACK}.json"
+
+
+def engine_run(workspaces: int, checkpoints: str, parallel: int | None) -> dict[str, Any]:
+    kubeconfig = fresh_cluster()
+    stack = engine.stack(STACK, stack_config(kubeconfig.read_text(), workspaces), secret_keys=("baremetal",))
+    stack.workspace.env_vars = {**(stack.workspace.env_vars or {}), "PULUMI_SKIP_CHECKPOINTS": MODES[checkpoints]}
+    up, up_usage = timed(lambda: stack.up(color="never", parallel=parallel))
+    resources = len(json.loads(state_file().read_text())["checkpoint"]["latest"]["resources"])
+    preview, preview_usage = timed(lambda: stack.preview(expect_no_changes=True, color="never", parallel=parallel))
+    return {"up": up, "up_usage": up_usage, "preview": preview, "preview_usage": preview_usage,
+            "resources": resources, "state_kib": state_file().stat().st_size / 1024}  # fmt: skip
+
+
+def where(usage: Usage) -> str:
+    """CPU seconds by process, largest first, and what the Pulumi CLI wrote."""
+    # /proc names a command by its first 15 characters
+    names = {"pulumi-resource": "provider", "kube-apiserver": "apiserver", "kube-controller": "controllers",
+             "pulumi": "engine"}  # fmt: skip
+    cpu: dict[str, float] = {}
+    for command, seconds in usage.cpu.items():
+        label = next((short for prefix, short in names.items() if command.startswith(prefix)), command)
+        cpu[label] = cpu.get(label, 0.0) + seconds
+    parts = [
+        f"{label} {seconds:.1f}" for label, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]) if seconds >= 0.05
+    ]
+    wrote = usage.written.get("pulumi", 0) / 2**20
+    return "CPU s: " + ", ".join(parts) + (f"; engine wrote {wrote:.0f} MiB" if wrote >= 1 else "")
+
+
+def per_workspace(label: str, figures: dict[int, float]) -> str:
+    steps = sorted(figures)
+    costs = [f"{a}->{b}: {1000 * (figures[b] - figures[a]) / (b - a):.1f} ms" for a, b in itertools.pairwise(steps)]
+    return f"  {label:<28}" + "; ".join(costs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,100,500")
+    parser.add_argument("--checkpoints", choices=["both", *MODES], default="both")
+    parser.add_argument("--parallel", type=int, default=None, help="pulumi --parallel (default: Pulumi's)")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    modes = list(MODES) if args.checkpoints == "both" else [args.checkpoints]
+    was_running = control_plane.running()
+    costs: dict[str, dict[int, float]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for size in sizes:
+            base = floor(size, Path(scratch))
+            costs.setdefault("kubectl apply --server-side", {})[size] = base["apply"]
+            costs.setdefault("kubectl --dry-run=server", {})[size] = base["dry_run"]
+            print(f"{size} workspaces, {base['objects']} objects: kubectl apply --server-side {base['apply']:.2f} s "
+                  f"({where(base['apply_usage'])}); --dry-run=server {base['dry_run']:.2f} s "
+                  f"({where(base['dry_usage'])})", flush=True)  # fmt: skip
+            for mode in modes:
+                run = engine_run(size, mode, args.parallel)
+                costs.setdefault(f"pulumi up ({mode})", {})[size] = run["up"]
+                costs.setdefault(f"pulumi preview ({mode})", {})[size] = run["preview"]
+                print(f"  checkpoints {mode}: {run['resources']} resources in state, {run['state_kib']:.0f} KiB\n"
+                      f"    pulumi up      {run['up']:7.2f} s  {run['up'] / base['apply']:5.1f}x kubectl  "
+                      f"({where(run['up_usage'])})\n"
+                      f"    pulumi preview {run['preview']:7.2f} s  {run['preview'] / base['dry_run']:5.1f}x dry-run  "
+                      f"({where(run['preview_usage'])})", flush=True)  # fmt: skip
+    if len(sizes) > 1:
+        print("cost per added workspace:")
+        for label, figures in costs.items():
+            print(per_workspace(label, figures))
+    if not was_running:
+        control_plane.stop()
+
+
+if __name__ == "__main__":
+    main()
