@@ -43,8 +43,10 @@ CAROL: dict[str, Any] = {
     "memory": "1Gi",
     "disk": "1Gi",
 }
-# the nested test's busybox image has no /sbin/init
-BROKEN = {**CAROL, "name": "dave", "image": images.HELLO}
+# an image without /sbin/init (busybox alone): as root, which needs no home handed over; and as a user, whose
+# home cannot be handed over either (busybox alone has no `chown` command)
+BROKEN = {**CAROL, "name": "dave", "image": images.HELLO, "username": "root"}
+NO_OWNER = {**CAROL, "name": "erin", "image": images.HELLO}
 
 
 # --- the pure builders -------------------------------------------------------------------------------------
@@ -265,10 +267,22 @@ def stack_config(kubeconfig: Path, workspaces: list[dict[str, Any]], canary: boo
     }
 
 
+def delete_namespace(core: Any) -> None:
+    """The workspace namespace outlives its stack; the next stack here would meet it as this stack's (its field
+    manager) and stop with a conflict, so it goes once the stack is destroyed (docs/operations.md)."""
+    core.delete_namespace(NS)
+    eventually(lambda: NS not in {n.metadata.name for n in core.list_namespace().items}, "the namespace gone")
+
+
 def delete_home(core: Any, workspace: str) -> None:
     """What an operator does to delete a home for real (docs/operations.md): the stack has let it go."""
-    core.delete_namespaced_persistent_volume_claim(f"{workspace}-home", NS)
-    eventually(lambda: not core.list_namespaced_persistent_volume_claim(NS).items, f"{workspace}'s home deleted")
+    claim = f"{workspace}-home"
+    core.delete_namespaced_persistent_volume_claim(claim, NS)
+
+    def gone() -> bool:
+        return claim not in {c.metadata.name for c in core.list_namespaced_persistent_volume_claim(NS).items}
+
+    eventually(gone, f"{workspace}'s home deleted")
 
 
 # A stub of Coder's agent: it records how it was started, where the suite reads it back.
@@ -411,25 +425,40 @@ def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any
     eventually(no_tasks, "containerd's tasks gone")
     delete_home(core, WORKSPACE)
     eventually(lambda: core.read_persistent_volume(home_volume).status.phase == "Released", "the volume released")
+    delete_namespace(core)
+
+
+def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
+    """`pulumi up` of a new stack (after the destroy) with only `workspace`, so that its Deployment is created,
+    not updated (see README: the provider can call a Recreate update done before the new pod exists), one at a
+    time (two 1-CPU workspaces do not fit on the 2-CPU node); the error it fails with, once cleaned up."""
+    volume = local_volume(core, workspace["name"], workspace["disk"])
+    broken = engine.stack("node-broken", stack_config(kubeconfig, [workspace], canary=False), ("baremetal",),
+                          run=program("1m"))  # fmt: skip
+    with pytest.raises(auto.CommandError) as failed:
+        broken.up(color="never")
+    assert broken.destroy(color="never").summary.result == "succeeded"
+    broken.workspace.remove_stack("node-broken")
+    delete_home(core, workspace["name"])
+    delete_namespace(core)
+    core.delete_persistent_volume(volume)
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
+    return str(failed.value)
 
 
 def test_7_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, core: Any) -> None:
-    """A workspace image without /sbin/init: `pulumi up` fails within its wait, naming the pod's reason. A new
-    stack (after the destroy) with only that workspace, so that the Deployment is created, not updated (see
-    README: the provider can call a Recreate update done before the new pod exists)."""
-    volume = local_volume(core, BROKEN["name"], BROKEN["disk"])
-    config_ = stack_config(kubeconfig, [BROKEN], canary=False)
-    broken = engine.stack("node-broken", config_, ("baremetal",), run=program("1m"))
-    with pytest.raises(auto.CommandError) as failed:
-        broken.up(color="never")
-    text = str(failed.value)
+    """A workspace image without /sbin/init: `pulumi up` fails within its wait, naming the pod's reason."""
+    text = broken_up(core, kubeconfig, BROKEN)
     assert f"{NS}/{BROKEN['name']}" in text
     assert "/sbin/init" in text, text[-3000:]
-    assert broken.destroy(color="never").summary.result == "succeeded"
-    broken.workspace.remove_stack("node-broken")
-    delete_home(core, BROKEN["name"])
-    core.delete_persistent_volume(volume)
-    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
+
+
+def test_7a_a_home_that_cannot_be_handed_over_fails_the_up_naming_the_step(kubeconfig: Path, core: Any) -> None:
+    """An image without `chown` (or the workspace user): the home-owner init container fails, and the error
+    names it; chown's own words are in the pod's status (the provider reports only the app containers')."""
+    text = broken_up(core, kubeconfig, NO_OWNER)
+    assert f"{NS}/{NO_OWNER['name']}" in text
+    assert "containers with incomplete status: [home-owner]" in text, text[-3000:]
 
 
 def test_7b_a_failed_sysbox_install_stops_the_up_naming_the_node(kubeconfig: Path, core: Any) -> None:

@@ -116,6 +116,7 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     (owner,) = spec["initContainers"]
     assert owner["image"] == container["image"] and owner["command"] == ["chown", "coder:", "/home/coder"]
     assert owner["volumeMounts"] == [mounts(container)["/home/coder"]]
+    assert owner["terminationMessagePolicy"] == "FallbackToLogsOnError"  # chown's words in the pod's status
     # its requests equal its limits, so the pod keeps the Guaranteed QoS class
     assert owner["resources"]["requests"] == owner["resources"]["limits"]
 

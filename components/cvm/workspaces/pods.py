@@ -204,6 +204,9 @@ def _home_owner(workspace: WorkspaceFields, mount: dict[str, Any]) -> dict[str, 
         "name": "home-owner",
         "image": workspace.image,
         "command": ["chown", f"{workspace.username}:", mount["mountPath"]],
+        # a failure (an image without the user) leaves chown's own words in the pod's status: `pulumi up` names
+        # this container, and `kubectl describe pod` says why
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "securityContext": {"runAsUser": 0, "runAsGroup": 0},
         "resources": {"requests": dict(HOME_OWNER_RESOURCES), "limits": dict(HOME_OWNER_RESOURCES)},
         "volumeMounts": [mount],
