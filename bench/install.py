@@ -11,7 +11,7 @@ distributions are its `*.dist-info` folders (pip and setuptools, which `venv` pu
 
     python -m bench.install [--sets baremetal,gke,aks,eks,full,policy] [--modes cold,warm]
 
-The last line is `largest platform set against the full set: <x.xx> of its size, <y.yy> of its cold time`.
+The last line is `platform sets against the full set: largest <x.xx> of its size, slowest <y.yy> of its cold time`.
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def main() -> None:
             largest = max(platforms, key=lambda r: r.bytes)
             slowest = max(platforms, key=lambda r: r.seconds)
             print(
-                f"largest platform set against the full set: {largest.bytes / full_cold.bytes:.2f} of its size, "
-                f"{slowest.seconds / full_cold.seconds:.2f} of its cold time"
+                f"platform sets against the full set: largest {largest.bytes / full_cold.bytes:.2f} of its size, "
+                f"slowest {slowest.seconds / full_cold.seconds:.2f} of its cold time"
             )
 
 
