@@ -11,7 +11,7 @@ NODE ?=
 # (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
 NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables
 
-$(BIN)/activate: requirements.txt requirements-dev.txt
+$(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(BIN)/activate

@@ -1,17 +1,23 @@
 """The CVM invariants as Pulumi policies: `pulumi preview --policy-pack policy` fails a change that breaks one.
 
 The rules read what the engine sees (camelCase inputs, resource types), so they also catch what the
-settings cannot: a hand-written resource, a transform, an edited component. They reuse the program's own
-facts (pinned Sysbox windows, the image and NFS rules) so that both always agree.
+settings cannot: a hand-written resource, a transform, an edited component. The program's facts they check
+against (pinned Sysbox windows, the contract's names, the image and NFS rules) come from facts.json, which
+components/policy_facts.py writes from the program's own modules, so that both always agree while the pack
+stays self-contained: it imports pulumi_policy and the standard library only, and publishes as this folder.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
     ResourceValidationArgs,
@@ -20,18 +26,18 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components import versions
-from components.clusters import compat
-from components.clusters.eks_ami import AMI_PARAMETER_TAG, CANONICAL_PARAMETERS
-from components.config.values import nfs_backed, pinned_image
-from components.kube import units
-from components.kube.names import (
-    COMPONENT_LABEL,
-    INSTALL_LABEL,
-    NVIDIA_DAEMON_SET,
-    SYSBOX_DAEMON_SET,
-    SYSTEM_NAMESPACE,
-    WORKSPACE_COMPONENT,
+FACTS: dict[str, Any] = json.loads(Path(__file__).with_name("facts.json").read_text())
+NAMES: dict[str, Any] = FACTS["names"]
+COMPONENT_LABEL: str = NAMES["componentLabel"]
+WORKSPACE_COMPONENT: str = NAMES["workspaceComponent"]
+INSTALL_LABEL: dict[str, str] = NAMES["installLabel"]
+SYSBOX_RELEASES: dict[str, dict[str, Any]] = FACTS["sysboxReleases"]
+GKE_IMAGE_TYPE, GKE_CHANNEL = FACTS["gke"]["imageType"], FACTS["gke"]["channel"]
+AKS_NODE_OS_SCHEDULE = FACTS["aks"]["nodeOsSchedule"]
+EKS_SUPPORT_TYPE = FACTS["eks"]["supportType"]
+AMI_PARAMETER_TAG, CANONICAL_PARAMETERS = FACTS["eks"]["amiParameterTag"], FACTS["eks"]["canonicalParameters"]
+PINNED_IMAGE, NFS_CLASS, MAJOR_MINOR = (
+    re.compile(FACTS["patterns"][k]) for k in ("pinnedImage", "nfsStorageClass", "majorMinor")
 )
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -44,14 +50,51 @@ WORKLOADS = {
     "kubernetes:batch/v1:Job",
     "kubernetes:batch/v1:CronJob",
 }
-SYSBOX_INSTALLER = (SYSTEM_NAMESPACE, SYSBOX_DAEMON_SET)
-NVIDIA_PLUGIN = (SYSTEM_NAMESPACE, NVIDIA_DAEMON_SET)
+SYSBOX_INSTALLER = (NAMES["systemNamespace"], NAMES["sysboxDaemonSet"])
+NVIDIA_PLUGIN = (NAMES["systemNamespace"], NAMES["nvidiaDaemonSet"])
 CLOUD_CLUSTERS = {
     "gcp:container/cluster:Cluster",
     "azure-native:containerservice:ManagedCluster",
     "eks:index:Cluster",
 }
 UBUNTU_AKS_SKUS = {"Ubuntu", "Ubuntu2204", "Ubuntu2404"}
+
+# What a policy group (or `--policy-pack-config`) may set, per policy: JSON Schemas the engine validates the
+# configuration against, defaults filled in (pulumi/pulumi pkg/resource/analyzer/config.go). The rules read
+# the same defaults when called without an engine.
+CONFIG: dict[str, dict[str, dict[str, Any]]] = {
+    "images-pinned": {
+        "requireDigest": {
+            "type": "boolean",
+            "default": False,
+            "description": "Refuse references pinned by tag alone: every image must carry a sha256 digest.",
+        },
+    },
+    "no-nfs-workspace-volumes": {
+        "nfsStorageClasses": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "uniqueItems": True,
+            "default": [],
+            "description": "StorageClasses that are NFS-backed although their names do not say so.",
+        },
+    },
+}
+
+
+def config(policy: str, args: ResourceValidationArgs | StackValidationArgs) -> dict[str, Any]:
+    """The policy's configuration: what the engine passed over the defaults of CONFIG."""
+    return {**{k: v["default"] for k, v in CONFIG[policy].items()}, **args.get_config()}
+
+
+def schema(policy: str) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties=CONFIG[policy])
+
+
+def minor(text: str) -> str | None:
+    """'v1.35.4-gke.1' -> '1.35', as the program's units.minor reads it."""
+    match = MAJOR_MINOR.match(text.strip())
+    return f"{int(match[1])}.{int(match[2])}" if match else None
 
 
 def _pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -93,21 +136,28 @@ def privileged_only_for_cvms(args: ResourceValidationArgs, report: ReportViolati
 
 
 def images_pinned(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    require_digest = config("images-pinned", args)["requireDigest"]
     for container in _containers(args.resource_type, args.props):
         images = [container.get("image") or ""]
         images += [e.get("value") or "" for e in container.get("env") or [] if e.get("name") == "CODER_INNER_IMAGE"]
         for image in images:
-            if not pinned_image(image):
+            if not PINNED_IMAGE.fullmatch(image):
                 report(f"image '{image}' of container '{container.get('name')}' has no explicit tag, or 'latest'", None)
+            elif require_digest and "@sha256:" not in image:
+                report(f"image '{image}' of container '{container.get('name')}' has no digest (requireDigest)", None)
 
 
 def no_nfs_workspace_volumes(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != "kubernetes:core/v1:PersistentVolumeClaim" or not _workspace(args.props):
         return
     storage_class = (args.props.get("spec") or {}).get("storageClassName") or ""
-    if nfs_backed(storage_class):
+    if NFS_CLASS.search(storage_class):
         report(
             f"workspace volume on storage class '{storage_class}', which looks NFS-backed; CVMs cannot use NFS", None
+        )
+    elif storage_class in config("no-nfs-workspace-volumes", args)["nfsStorageClasses"]:
+        report(
+            f"workspace volume on storage class '{storage_class}', configured as NFS-backed; CVMs cannot use NFS", None
         )
 
 
@@ -119,10 +169,8 @@ def cvm_pools_on_ubuntu(args: ResourceValidationArgs, report: ReportViolation) -
     props = args.props
     if args.resource_type == "gcp:container/nodePool:NodePool":
         config = props.get("nodeConfig") or {}
-        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != compat.GKE_IMAGE_TYPE:
-            report(
-                f"CVM node pool with image type '{config.get('imageType')}'; it must be {compat.GKE_IMAGE_TYPE}", None
-            )
+        if _labelled_for_cvms(config.get("labels")) and config.get("imageType") != GKE_IMAGE_TYPE:
+            report(f"CVM node pool with image type '{config.get('imageType')}'; it must be {GKE_IMAGE_TYPE}", None)
     elif args.resource_type == "azure-native:containerservice:AgentPool":
         if _labelled_for_cvms(props.get("nodeLabels")) and props.get("osSKU") not in UBUNTU_AKS_SKUS:
             report(f"CVM agent pool with OS SKU '{props.get('osSKU')}'; it must be Ubuntu", None)
@@ -158,19 +206,14 @@ def kubernetes_in_sysbox_window(args: StackValidationArgs, report: ReportViolati
         "image", ""
     )
     tag = image.rsplit(":", 1)[-1].removeprefix("v").removesuffix("-0")
-    release = versions.SYSBOX_RELEASES.get(tag)
+    release = SYSBOX_RELEASES.get(tag)
     if release is None:
-        report(
-            f"the Sysbox installer image '{image}' is not a pinned release ({', '.join(versions.SYSBOX_RELEASES)})",
-            None,
-        )
+        report(f"the Sysbox installer image '{image}' is not a pinned release ({', '.join(SYSBOX_RELEASES)})", None)
         return
     for resource in args.resources:
         for text in _cluster_versions(resource):
-            minor = units.minor(text)
-            if text and minor not in release.kubernetes:
-                window = versions.span(release.kubernetes)
-                report(f"Kubernetes {text} is outside Sysbox {release.version}'s window {window}", resource.urn)
+            if text and minor(text) not in release["kubernetes"]:
+                report(f"Kubernetes {text} is outside Sysbox {tag}'s window {release['window']}", resource.urn)
 
 
 def gpu_plugin_only_on_bare_metal(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -195,9 +238,6 @@ def cluster_deletion_protection(args: ResourceValidationArgs, report: ReportViol
         report("GKE deletion protection is off", None)
 
 
-# The AKS maintenance configuration that keeps node-image updates inside a window (AKS planned maintenance docs);
-# the same name as clusters/aks.py NODE_OS_SCHEDULE, which imports the Azure SDK.
-AKS_NODE_OS_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
 AKS_HELD_CHANNELS = {"patch", "none"}  # the channels that never move a minor (AKS auto-upgrade docs)
 
 
@@ -216,10 +256,10 @@ def minor_held(args: StackValidationArgs, report: ReportViolation) -> None:
                 ((e.get("exclusionOptions") or {}).get("scope"))
                 for e in (props.get("maintenancePolicy") or {}).get("maintenanceExclusions") or []
             }
-            if channel != compat.GKE_CHANNEL or "NO_MINOR_UPGRADES" not in scopes:
+            if channel != GKE_CHANNEL or "NO_MINOR_UPGRADES" not in scopes:
                 report(
                     f"GKE cluster on channel '{channel}' with exclusions {sorted(map(str, scopes))}: CVM clusters "
-                    f"stay on {compat.GKE_CHANNEL} with a NO_MINOR_UPGRADES exclusion",
+                    f"stay on {GKE_CHANNEL} with a NO_MINOR_UPGRADES exclusion",
                     r.urn,
                 )
         elif r.resource_type == "azure-native:containerservice:ManagedCluster":
@@ -234,8 +274,8 @@ def minor_held(args: StackValidationArgs, report: ReportViolation) -> None:
             if not props.get("orchestratorVersion"):
                 report("CVM agent pool without an orchestratorVersion: it must be on the cluster's minor", r.urn)
         elif r.resource_type == "eks:index:Cluster":
-            support = (props.get("upgradePolicy") or {}).get("supportType", compat.EKS_SUPPORT_TYPE)
-            if support != compat.EKS_SUPPORT_TYPE:
+            support = (props.get("upgradePolicy") or {}).get("supportType", EKS_SUPPORT_TYPE)
+            if support != EKS_SUPPORT_TYPE:
                 report(f"EKS support type '{support}' upgrades the minor at the end of standard support", r.urn)
 
 
@@ -304,12 +344,14 @@ POLICIES = [
         "Workspace volumes are not on NFS-backed storage classes.",
         no_nfs_workspace_volumes,
         MANDATORY,
+        schema("no-nfs-workspace-volumes"),
     ),
     ResourceValidationPolicy(
         "images-pinned",
         "Every image, the workspaces' inner images too, has an explicit tag that is not 'latest' (or a digest).",
         images_pinned,
         MANDATORY,
+        schema("images-pinned"),
     ),
     StackValidationPolicy(
         "cvm-minor-held",

@@ -20,15 +20,14 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import containerservice, resources
 
-from components.clusters.compat import AKS_OS_SKU
+from components.clusters.compat import AKS_NODE_OS_SCHEDULE, AKS_OS_SKU
 from components.kube import register
 from components.kube.names import CVM_TAINT, INSTALL_LABEL
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
 # The planned maintenance configurations AKS reads by name (AKS docs, planned maintenance): cluster patches of
-# the `patch` channel, and node-image updates of the `NodeImage` channel.
+# the `patch` channel here, and node-image updates of the `NodeImage` channel (compat.AKS_NODE_OS_SCHEDULE).
 AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
-NODE_OS_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
 # Azure CNI Overlay powered by Cilium: pod IPs from an overlay, Cilium as dataplane and NetworkPolicy engine
 # (AKS docs, "Configure Azure CNI Powered by Cilium"; azure-native ContainerServiceNetworkProfile).
 NETWORK_PROFILE: containerservice.ContainerServiceNetworkProfileArgsDict = {
@@ -141,7 +140,7 @@ class AksCluster(pulumi.ComponentResource):
                 maintenance_window=window,
                 opts=child,
             )
-            for config in (AUTO_UPGRADE_SCHEDULE, NODE_OS_SCHEDULE)
+            for config in (AUTO_UPGRADE_SCHEDULE, AKS_NODE_OS_SCHEDULE)
         ]
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=group, resource_name=self.cluster.name

@@ -161,6 +161,9 @@ GKE_CHANNEL = "EXTENDED"
 # it automatically at the end of standard support (awsdocs amazon-eks-user-guide kubernetes-versions.adoc,
 # "cluster upgrade policy"; pulumi-eks Cluster.upgradePolicy defaults to EXTENDED).
 EKS_SUPPORT_TYPE = "EXTENDED"
+# AKS: the planned maintenance configuration, read by name, that keeps the `NodeImage` channel's node-image
+# updates inside a window (AKS docs, planned maintenance); clusters/aks.py makes it, the policy pack asks for it.
+AKS_NODE_OS_SCHEDULE = "aksManagedNodeOSUpgradeSchedule"
 
 
 def node_image(platform: str, family: str, minor: Version) -> NodeImage | None:

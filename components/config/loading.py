@@ -24,8 +24,15 @@ _SECRET_FIELDS = {"baremetal": ("kubeconfig",), "supervisor": ("agentToken",)}
 # Keys whose values are credentials, wherever they stand in the config.
 _SECRET_NAMES = frozenset(name for names in _SECRET_FIELDS.values() for name in names)
 
-# Other packages' config that stands in for a missing cvm key (DESIGN.md).
-_FALLBACKS = {("gke", "project"): "gcp:project", ("eks", "region"): "aws:region", ("eks", "profile"): "aws:profile"}
+# Other packages' config that stands in for a missing cvm key (DESIGN.md): the providers' own defaults, plain
+# keys that `pulumi new` can ask for (Pulumi.yaml's template; it cannot set a field of an object).
+_FALLBACKS = {
+    ("gke", "project"): "gcp:project",
+    ("gke", "location"): "gcp:region",
+    ("aks", "location"): "azure-native:location",
+    ("eks", "region"): "aws:region",
+    ("eks", "profile"): "aws:profile",
+}
 # The aws provider's role to assume: `aws:assumeRoles` (a list, pulumi-aws v7) or `aws:assumeRole` (one object).
 _ASSUME_ROLE_KEYS = ("aws:assumeRoles", "aws:assumeRole")
 
@@ -92,8 +99,9 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
                 problems.append(Problem(full_key, shown, reason))
         else:
             raw[key] = text
-    if raw.get("platform") == "eks" and "eks" not in raw:
-        raw["eks"] = {}  # an EKS stack's section may be left out; the aws: fallbacks below still apply
+    platform = raw.get("platform")
+    if platform in ("gke", "aks", "eks") and platform not in raw:
+        raw[platform] = {}  # a cloud stack's section may be left out; the fallbacks below still apply
     for (section, field), fallback in _FALLBACKS.items():
         if isinstance(raw.get(section), dict) and field not in raw[section] and fallback in config:
             raw[section] = {**raw[section], field: config[fallback]}
@@ -188,7 +196,8 @@ def _problem(error: Any, secrets: Collection[str]) -> Problem:
         value = SECRET
     kind = error["type"]
     if kind == "missing":
-        return Problem(key_of(loc), ABSENT, "is required")
+        fallback = _FALLBACKS.get((str(loc[0]), str(loc[-1]))) if len(loc) == 2 else None
+        return Problem(key_of(loc), ABSENT, f"is required (or set {fallback})" if fallback else "is required")
     if kind == "extra_forbidden":
         accepted = ", ".join(sorted(_aliased(loc[:-1])[1]))
         return Problem(key_of(loc), ABSENT, f"is not a setting; accepted here: {accepted}")

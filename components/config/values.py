@@ -43,15 +43,14 @@ IMAGE_NAME = (
 )
 IMAGE_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 IMAGE_DIGEST = r"sha256:[a-f0-9]{64}"
-_IMAGE = re.compile(rf"(?P<name>{IMAGE_NAME})(?::(?P<tag>{IMAGE_TAG}))?(?:@(?P<digest>{IMAGE_DIGEST}))?")
+# Pinned: with a digest, or with an explicit tag other than `latest`. One pattern (Python's: RE2 has no
+# lookahead), so that the policy pack applies the very same rule (policy/facts.json, components/policy_facts.py).
+PINNED_IMAGE = re.compile(rf"{IMAGE_NAME}(?:(?::{IMAGE_TAG})?@{IMAGE_DIGEST}|:(?!latest$){IMAGE_TAG})")
 
 
 def pinned_image(reference: str) -> bool:
     """True for an image reference with an explicit tag other than `latest`, or a digest."""
-    match = _IMAGE.fullmatch(reference)
-    if not match:
-        return False
-    return bool(match["digest"]) or (match["tag"] is not None and match["tag"] != "latest")
+    return PINNED_IMAGE.fullmatch(reference) is not None
 
 
 Image = Annotated[
@@ -83,12 +82,12 @@ UserName = Annotated[
 # Storage that envbox cannot put its overlayfs on ("CVMs do not support NFS volumes", coder/envbox
 # dockerutil/image.go): NFS CSI and nfs-subdir provisioner classes, GKE Filestore (its built-in classes end in
 # -rwx), AWS EFS and Azure Files over NFS.
-_NFS_CLASS = re.compile(r"nfs|efs|filestore|-rwx$", re.IGNORECASE)
+NFS_CLASS = re.compile(r"(?i)nfs|efs|filestore|-rwx$")  # the flag inline: the policy pack reads the pattern
 
 
 def nfs_backed(storage_class: str) -> bool:
     """Whether a StorageClass's name says it is NFS-backed (the policy pack checks live objects with it too)."""
-    return bool(_NFS_CLASS.search(storage_class))
+    return bool(NFS_CLASS.search(storage_class))
 
 
 StorageClassName = Annotated[

@@ -23,7 +23,7 @@ def quantity(text: str) -> Decimal | None:
     return Decimal(match[1]) * scale
 
 
-_VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)")
+MAJOR_MINOR = re.compile(r"v?([0-9]+)\.([0-9]+)")  # a prefix: `match`, not `fullmatch`
 
 
 def major_minor(text: str, exact: bool = False) -> tuple[int, int] | None:
@@ -32,7 +32,7 @@ def major_minor(text: str, exact: bool = False) -> tuple[int, int] | None:
     `exact` accepts only a bare 'MAJOR.MINOR' ('1.35'), the form cvm:kubernetesVersion takes.
     """
     text = text.strip()
-    match = re.fullmatch(r"([0-9]+)\.([0-9]+)", text) if exact else _VERSION.match(text)
+    match = re.fullmatch(r"([0-9]+)\.([0-9]+)", text) if exact else MAJOR_MINOR.match(text)
     return (int(match[1]), int(match[2])) if match else None
 
 

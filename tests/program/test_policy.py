@@ -34,7 +34,7 @@ def resource(resource_type: str, props: dict[str, Any], protect: bool = False) -
     return PolicyResource(resource_type, props, urn, "r", options(protect), None, None, [], {})
 
 
-def violations(name: str, resources: list[PolicyResource]) -> list[str]:
+def violations(name: str, resources: list[PolicyResource], config: dict[str, Any] | None = None) -> list[str]:
     policy, found = POLICY[name], []
 
     def report(message: str, urn: str | None = None) -> None:
@@ -45,7 +45,7 @@ def violations(name: str, resources: list[PolicyResource]) -> list[str]:
     else:
         assert isinstance(policy, ResourceValidationPolicy)
         for r in resources:
-            args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None)
+            args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, config)
             for validate in policy.validate if isinstance(policy.validate, list) else [policy.validate]:
                 validate(args, report)
     return found
@@ -155,6 +155,10 @@ def test_no_nfs_workspace_volumes(stacks: dict[str, list[PolicyResource]]) -> No
     volume = _find(stacks["baremetal"], "kubernetes:core/v1:PersistentVolumeClaim", "alice-home")
     nfs = _edited(volume, lambda p: p["spec"].update(storageClassName="nfs-csi"))
     assert len(violations("no-nfs-workspace-volumes", [nfs])) == 1
+    # a class whose name does not say NFS, named in the pack's configuration (policy/rules.py CONFIG)
+    shared = _edited(volume, lambda p: p["spec"].update(storageClassName="shared"))
+    assert violations("no-nfs-workspace-volumes", [shared]) == []
+    assert len(violations("no-nfs-workspace-volumes", [shared], {"nfsStorageClasses": ["shared"]})) == 1
 
 
 def test_images_pinned(stacks: dict[str, list[PolicyResource]]) -> None:
@@ -171,6 +175,16 @@ def test_images_pinned(stacks: dict[str, list[PolicyResource]]) -> None:
         "image 'ghcr.io/coder/envbox:latest' of container 'envbox' has no explicit tag, or 'latest'"
     ]
     assert len(violations("images-pinned", [_edited(alice, untagged_inner)])) == 1
+    # configured to ask for digests: the program's tag-pinned images are reported, a digest passes
+    assert len(violations("images-pinned", [alice], {"requireDigest": True})) == 2
+    digest = "ghcr.io/coder/envbox:0.6.7@sha256:" + "0" * 64
+
+    def digests(props: dict[str, Any]) -> None:
+        container = props["spec"]["template"]["spec"]["containers"][0]
+        container["image"] = digest
+        next(e for e in container["env"] if e["name"] == "CODER_INNER_IMAGE")["value"] = digest
+
+    assert violations("images-pinned", [_edited(alice, digests)], {"requireDigest": True}) == []
 
 
 def test_cluster_deletion_protection_is_advisory(stacks: dict[str, list[PolicyResource]]) -> None:

@@ -51,6 +51,17 @@ def test_cloud_defaults(load: Callable[..., Settings]) -> None:
     assert (eks.min_size, eks.desired_size, eks.max_size) == (1, 2, 4)
 
 
+def test_cloud_locations_fall_back_to_the_providers_own(load: Callable[..., Settings]) -> None:
+    """gcp:region and azure-native:location stand in for a missing location (what `pulumi new` asks for); a
+    location set in the section wins."""
+    gke = load({"platform": "gke", "gcp:region": "europe-west4"}).gke
+    assert gke is not None and gke.location == "europe-west4"
+    gke = load({"platform": "gke", "gke": {"location": "europe-west4-a"}, "gcp:region": "europe-west4"}).gke
+    assert gke is not None and gke.location == "europe-west4-a"
+    aks = load({"platform": "aks", "azure-native:location": "westeurope"}).aks
+    assert aks is not None and aks.location == "westeurope"
+
+
 def test_plain_strings_from_pulumi_config_are_typed(load: Callable[..., Settings]) -> None:
     s = load({"platform": "baremetal", "skipAwait": "true", "kubernetesVersion": "1.33"})
     assert s.skip_await is True and s.kubernetes_version == Version("1.33")

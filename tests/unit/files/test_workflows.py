@@ -87,6 +87,26 @@ def test_only_bare_metal_stacks_skip_checkpoints() -> None:
     assert [s for s in STACKS if s.startswith("metal-")] == ["metal-lab"]  # the prefix the workflow tests
 
 
+def test_each_stack_installs_only_its_platform_set_and_the_packs_own() -> None:
+    steps = jobs_of("stack.yml")["stack"]["steps"]
+    (install,) = [s for s in steps if "pip install" in str(s.get("run", ""))]
+    assert install["env"] == {"STACK": "${{ matrix.stack }}"}  # through the environment, not into the script
+    lines = str(install["run"]).splitlines()
+    assert lines == [
+        'requirements=$(scripts/requirements.sh "$STACK")',  # an assignment: a refused stack name fails the step
+        'python -m venv venv && venv/bin/pip install -r "$requirements"',
+        "python -m venv policy/venv && policy/venv/bin/pip install -r policy/requirements.txt",
+    ]
+    for stack in STACKS:  # the name's prefix picks the set of the platform the stack's config names
+        config = yaml.safe_load((ROOT / "examples" / f"Pulumi.{stack}.yaml").read_text())["config"]
+        chosen = subprocess.run([ROOT / "scripts" / "requirements.sh", stack], capture_output=True, text=True)
+        assert (
+            chosen.stdout == f"requirements/{config['cvm:platform']}.txt\n" and (ROOT / chosen.stdout.strip()).is_file()
+        )
+    refused = subprocess.run([ROOT / "scripts" / "requirements.sh", "lab"], capture_output=True, text=True)
+    assert refused.returncode == 1 and refused.stdout == "" and "metal-, gke-, aks- or eks-" in refused.stderr
+
+
 # --- least privilege ---------------------------------------------------------------------------------------
 
 CALLERS = ("pull_request.yml", "push.yml")
