@@ -8,7 +8,9 @@
 set -euo pipefail
 source /opt/sysbox/scripts/api.sh
 # a node the suite labelled cvm-e2e/install-fails: fail as an installer does on a node it cannot set up
-if api GET "/api/v1/nodes/$NODE_NAME" | grep -q '"cvm-e2e/install-fails"'; then
+# (read whole first: `grep -q` stops reading at its match, and curl's SIGPIPE would fail the pipeline)
+node=$(api GET "/api/v1/nodes/$NODE_NAME")
+if grep -q '"cvm-e2e/install-fails"' <<<"$node"; then
   echo "sysbox-deploy-k8s (test double): failing on node $NODE_NAME, as asked" >&2
   exit 3
 fi
