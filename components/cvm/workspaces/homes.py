@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.config import Supervisor
-from components.cvm.workspaces.objects import workspace_namespace
+from components.cvm.workspaces.objects import ENVBOX_SUFFIX, workspace_namespace
 from components.cvm.workspaces.pods import home_volume_name
 
 # The stack output that records where each home is (components/stack.py outputs).
@@ -72,7 +72,7 @@ def moves(previous: Any, supervisor: Supervisor) -> list[str]:
                     f"behind for a new, empty one. Set the runtime back to '{other}', or, " + _AFRESH.format(them="it")
                 )
             else:  # grouped by the `supervisor.namespace` they were deployed under
-                configured = str(old_ns).removesuffix("-envbox") if runtime == "envbox" else str(old_ns)
+                configured = str(old_ns).removesuffix(ENVBOX_SUFFIX) if runtime == "envbox" else str(old_ns)
                 by_namespace.setdefault(configured, []).append(name)
         elif before.get("storageClass") != home["storageClass"]:
             by_class.setdefault(before.get("storageClass"), []).append(name)

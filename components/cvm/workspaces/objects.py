@@ -55,10 +55,13 @@ def labels(workspace: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": "cvm-workspace", **selector(workspace), "app.kubernetes.io/part-of": "cvm"}
 
 
+ENVBOX_SUFFIX = "-envbox"  # envbox workspaces' namespace: `<supervisor.namespace>-envbox`
+
+
 def workspace_namespace(namespace: str, runtime: str) -> str:
     """Where a runtime's workspaces live: envbox ones in a namespace of their own, so that the one privileged kind
     of pod never lowers the guard of the `sysbox-runc` workspaces (DESIGN.md)."""
-    return f"{namespace}-envbox" if runtime == "envbox" else namespace
+    return f"{namespace}{ENVBOX_SUFFIX}" if runtime == "envbox" else namespace
 
 
 def pod_security_level(runtime: str) -> str:
