@@ -27,7 +27,9 @@ on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 # 3. The CVM layer: the Sysbox runtime, GPUs (bare metal only), and the workspaces.
 sysbox = (
     SysboxRuntime(
-        "sysbox", SysboxRuntimeArgs(settings.sysbox.release, settings.platform, settings.skip_await), on_cluster
+        "sysbox",
+        SysboxRuntimeArgs(release=settings.sysbox.release, platform=settings.platform, skip_await=settings.skip_await),
+        on_cluster,
     )
     if settings.sysbox.enabled
     else None
@@ -35,7 +37,11 @@ sysbox = (
 if settings.gpu.enabled and settings.baremetal is not None:
     NvidiaDevicePlugin(
         "nvidia",
-        NvidiaDevicePluginArgs(settings.gpu.device_plugin_version, settings.baremetal.gpu_nodes, settings.skip_await),
+        NvidiaDevicePluginArgs(
+            version=settings.gpu.device_plugin_version,
+            gpu_nodes=settings.baremetal.gpu_nodes,
+            skip_await=settings.skip_await,
+        ),
         on_cluster,
     )
 supervisor = WorkspaceSupervisor(

@@ -16,9 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from components import versions
-from components.clusters import compat, eks_ami
 from components.config import values
+from components.facts import compatibility, eks_ami, pins, platforms
+from components.facts.minors import span
 from components.kube import names, units
 
 PATH = Path(__file__).resolve().parent.parent / "policy" / "facts.json"
@@ -36,13 +36,13 @@ def facts() -> dict[str, Any]:
             "installLabel": names.INSTALL_LABEL,
         },
         "sysboxReleases": {
-            tag: {"kubernetes": [str(m) for m in release.kubernetes], "window": versions.span(release.kubernetes)}
-            for tag, release in versions.SYSBOX_RELEASES.items()
+            tag: {"kubernetes": [str(m) for m in release.kubernetes], "window": span(release.kubernetes)}
+            for tag, release in pins.SYSBOX_RELEASES.items()
         },
-        "gke": {"imageType": compat.GKE_IMAGE_TYPE, "channel": compat.GKE_CHANNEL},
-        "aks": {"nodeOsSchedule": compat.AKS_NODE_OS_SCHEDULE},
+        "gke": {"imageType": compatibility.GKE_IMAGE_TYPE, "channel": platforms.GKE_CHANNEL},
+        "aks": {"nodeOsSchedule": platforms.AKS_NODE_OS_SCHEDULE},
         "eks": {
-            "supportType": compat.EKS_SUPPORT_TYPE,
+            "supportType": platforms.EKS_SUPPORT_TYPE,
             "amiParameterTag": eks_ami.AMI_PARAMETER_TAG,
             "canonicalParameters": eks_ami.CANONICAL_PARAMETERS,
         },

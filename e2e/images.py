@@ -27,7 +27,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from components import versions
+from components.facts import pins
 
 HERE = Path(__file__).resolve().parent / "images"
 CACHE = Path(os.environ.get("CVM_IMAGE_CACHE", Path.home() / ".cache" / "cvm-images"))
@@ -63,8 +63,8 @@ class Image:
 IMAGES = (
     Image("pause", "registry.k8s.io/pause:3.10.1"),
     Image("hello", HELLO),
-    Image("workspace", versions.CANARY_IMAGE),
-    Image("installer", versions.SYSBOX_RELEASES[versions.DEFAULT_SYSBOX].installer_image),
+    Image("workspace", pins.CANARY_IMAGE),
+    Image("installer", pins.SYSBOX_RELEASES[pins.DEFAULT_SYSBOX].installer_image),
 )
 
 

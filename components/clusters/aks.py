@@ -20,13 +20,15 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import containerservice, resources
 
-from components.clusters.compat import AKS_NODE_OS_SCHEDULE, AKS_OS_SKU
+from components.config import Aks
+from components.facts.compatibility import AKS_OS_SKU
+from components.facts.platforms import AKS_NODE_OS_SCHEDULE
 from components.kube import register
 from components.kube.names import CVM_TAINT, INSTALL_LABEL
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
 # The planned maintenance configurations AKS reads by name (AKS docs, planned maintenance): cluster patches of
-# the `patch` channel here, and node-image updates of the `NodeImage` channel (compat.AKS_NODE_OS_SCHEDULE).
+# the `patch` channel here, and node-image updates of the `NodeImage` channel (facts.platforms.AKS_NODE_OS_SCHEDULE).
 AUTO_UPGRADE_SCHEDULE = "aksManagedAutoUpgradeSchedule"
 # Azure CNI Overlay powered by Cilium: pod IPs from an overlay, Cilium as dataplane and NetworkPolicy engine
 # (AKS docs, "Configure Azure CNI Powered by Cilium"; azure-native ContainerServiceNetworkProfile).
@@ -59,33 +61,28 @@ def decode_kubeconfig(value: str) -> str:
     return base64.b64decode(value).decode()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AksClusterArgs:
     name: str
-    location: str
     kubernetes_minor: pulumi.Input[str]
-    vm_size: str
-    node_count: int
-    resource_group_name: str | None = None
-    subnet_id: str | None = None
-    maintenance: tuple[str, str, int] = ("Saturday", "02:00", 4)  # day, start (UTC), hours
+    aks: Aks  # cvm:aks, validated
 
 
 class AksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: AksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:clusters:Aks", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        if args.resource_group_name is None:
+        if args.aks.resource_group_name is None:
             group: pulumi.Input[str] = resources.ResourceGroup(
-                f"{name}-rg", location=args.location, opts=pulumi.ResourceOptions(parent=self, protect=True)
+                f"{name}-rg", location=args.aks.location, opts=pulumi.ResourceOptions(parent=self, protect=True)
             ).name
         else:
-            group = args.resource_group_name
+            group = args.aks.resource_group_name
         self.cluster = containerservice.ManagedCluster(
             name,
             resource_name_=args.name,
             resource_group_name=group,
-            location=args.location,
+            location=args.aks.location,
             dns_prefix=dns_prefix(args.name),
             kubernetes_version=args.kubernetes_minor,
             identity=containerservice.ManagedClusterIdentityArgsDict(
@@ -104,7 +101,7 @@ class AksCluster(pulumi.ComponentResource):
                     os_type="Linux",
                     os_sku=AKS_OS_SKU,
                     type="VirtualMachineScaleSets",
-                    vnet_subnet_id=args.subnet_id,
+                    vnet_subnet_id=args.aks.subnet_id,
                 )
             ],
             # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`)
@@ -119,18 +116,18 @@ class AksCluster(pulumi.ComponentResource):
             os_type="Linux",
             # Ubuntu 22.04 up to Kubernetes 1.34, 24.04 from 1.35 (AKS upgrade-os-version docs)
             os_sku=AKS_OS_SKU,
-            vm_size=args.vm_size,
-            count=args.node_count,
+            vm_size=args.aks.vm_size,
+            count=args.aks.node_count,
             orchestrator_version=args.kubernetes_minor,
             node_labels=dict(INSTALL_LABEL),
             # only workspaces and the installer land here; the system pool keeps CoreDNS and the rest. Taints
             # change in place (azure-native replaces a pool only for vmSize and gpuInstanceProfile)
             node_taints=[f"{CVM_TAINT}=true:NoSchedule"],
             type="VirtualMachineScaleSets",
-            vnet_subnet_id=args.subnet_id,
+            vnet_subnet_id=args.aks.subnet_id,
             opts=child,
         )
-        window = maintenance_window(*args.maintenance)
+        window = maintenance_window(args.aks.maintenance_day, args.aks.maintenance_start, args.aks.maintenance_hours)
         self.maintenance = [
             containerservice.MaintenanceConfiguration(
                 f"{name}-{config}",

@@ -58,7 +58,7 @@ def resolve_kubeconfig(configured: str | None, context: str | None, environ: Map
     return reduce_kubeconfig(merged, context, f"the ambient kubeconfig ({', '.join(map(str, paths))})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BareMetalClusterArgs:
     exported_kubeconfig: str  # what `resolve_kubeconfig` found: the stack's `kubeconfig` output
     configured_kubeconfig: str | None = None  # cvm:baremetal.kubeconfig; None means the ambient one

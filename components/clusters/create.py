@@ -10,8 +10,8 @@ from typing import Any, Protocol
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters import compat
 from components.config import Eks, Settings, SettingsError
+from components.facts.platforms import Platform, minor_step
 from components.last_run import LastOutputs
 
 
@@ -38,7 +38,7 @@ def guarded_minor(settings: Settings, last_outputs: LastOutputs) -> pulumi.Outpu
 
     def check(outputs: Mapping[str, Any]) -> str:
         previous = outputs.get(VERSION_OUTPUT)
-        reason = compat.minor_step(previous if isinstance(previous, str) else None, wanted)
+        reason = minor_step(previous if isinstance(previous, str) else None, wanted)
         if reason:
             raise pulumi.RunError(f"cvm:kubernetesVersion = '{wanted}': {reason}")
         return str(wanted)
@@ -59,17 +59,7 @@ def _gke(settings: Settings, last_outputs: LastOutputs) -> Cluster:
             f"{gke.REGIONAL_ZONES} zones; the pool gets {each} per zone, {each * gke.REGIONAL_ZONES} nodes in all. "
             f"Use a multiple of {gke.REGIONAL_ZONES}, or a zone such as '{g.location}-a'"
         )
-    args = gke.GkeClusterArgs(
-        name,
-        g.location,
-        guarded_minor(settings, last_outputs),
-        g.machine_type,
-        g.node_count,
-        g.deletion_protection,
-        g.project,
-        g.network,
-        g.subnetwork,
-    )
+    args = gke.GkeClusterArgs(name=name, kubernetes_minor=guarded_minor(settings, last_outputs), gke=g)
     return gke.GkeCluster(name, args)
 
 
@@ -78,41 +68,20 @@ def _aks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
 
     a, name = settings.aks, settings.name
     assert a is not None  # the settings require it on AKS
-    args = aks.AksClusterArgs(
-        name,
-        a.location,
-        guarded_minor(settings, last_outputs),
-        a.vm_size,
-        a.node_count,
-        a.resource_group_name,
-        a.subnet_id,
-        (a.maintenance_day, a.maintenance_start, a.maintenance_hours),
-    )
+    args = aks.AksClusterArgs(name=name, kubernetes_minor=guarded_minor(settings, last_outputs), aks=a)
     return aks.AksCluster(name, args)
 
 
 def _eks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
     from components.clusters import eks
 
-    e, name = settings.eks or Eks(), settings.name
     args = eks.EksClusterArgs(
-        name,
-        settings.kubernetes_minor,
-        guarded_minor(settings, last_outputs),
-        e.instance_type,
-        e.desired_size,
-        e.min_size,
-        e.max_size,
-        e.ubuntu_version,
-        e.region,
-        e.profile,
-        e.assume_role_arn,
-        e.ami_id,
-        e.vpc_id,
-        list(e.private_subnet_ids),
-        list(e.public_subnet_ids),
+        name=settings.name,
+        kubernetes_minor=settings.kubernetes_minor,
+        version=guarded_minor(settings, last_outputs),
+        eks=settings.eks or Eks(),
     )
-    return eks.EksCluster(name, args)
+    return eks.EksCluster(settings.name, args)
 
 
 def _bare_metal(settings: Settings, _: LastOutputs) -> Cluster:
@@ -138,7 +107,7 @@ def _bare_metal(settings: Settings, _: LastOutputs) -> Cluster:
     return baremetal.BareMetalCluster(settings.name, args)
 
 
-_BUILDERS: dict[str, Callable[[Settings, LastOutputs], Cluster]] = {
+_BUILDERS: dict[Platform, Callable[[Settings, LastOutputs], Cluster]] = {
     "gke": _gke,
     "aks": _aks,
     "eks": _eks,

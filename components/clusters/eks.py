@@ -4,7 +4,7 @@
   the Ubuntu release, minor and architecture is resolved once and kept in an SSM parameter of the stack's own
   (`/cvm/<cluster>/node-ami/...`, its value ignored after creation), so an unrelated `pulumi up` never rolls the
   nodes. A preview warns when Canonical has published a newer image; docs/operations.md says how to take it.
-- **Versions held**: the cluster's upgrade policy is EXTENDED support (compat.EKS_SUPPORT_TYPE); the node group
+- **Versions held**: the cluster's upgrade policy is EXTENDED support (facts.platforms.EKS_SUPPORT_TYPE); the node group
   follows the cluster's minor through the AMI of that minor.
 - **What workspaces need**: the aws-ebs-csi-driver addon with an IRSA role and a `gp3` StorageClass; VPC CNI
   NetworkPolicy enforcement; nodes whose pods cannot reach the instance metadata (IMDSv2 only, hop limit 1).
@@ -15,15 +15,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_eks as eks
 
-from components.clusters.compat import EKS_SUPPORT_TYPE
-from components.clusters.eks_ami import AMI_PARAMETER_TAG, architecture, pinned_ami_parameter, ubuntu_ami_parameter
+from components.config import Eks
+from components.facts.eks_ami import AMI_PARAMETER_TAG, architecture, pinned_ami_parameter, ubuntu_ami_parameter
+from components.facts.platforms import EKS_SUPPORT_TYPE
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
 
@@ -105,23 +106,12 @@ def newer_image(pinned: str, current: str) -> str | None:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EksClusterArgs:
     name: str
     kubernetes_minor: str
     version: pulumi.Input[str]  # the same minor, checked against the stack's last one (create.guarded_minor)
-    instance_type: str
-    desired_size: int
-    min_size: int
-    max_size: int
-    ubuntu_version: str
-    region: str | None = None
-    profile: str | None = None
-    assume_role_arn: str | None = None
-    ami_id: str | None = None
-    vpc_id: str | None = None
-    private_subnet_ids: list[str] = field(default_factory=list)
-    public_subnet_ids: list[str] = field(default_factory=list)
+    eks: Eks  # cvm:eks, validated
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -130,14 +120,14 @@ class EksCluster(pulumi.ComponentResource):
         # the args class, not a dict: a provider's nested inputs go out as JSON, and only the class knows the
         # camelCase names the provider reads
         roles = (
-            [aws.ProviderAssumeRoleArgs(role_arn=args.assume_role_arn, session_name=f"cvm-{args.name}"[:64])]
-            if args.assume_role_arn
+            [aws.ProviderAssumeRoleArgs(role_arn=args.eks.assume_role_arn, session_name=f"cvm-{args.name}"[:64])]
+            if args.eks.assume_role_arn
             else []
         )
         self.aws_provider = aws.Provider(
             f"{name}-aws",
-            region=args.region,
-            profile=args.profile,
+            region=args.eks.region,
+            profile=args.eks.profile,
             assume_roles=roles or None,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -150,10 +140,10 @@ class EksCluster(pulumi.ComponentResource):
             for arn in NODE_POLICIES
         ]
         credentials: eks.KubeconfigOptionsArgsDict = {}
-        if args.profile:
-            credentials["profile_name"] = args.profile
-        if args.assume_role_arn:
-            credentials["role_arn"] = args.assume_role_arn
+        if args.eks.profile:
+            credentials["profile_name"] = args.eks.profile
+        if args.eks.assume_role_arn:
+            credentials["role_arn"] = args.eks.assume_role_arn
         self.cluster = eks.Cluster(
             name,
             name=args.name,
@@ -165,26 +155,26 @@ class EksCluster(pulumi.ComponentResource):
             # VPC CNI's network policy agent enforces NetworkPolicy (awsdocs amazon-eks-user-guide
             # cni-network-policy.adoc; pulumi-eks VpcCniOptions.enableNetworkPolicy)
             vpc_cni_options={"enable_network_policy": True},
-            vpc_id=args.vpc_id,
-            private_subnet_ids=args.private_subnet_ids or None,
-            public_subnet_ids=args.public_subnet_ids or None,
+            vpc_id=args.eks.vpc_id,
+            private_subnet_ids=args.eks.private_subnet_ids or None,
+            public_subnet_ids=args.eks.public_subnet_ids or None,
             provider_credential_opts=credentials or None,
             # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`)
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider}, protect=True),
         )
-        parameter = ubuntu_ami_parameter(args.ubuntu_version, args.kubernetes_minor, args.instance_type)
+        parameter = ubuntu_ami_parameter(args.eks.ubuntu_version, args.kubernetes_minor, args.eks.instance_type)
         current = aws.ssm.get_parameter_output(
             name=parameter, opts=pulumi.InvokeOutputOptions(provider=self.aws_provider)
         ).value
         ami: pulumi.Input[str]
-        if args.ami_id is not None:
-            ami = args.ami_id
+        if args.eks.ami_id is not None:
+            ami = args.eks.ami_id
         else:
-            arch = architecture(args.instance_type)
+            arch = architecture(args.eks.instance_type)
             # Canonical's image of today, kept: a new minor, release or architecture is a new parameter
             self.ami_pin = aws.ssm.Parameter(
-                f"{name}-node-ami-{args.ubuntu_version}-{args.kubernetes_minor}-{arch}",
-                name=pinned_ami_parameter(args.name, args.ubuntu_version, args.kubernetes_minor, arch),
+                f"{name}-node-ami-{args.eks.ubuntu_version}-{args.kubernetes_minor}-{arch}",
+                name=pinned_ami_parameter(args.name, args.eks.ubuntu_version, args.kubernetes_minor, arch),
                 type="String",
                 data_type="aws:ec2:image",
                 # an AMI ID is no secret: `insecureValue` keeps it readable in previews and state
@@ -203,8 +193,12 @@ class EksCluster(pulumi.ComponentResource):
             # eksctl's Ubuntu bootstrapper calls too)
             operating_system=eks.OperatingSystem.AL2,
             enable_imd_sv2=True,
-            instance_types=[args.instance_type],
-            scaling_config={"desired_size": args.desired_size, "min_size": args.min_size, "max_size": args.max_size},
+            instance_types=[args.eks.instance_type],
+            scaling_config={
+                "desired_size": args.eks.desired_size,
+                "min_size": args.eks.min_size,
+                "max_size": args.eks.max_size,
+            },
             labels=dict(INSTALL_LABEL),
             # where the AMI came from, for people and for the policy pack
             tags={AMI_PARAMETER_TAG: parameter},

@@ -3,7 +3,7 @@
 The default node pool is removed and the CVM pool is a resource of its own, so changing the pool never
 replaces the cluster. The cluster stays on its minor: it is on the EXTENDED channel, and a persistent
 maintenance exclusion forbids minor upgrades until shortly before the end of that minor's extended support
-(clusters/compat.py GKE_CHANNEL); the pool's version follows the control plane's. Nodes run as a service
+(facts/platforms.py GKE_CHANNEL); the pool's version follows the control plane's. Nodes run as a service
 account of their own with only the default node role, pods see GKE's metadata server (not the node's
 credentials), and Dataplane V2 enforces NetworkPolicies.
 """
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from components.clusters.compat import GKE_CHANNEL, GKE_IMAGE_TYPE
+from components.config import Gke
+from components.facts.compatibility import GKE_IMAGE_TYPE
+from components.facts.platforms import GKE_CHANNEL
 from components.kube import kubeconfig as kube_config
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
@@ -98,17 +100,11 @@ def node_config(machine_type: str, service_account: pulumi.Input[str]) -> gcp.co
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GkeClusterArgs:
     name: str
-    location: str
     kubernetes_minor: pulumi.Input[str]
-    machine_type: str
-    node_count: int  # the pool's total
-    deletion_protection: bool
-    project: str | None = None
-    network: str | None = None
-    subnetwork: str | None = None
+    gke: Gke  # cvm:gke, validated
 
 
 class GkeCluster(pulumi.ComponentResource):
@@ -116,13 +112,13 @@ class GkeCluster(pulumi.ComponentResource):
         super().__init__("cvm:clusters:Gke", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         project: pulumi.Input[str] = (
-            args.project if args.project is not None else gcp.organizations.get_client_config_output().project
+            args.gke.project if args.gke.project is not None else gcp.organizations.get_client_config_output().project
         )
         self.node_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
             account_id=node_account_id(args.name),
             display_name=f"CVM nodes of GKE cluster {args.name}",
-            project=args.project,
+            project=args.gke.project,
             opts=child,
         )
         self.node_role = gcp.projects.IAMMember(
@@ -135,10 +131,10 @@ class GkeCluster(pulumi.ComponentResource):
         self.cluster = gcp.container.Cluster(
             name,
             name=args.name,
-            location=args.location,
-            project=args.project,
-            network=args.network,
-            subnetwork=args.subnetwork,
+            location=args.gke.location,
+            project=args.gke.project,
+            network=args.gke.network,
+            subnetwork=args.gke.subnetwork,
             min_master_version=args.kubernetes_minor,
             release_channel={"channel": GKE_CHANNEL},
             maintenance_policy={"recurring_window": MAINTENANCE_WINDOW, "maintenance_exclusions": [NO_MINOR_UPGRADES]},
@@ -146,7 +142,7 @@ class GkeCluster(pulumi.ComponentResource):
             workload_identity_config={"workload_pool": pulumi.Output.from_input(project).apply(workload_pool)},
             remove_default_node_pool=True,
             initial_node_count=1,
-            deletion_protection=args.deletion_protection,
+            deletion_protection=args.gke.deletion_protection,
             # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`). The
             # datapath cannot change on an existing cluster (GKE Dataplane V2 docs): a cluster made before cvm
             # set it keeps its own, and docs/operations.md says how to turn on NetworkPolicy there
@@ -156,14 +152,14 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-cvm",
             name="cvm",
             cluster=self.cluster.name,
-            location=args.location,
-            project=args.project,
+            location=args.gke.location,
+            project=args.gke.project,
             # the control plane's version: the pool moves with it, minor and patch (pulumi_gcp NodePool.version).
             # Node auto-upgrade never takes nodes past the control plane, so the two do not fight: at most an
             # `up` after GKE patched the control plane brings the nodes to that patch a little earlier
             version=self.cluster.master_version,
-            node_count=per_zone(args.location, args.node_count),
-            node_config=node_config(args.machine_type, self.node_account.email),
+            node_count=per_zone(args.gke.location, args.gke.node_count),
+            node_config=node_config(args.gke.machine_type, self.node_account.email),
             management={"auto_repair": True, "auto_upgrade": True},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_role]),
         )

@@ -3,9 +3,9 @@ written. Coder shows a template's README; the front matter is the one Coder's ow
 
 from __future__ import annotations
 
-from components import versions
 from components.coder_template.template import runtimes
 from components.config import Settings
+from components.facts import pins
 
 
 def readme(settings: Settings) -> str:
@@ -39,8 +39,8 @@ Stopping a workspace deletes everything but its home volume; deleting it deletes
 
 {egress}
 
-Providers, pinned: `coder/coder` {versions.CODER_PROVIDER_VERSION}, `hashicorp/kubernetes`
-{versions.KUBERNETES_PROVIDER_VERSION}. The kubernetes provider reads `~/.kube/config` on the Coder host
+Providers, pinned: `coder/coder` {pins.CODER_PROVIDER_VERSION}, `hashicorp/kubernetes`
+{pins.KUBERNETES_PROVIDER_VERSION}. The kubernetes provider reads `~/.kube/config` on the Coder host
 (`use_kubeconfig`, default true) or, set to false, the provisioner's in-cluster service account, which needs to
 manage Deployments, PersistentVolumeClaims, Secrets and ConfigMaps in the namespaces above.
 

@@ -8,21 +8,18 @@ accepted. Secrets are never shown: their values print as `(secret)`.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from components.config import sections
 from components.config.checks import ABSENT, SECRET
 from components.config.settings import Settings
+from components.facts.platforms import CLOUDS
 
 NAMESPACE = "cvm"
-_OBJECT_KEYS = frozenset(("gke", "aks", "eks", "baremetal", "sysbox", "gpu", "supervisor"))
-_SECRET_FIELDS = {"baremetal": ("kubeconfig",), "supervisor": ("agentToken",)}
-# Keys whose values are credentials, wherever they stand in the config.
-_SECRET_NAMES = frozenset(name for names in _SECRET_FIELDS.values() for name in names)
 
 # Other packages' config that stands in for a missing cvm key (DESIGN.md): the providers' own defaults, plain
 # keys that `pulumi new` can ask for (Pulumi.yaml's template; it cannot set a field of an object).
@@ -100,7 +97,7 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
         else:
             raw[key] = text
     platform = raw.get("platform")
-    if platform in ("gke", "aks", "eks") and platform not in raw:
+    if platform in CLOUDS and platform not in raw:
         raw[platform] = {}  # a cloud stack's section may be left out; the fallbacks below still apply
     for (section, field), fallback in _FALLBACKS.items():
         if isinstance(raw.get(section), dict) and field not in raw[section] and fallback in config:
@@ -126,19 +123,24 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
 def _plaintext_secrets(raw: Mapping[str, Any], secret_keys: Collection[str]) -> list[Problem]:
     """Credentials must be stored encrypted: `pulumi config set --secret --path ...`."""
     found = []
-    for section, fields in _SECRET_FIELDS.items():
-        value = raw.get(section)
-        if not isinstance(value, dict) or f"{NAMESPACE}:{section}" in secret_keys:
-            continue
-        items = value.get("workspaces", []) if section == "supervisor" else [value]
-        for i, item in enumerate(items if isinstance(items, list) else []):
-            for field in fields:
-                if isinstance(item, dict) and field in item:
-                    path = f"workspaces[{i}].{field}" if section == "supervisor" else field
-                    found.append(
-                        Problem(f"{NAMESPACE}:{section}.{path}", "(plaintext)", "is a credential: set it with --secret")
-                    )
+    for path in _SECRET_PATHS:
+        if f"{NAMESPACE}:{path[0]}" not in secret_keys:
+            for loc in _present(raw, path):
+                found.append(Problem(key_of(loc), "(plaintext)", "is a credential: set it with --secret"))
     return found
+
+
+def _present(value: Any, path: tuple[str | None, ...]) -> Iterator[tuple[str | int, ...]]:
+    """Where in `value` the keys of `path` are set (None: every entry of a list)."""
+    if not path:
+        yield ()
+        return
+    step, rest = path[0], path[1:]
+    if step is None and isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from ((i, *loc) for loc in _present(item, rest))
+    elif step is not None and isinstance(value, dict) and step in value:
+        yield from ((step, *loc) for loc in _present(value[step], rest))
 
 
 def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any]) -> list[Problem]:
@@ -227,3 +229,31 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _is_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list or any(
+        _is_list(a) for a in getattr(annotation, "__args__", ())
+    )
+
+
+def _secret_paths(model: type[BaseModel], prefix: tuple[str | None, ...] = ()) -> Iterator[tuple[str | None, ...]]:
+    """The config paths of a model's credentials (its `SecretStr` fields, at any depth; None: every entry of a list)."""
+    for name, field in model.model_fields.items():
+        path = (*prefix, field.alias or name)
+        if _holds_secret(field.annotation):
+            yield path
+        inner = _model_in(field.annotation)
+        if inner is not None:
+            yield from _secret_paths(inner, (*path, None) if _is_list(field.annotation) else path)
+
+
+def _holds_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or any(_holds_secret(a) for a in getattr(annotation, "__args__", ()))
+
+
+# The config's objects (set whole or with --path), and its credentials: read from the models, defined there once.
+_OBJECT_KEYS = frozenset(f.alias or name for name, f in Settings.model_fields.items() if _model_in(f.annotation))
+_SECRET_PATHS = tuple(_secret_paths(Settings))
+# Keys whose values are credentials, wherever they stand in the config.
+_SECRET_NAMES = frozenset(str(path[-1]) for path in _SECRET_PATHS)

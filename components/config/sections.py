@@ -21,8 +21,6 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components import node_sizes, versions
-from components.clusters import compat
 from components.config.checks import ABSENT, SECRET, Finding, check, one_of, refuse, report
 from components.config.values import (
     MAX_CPUS,
@@ -54,6 +52,7 @@ from components.config.values import (
     WorkspaceName,
     WorkspaceNamespace,
 )
+from components.facts import compatibility, issues, node_sizes, pins
 from components.kube import kubeconfig
 from components.kube.names import CANARY_NAME
 
@@ -121,8 +120,11 @@ class Eks(Model):
     min_size: NodeCount = 1
     max_size: NodeCount = 4
     ubuntu_version: Annotated[
-        str, one_of(compat.NODE_IMAGES["eks"], "must be an Ubuntu release with Canonical EKS AMIs that Sysbox supports")
-    ] = compat.DEFAULT_EKS_UBUNTU
+        str,
+        one_of(
+            compatibility.NODE_IMAGES["eks"], "must be an Ubuntu release with Canonical EKS AMIs that Sysbox supports"
+        ),
+    ] = compatibility.DEFAULT_EKS_UBUNTU
     # the CVM nodes' AMI, pinned; unset: Canonical's current image, resolved once and kept (clusters/eks.py)
     ami_id: AmiId | None = None
     # an existing VPC and its subnets; unset: the region's default VPC
@@ -172,21 +174,19 @@ class Baremetal(Model):
 
 class Sysbox(Model):
     enabled: bool = True
-    version: Annotated[str, one_of(versions.SYSBOX_RELEASES, "is not a pinned Sysbox CE release")] = (
-        versions.DEFAULT_SYSBOX
-    )
-    # open upstream issues the stack runs into knowingly (clusters/compat.py); the settings refuse the others
-    accept_known_issues: list[Annotated[str, one_of(compat.ISSUES, "is not a known Sysbox issue")]] = []
+    version: Annotated[str, one_of(pins.SYSBOX_RELEASES, "is not a pinned Sysbox CE release")] = pins.DEFAULT_SYSBOX
+    # open upstream issues the stack runs into knowingly (facts/issues.py); the settings refuse the others
+    accept_known_issues: list[Annotated[str, one_of(issues.ISSUES, "is not a known Sysbox issue")]] = []
 
     @property
-    def release(self) -> versions.SysboxRelease:
-        return versions.SYSBOX_RELEASES[self.version]
+    def release(self) -> pins.SysboxRelease:
+        return pins.SYSBOX_RELEASES[self.version]
 
 
 class Gpu(Model):
     enabled: bool = False
     vendor: str = "nvidia"
-    device_plugin_version: str = versions.NVIDIA_DEVICE_PLUGIN_VERSION
+    device_plugin_version: str = pins.NVIDIA_DEVICE_PLUGIN_VERSION
 
     @field_validator("vendor")
     @classmethod
@@ -254,7 +254,7 @@ def across_workspaces(entries: Sequence[tuple[Any, bool]], canary: bool, coder_u
 
 class Supervisor(Model):
     namespace: WorkspaceNamespace = "cvm-workspaces"
-    envbox_image: Image = versions.ENVBOX_IMAGE
+    envbox_image: Image = pins.ENVBOX_IMAGE
     storage_class: StorageClassName | None = None
     coder_url: AnyHttpUrl | None = None
     # envbox's options, for every envbox workspace: objects the operator makes in <namespace>-envbox

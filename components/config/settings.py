@@ -6,22 +6,20 @@ Fields come in dependency order: a validator sees the fields above it that valid
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from packaging.version import Version
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components import versions
-from components.clusters import compat
 from components.config.checks import ABSENT, Finding, report
 from components.config.sections import Aks, Baremetal, Eks, Gke, Gpu, Model, Supervisor, Sysbox
 from components.config.values import KubernetesMinor
-
-Platform = Literal["gke", "aks", "eks", "baremetal"]
-CLOUDS: tuple[str, ...] = ("gke", "aks", "eks")
+from components.facts import compatibility, pins
+from components.facts.minors import span
+from components.facts.platforms import CLOUDS, PLATFORMS, Platform
 
 # Cluster names each cloud's API accepts (GKE clusters.create, AKS resource naming rules, EKS CreateCluster).
-_CLUSTER_NAME: dict[str, tuple[re.Pattern[str], str]] = {
+_CLUSTER_NAME: dict[Platform, tuple[re.Pattern[str], str]] = {
     "gke": (
         re.compile(r"[a-z]([-a-z0-9]{0,38}[a-z0-9])?"),
         "1-40 lowercase letters, digits and '-', starting with a letter",
@@ -34,11 +32,14 @@ _CLUSTER_NAME: dict[str, tuple[re.Pattern[str], str]] = {
     ),
 }
 
+# The platforms whose section may be left out: every field has a default (GKE and AKS need a location).
+_DEFAULT_SECTIONS: dict[str, type[Model]] = {"baremetal": Baremetal, "eks": Eks}
+
 
 class Settings(Model):
     platform: Platform
     sysbox: Sysbox = Sysbox()
-    # unset: the platform's default (clusters/compat.py DEFAULT_MINOR), a minor on which Sysbox works today
+    # unset: the platform's default (facts/compatibility.py DEFAULT_MINOR), a minor on which Sysbox works today
     kubernetes_version: KubernetesMinor = Field(default=None, validate_default=True)
     cluster_name: str | None = None
     gpu: Gpu = Gpu()
@@ -54,7 +55,9 @@ class Settings(Model):
     def _platform_default(cls, value: Any, info: ValidationInfo) -> Any:
         platform = info.data.get("platform")
         if value is None:
-            return Version(compat.DEFAULT_MINOR.get(platform or "baremetal", versions.DEFAULT_KUBERNETES))
+            # a platform that failed its own rule gets bare metal's default, so only that rule's problem shows
+            chosen: Platform = platform if platform in PLATFORMS else "baremetal"
+            return compatibility.DEFAULT_MINOR[chosen]
         return value
 
     @field_validator("kubernetes_version")
@@ -63,19 +66,19 @@ class Settings(Model):
         platform, sysbox = info.data.get("platform"), info.data.get("sysbox")
         findings: list[Finding] = []
         if platform is not None:
-            support = versions.PLATFORMS[platform]
-            accepted = tuple(m for m in support.kubernetes if m >= support.floor)
-            if value not in accepted:
-                findings.append(((), str(value), f"{platform} offers {versions.span(accepted)} ({support.source})"))
+            window = compatibility.WINDOWS[platform]
+            if value not in window:
+                source = compatibility.OFFERS[platform].source
+                findings.append(((), str(value), f"{platform} offers {span(window)} ({source})"))
         if sysbox is not None and sysbox.enabled and value not in sysbox.release.kubernetes:
             release = sysbox.release
-            others = [r.version for r in versions.SYSBOX_RELEASES.values() if value in r.kubernetes]
+            others = [r.version for r in pins.SYSBOX_RELEASES.values() if value in r.kubernetes]
             advice = f"; Sysbox {', '.join(others)} accepts it" if others else "; no pinned Sysbox release accepts it"
             findings.append(
                 (
                     (),
                     str(value),
-                    f"Sysbox {release.version} accepts Kubernetes {versions.span(release.kubernetes)} only, its "
+                    f"Sysbox {release.version} accepts Kubernetes {span(release.kubernetes)} only, its "
                     f"installer refuses any other ({release.source}){advice}",
                 )
             )
@@ -112,7 +115,7 @@ class Settings(Model):
             report([(("enabled",), True, reason)])
         return value
 
-    @field_validator("gke", "aks", "eks", "baremetal")
+    @field_validator(*PLATFORMS)
     @classmethod
     def _section_matches_platform(cls, value: Model | None, info: ValidationInfo) -> Model | None:
         platform, section = info.data.get("platform"), info.field_name
@@ -120,12 +123,10 @@ class Settings(Model):
             return value
         if value is not None and section != platform:
             report([((), ABSENT, f"applies to platform '{section}', but platform is '{platform}'; remove it")])
-        if value is None and section == platform and section in ("gke", "aks"):
-            report([(("location",), ABSENT, f"is required when platform is '{platform}'")])
-        if section == "baremetal" and platform == "baremetal" and value is None:
-            value = Baremetal()
-        if section == "eks" and platform == "eks" and value is None:
-            value = Eks()
+        if value is None and section == platform:
+            if section not in _DEFAULT_SECTIONS:
+                report([(("location",), ABSENT, f"is required when platform is '{platform}'")])
+            value = _DEFAULT_SECTIONS[section]()
         if isinstance(value, Eks):
             report(_eks_ubuntu(value, info.data.get("kubernetes_version")))
         if isinstance(value, Baremetal):
@@ -178,10 +179,10 @@ class Settings(Model):
 def _eks_ubuntu(eks: Eks, minor: Version | None) -> list[Finding]:
     if minor is None:
         return []
-    published = compat.NODE_IMAGES["eks"][eks.ubuntu_version]
+    published = compatibility.NODE_IMAGES["eks"][eks.ubuntu_version]
     if minor not in published:
-        window = versions.span(tuple(sorted(published)))
-        others = compat.families_for("eks", minor)
+        window = span(tuple(sorted(published)))
+        others = compatibility.families_for("eks", minor)
         advice = f"; for {minor} use {' or '.join(others)}" if others else ""
         reason = (
             f"Canonical publishes its Ubuntu {eks.ubuntu_version} EKS AMI for Kubernetes {window}, not {minor} "
@@ -195,7 +196,7 @@ def image_family(settings: Settings) -> str:
     """The image family of the platform's CVM nodes: GKE's image type, AKS's OS SKU, the EKS Ubuntu release."""
     if settings.platform == "eks":
         return (settings.eks or Eks()).ubuntu_version
-    return {"gke": compat.GKE_IMAGE_TYPE, "aks": compat.AKS_OS_SKU}.get(settings.platform, "")
+    return {"gke": compatibility.GKE_IMAGE_TYPE, "aks": compatibility.AKS_OS_SKU}.get(settings.platform, "")
 
 
 def sysbox_compatibility(settings: Settings) -> list[Finding]:
@@ -205,15 +206,15 @@ def sysbox_compatibility(settings: Settings) -> list[Finding]:
         return []
     family, minor, release = image_family(settings), settings.kubernetes_version, settings.sysbox.version
     accepted_minors = frozenset(
-        m for m in versions.PLATFORMS[settings.platform].kubernetes if m in settings.sysbox.release.kubernetes
+        m for m in compatibility.WINDOWS[settings.platform] if m in settings.sysbox.release.kubernetes
     )
     findings: list[Finding] = []
-    for issue in compat.blocking_issues(settings.platform, family, minor, release):
+    for issue in compatibility.blocking_issues(settings.platform, family, minor, release):
         if issue.id in settings.sysbox.accept_known_issues:
             continue
-        image = compat.node_image(settings.platform, family, minor)
+        image = compatibility.node_image(settings.platform, family, minor)
         nodes = f"{image.os}, kernel {image.kernel}, {image.runtime}" if image else family
-        outs = compat.ways_out(settings.platform, family, minor, release, accepted_minors)
+        outs = compatibility.ways_out(settings.platform, family, minor, release, accepted_minors)
         reason = (
             f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.what} "
             f"({issue.url}). Way out: {'; or '.join(outs)}; or, knowingly, add '{issue.id}' to "

@@ -55,7 +55,7 @@ def daemon_set(version: str, skip_await: bool = False) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NvidiaDevicePluginArgs:
     version: str
     gpu_nodes: Sequence[str] = field(default_factory=list)

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pulumi_kubernetes.node.v1 import RuntimeClass
 
+from components.facts import issues
+from components.facts.pins import CONTAINERD_IN_PLACE, SysboxRelease
 from components.kube import manifest, register
 from components.kube.names import (
     CVM_TAINT,
@@ -25,7 +28,6 @@ from components.kube.names import (
     SYSBOX_SERVICE_ACCOUNT,
     SYSTEM_NAMESPACE,
 )
-from components.versions import SysboxRelease
 
 # name -> (host path, mount path) of the installer, in upstream order.
 HOST_MOUNTS = {
@@ -49,7 +51,7 @@ HOST_MOUNTS = {
 
 
 # Ready once the installer has labelled its node `sysbox-runtime: running`, the last step of an install
-# (sysbox-deploy-k8s.sh, ../shared/research/sysbox-on-kubernetes.md): a rolling update then moves to the next
+# (nestybox/sysbox-pkgr k8s/scripts/sysbox-deploy-k8s.sh): a rolling update then moves to the next
 # node only after this one runs Sysbox, and `pulumi up` returns only when every CVM node does. The installer
 # image labels nodes with kubectl, so the probe asks with kubectl too, through the same service account.
 INSTALLED = {
@@ -173,36 +175,18 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
 
 
 def known_problems(platform: str, release: SysboxRelease) -> list[str]:
-    """Open upstream problems that this platform and release are known to meet."""
-    problems = []
-    if platform == "aks":
+    """Upstream problems that this platform and release are known to meet (facts/issues.py)."""
+    problems = [f"{issue.what} ({issue.id})" for issue in issues.warned(platform, release.version)]
+    if not release.keeps_containerd:
         problems.append(
-            "on AKS nodes with containerd 2.x (Kubernetes 1.35+, Ubuntu 24.04) AKS pins containerd's config to "
-            "`io.containerd.cri.v1.*` keys while the Sysbox installer writes `io.containerd.grpc.v1.cri`, so pods "
-            "fail with 'failed to find runtime handler sysbox-runc' (nestybox/sysbox#997, open; the settings refuse "
-            "those minors unless cvm:sysbox.acceptKnownIssues lists it); on 1.34 (Ubuntu 22.04, containerd 1.7) "
-            "the installer switches the nodes to CRI-O instead; envbox workspaces are not affected"
-        )
-    if platform == "eks":
-        problems.append(
-            "the Sysbox installer is known to finish on only some EKS nodes and to need restarts "
-            "(nestybox/sysbox#721, open); check each node's `sysbox-runtime` label"
-        )
-    if release.version == "0.7.0":
-        problems.append(
-            "Sysbox 0.7.0 fails to mount sysfs on Ubuntu 24.04 with kernel 6.8 and containerd 2.x "
-            "(nestybox/sysbox#1013, #1025), fixed in 0.7.1: set cvm:sysbox.version to 0.7.1"
-        )
-    if release.version == "0.6.7":
-        problems.append(
-            "Sysbox 0.6.7 always switches its nodes to CRI-O and restarts kubelet, which brings every pod on the "
-            "node down for about a minute (nestybox/sysbox docs/user-guide/install-k8s.md); "
-            "0.7.x keeps containerd >= 2.0.5"
+            f"Sysbox {release.version} always switches its nodes to CRI-O and restarts kubelet, which brings every "
+            f"pod on the node down for about a minute (nestybox/sysbox docs/user-guide/install-k8s.md); 0.7.x keeps "
+            f"containerd >= {CONTAINERD_IN_PLACE}"
         )
     return problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SysboxRuntimeArgs:
     release: SysboxRelease
     platform: str
@@ -216,11 +200,12 @@ class SysboxRuntime(pulumi.ComponentResource):
         super().__init__("cvm:index:SysboxRuntime", name, None, opts)
         for problem in known_problems(args.platform, args.release):
             pulumi.log.warn(problem, resource=self)
-        self.objects: dict[str, pulumi.CustomResource] = {}
-        for obj in manifests(args.release, args.skip_await):
+        *installer, runtime_class = manifests(args.release, args.skip_await)
+        made: list[pulumi.CustomResource] = []
+        for obj in installer:
             # the installer's pods start only once their account, role and config exist
-            needs = list(self.objects.values()) if obj["kind"] == "DaemonSet" else []
-            self.objects[obj["kind"]] = register.create(obj, pulumi.ResourceOptions(parent=self, depends_on=needs))
-        self.runtime_class = self.objects["RuntimeClass"]
-        self.runtime_class_name: pulumi.Output[str] = self.runtime_class.metadata.name  # type: ignore[attr-defined]
+            needs = list(made) if obj["kind"] == "DaemonSet" else []
+            made.append(register.create(obj, pulumi.ResourceOptions(parent=self, depends_on=needs)))
+        self.runtime_class = register.create(runtime_class, pulumi.ResourceOptions(parent=self), kind=RuntimeClass)
+        self.runtime_class_name: pulumi.Output[str] = self.runtime_class.metadata.name
         self.register_outputs({"runtimeClassName": self.runtime_class_name})

@@ -1,6 +1,6 @@
 """Kubeconfigs: built by one function, parsed by one, and the ambient one found and merged as client-go does.
 
-Pure but for `resolve`, which reads the ambient files.
+Pure: `clusters/baremetal.py` `resolve_kubeconfig` reads the ambient files and hands their text to `merge`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The labels and object names of cvm's contract (../shared/DESIGN.md, "Kubernetes objects"), defined once.
+"""The labels and object names of cvm's contract (what users, the policy pack and other stacks rely on), defined once.
 
 The program's builders, the cluster modules and the policy pack all read them from here; this module
 imports nothing, so the policy pack can use it without loading an SDK.

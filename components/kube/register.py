@@ -8,7 +8,7 @@ dicts pass through to the provider unchanged, so a manifest reads exactly like t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_snake
 from components.kube.manifest import applied_by, logical_name
 
 # (apiVersion, kind) -> resource class, for the kinds this program creates.
-_KINDS: dict[tuple[str, str], Any] = {
+_KINDS: dict[tuple[str, str], type[pulumi.CustomResource]] = {
     ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
@@ -50,16 +50,35 @@ def _constant(value: Any) -> Callable[[Any], Any]:
     return lambda _: value
 
 
+R = TypeVar("R", bound=pulumi.CustomResource)
+
+
+@overload
 def create(
     manifest: dict[str, Any], opts: pulumi.ResourceOptions, gate: pulumi.Output[Any] | None = None
+) -> pulumi.CustomResource: ...
+@overload
+def create(
+    manifest: dict[str, Any], opts: pulumi.ResourceOptions, gate: pulumi.Output[Any] | None = None, *, kind: type[R]
+) -> R: ...
+def create(
+    manifest: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+    gate: pulumi.Output[Any] | None = None,
+    *,
+    kind: type[pulumi.CustomResource] = pulumi.CustomResource,
 ) -> pulumi.CustomResource:
     """Register one manifest as the typed resource for its kind, applied by the stack's field manager; a Node
     manifest becomes a server-side-apply patch. With a `gate`, the object's fields wait for it: a refusal raised
     there stops the run before the object is sent, even on `up` (a dependency alone would not keep it from being
-    created while the gate is still being read)."""
+    created while the gate is still being read). A caller that reads the resource's fields names its class as
+    `kind` (`k8s.node.v1.RuntimeClass`), and gets it typed so; a manifest of another kind is refused."""
     cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
+    if not issubclass(cls, kind):
+        raise TypeError(f"a {manifest['kind']} manifest registers a {cls.__name__}, not a {kind.__name__}")
     applied = applied_by(manifest, pulumi.get_stack())
     fields = {to_snake(k): v for k, v in applied.items() if k not in ("apiVersion", "kind")}
     if gate is not None:
         fields = {k: gate.apply(_constant(v)) for k, v in fields.items()}
-    return cls(logical_name(manifest), **fields, opts=opts)  # type: ignore[no-any-return]
+    resource: pulumi.CustomResource = cls(logical_name(manifest), **fields, opts=opts)
+    return resource

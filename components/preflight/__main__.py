@@ -11,7 +11,8 @@ from typing import Any
 
 from packaging.version import Version
 
-from components import versions
+from components.facts import pins
+from components.facts.compatibility import DEFAULT_MINOR
 from components.kube.units import major_minor
 from components.preflight.report import table
 from components.preflight.rules import NodeReport, check_nodes, roles
@@ -34,12 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
     parser.add_argument("--context", help="kubeconfig context (default: the current one)")
     parser.add_argument(
-        "--kubernetes-version", default=versions.DEFAULT_KUBERNETES, help="the stack's cvm:kubernetesVersion"
+        "--kubernetes-version", default=str(DEFAULT_MINOR["baremetal"]), help="the stack's cvm:kubernetesVersion"
     )
     parser.add_argument(
         "--sysbox-version",
-        default=versions.DEFAULT_SYSBOX,
-        choices=[*versions.SYSBOX_RELEASES, "none"],
+        default=pins.DEFAULT_SYSBOX,
+        choices=[*pins.SYSBOX_RELEASES, "none"],
         help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false)",
     )
     parser.add_argument("--gpu-node", action="append", default=[], help="judge this node as a GPU node (repeatable)")
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if major_minor(args.kubernetes_version, exact=True) is None:
         parser.error(f"--kubernetes-version {args.kubernetes_version!r}: must be a 'MAJOR.MINOR' such as '1.35'")
     reports = [NodeReport.of(node) for node in _read_nodes(args.kubeconfig, args.context)]
-    sysbox = versions.SYSBOX_RELEASES.get(args.sysbox_version)
+    sysbox = pins.SYSBOX_RELEASES.get(args.sysbox_version)
     cvm_nodes = [r.name for r in reports if r.name not in args.gpu_node]
     wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node)
     findings = check_nodes({r.name: r for r in reports}, wanted)

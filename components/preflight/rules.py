@@ -1,7 +1,6 @@
 """The preflight's rules: what a Node reports (`status.nodeInfo`, capacity) in, findings out.
 
-Each finding names the node, what it reports and where the rule comes from (../shared/research notes, which
-cite upstream).
+Each finding names the node, what it reports and the upstream source of its rule.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from typing import Any, Literal
 from packaging.version import InvalidVersion, Version
 from pydantic.alias_generators import to_snake
 
-from components import node_sizes, versions
+from components.facts import issues, node_sizes, pins
+from components.facts.minors import span
 from components.kube.units import major_minor, minor, quantity
 
 Severity = Literal["refused", "warned"]
@@ -35,13 +35,7 @@ OTHER_UBUNTU_FLOOR = (5, 3)
 OTHER_DISTRO_FLOOR = (5, 5)
 # ID-mapped overlayfs mounts arrive in 5.19; below that Sysbox needs shiftfs (distro-compat.md, design.md).
 IDMAPPED_OVERLAY = (5, 19)
-# Sysbox 0.7.1 fails on 6.17 kernels: nestybox/sysbox#1035 (open); said of that release only.
-KERNEL_6_17 = (6, 17)
-KERNEL_6_17_RELEASE = "0.7.1"
 ARCHITECTURES = ("amd64", "arm64")
-# From 0.7.0 Sysbox configures containerd 2.0.5+ in place; older containerd gets CRI-O (install-k8s.md).
-CONTAINERD_IN_PLACE = Version("2.0.5")
-SYSBOX_CONTAINERD = Version("0.7.0")
 
 
 @dataclass(frozen=True)
@@ -114,7 +108,7 @@ class Role:
     """What the stack asks of a node: the Sysbox installer runs on it, and/or it hosts GPU workspaces."""
 
     kubernetes: Version  # cvm:kubernetesVersion, the minor the stack declares
-    sysbox: versions.SysboxRelease | None  # the release installed on it; None when the installer does not run
+    sysbox: pins.SysboxRelease | None  # the release installed on it; None when the installer does not run
 
 
 def _version(text: str) -> Version | None:
@@ -151,7 +145,7 @@ def _distribution(report: NodeReport) -> tuple[list[Finding], tuple[int, int]]:
     return [report.finding("distribution", "refused", reason, source)], OTHER_DISTRO_FLOOR
 
 
-def _kernel(report: NodeReport, floor: tuple[int, int], sysbox: versions.SysboxRelease | None) -> list[Finding]:
+def _kernel(report: NodeReport, floor: tuple[int, int], sysbox: pins.SysboxRelease | None) -> list[Finding]:
     kernel = major_minor(report.kernel)
     if kernel is None:
         return [report.finding("kernel", "refused", "is not a kernel version this check can read", DISTRO_DOCS)]
@@ -164,10 +158,12 @@ def _kernel(report: NodeReport, floor: tuple[int, int], sysbox: versions.SysboxR
             "installer builds with dkms on the node (kernel headers, apt access, Secure Boot off)"
         )
         return [report.finding("kernel", "warned", reason, f"{DISTRO_DOCS}; docs/user-guide/design.md")]
-    if kernel >= KERNEL_6_17 and sysbox is not None and sysbox.version == KERNEL_6_17_RELEASE:
-        reason = f"fails Sysbox {KERNEL_6_17_RELEASE} containers ('ip_unprivileged_port_start: permission denied')"
-        return [report.finding("kernel", "warned", reason, "nestybox/sysbox#1035 (open)")]
-    return []
+    if sysbox is None:
+        return []
+    return [
+        report.finding("kernel", "warned", f"fails Sysbox {sysbox.version} containers: {issue.symptom}", issue.id)
+        for issue in issues.on_kernel(kernel, sysbox.version)
+    ]
 
 
 def _architecture(report: NodeReport) -> list[Finding]:
@@ -187,24 +183,23 @@ def _kubelet(report: NodeReport, role: Role) -> list[Finding]:
         findings.append(report.finding("kubelet", "refused", reason, "this stack's config"))
     if role.sysbox is not None and kubelet not in role.sysbox.kubernetes:
         reason = (
-            f"is outside Sysbox {role.sysbox.version}'s window {versions.span(role.sysbox.kubernetes)}: "
+            f"is outside Sysbox {role.sysbox.version}'s window {span(role.sysbox.kubernetes)}: "
             "its installer refuses the node"
         )
         findings.append(report.finding("kubelet", "refused", reason, role.sysbox.source))
     return findings
 
 
-def _runtime(report: NodeReport, sysbox: versions.SysboxRelease | None) -> list[Finding]:
+def _runtime(report: NodeReport, sysbox: pins.SysboxRelease | None) -> list[Finding]:
     if sysbox is None:  # no installer on this node, so nothing touches its runtime
         return []
     kind, _, text = report.runtime.partition("://")
     version = _version(text)
-    in_place = Version(sysbox.version) >= SYSBOX_CONTAINERD
-    if in_place and kind == "containerd" and version is not None and version >= CONTAINERD_IN_PLACE:
+    if sysbox.keeps_containerd and kind == "containerd" and version is not None and version >= pins.CONTAINERD_IN_PLACE:
         return []
     why = (
-        f"is not containerd {CONTAINERD_IN_PLACE}+"
-        if in_place
+        f"is not containerd {pins.CONTAINERD_IN_PLACE}+"
+        if sysbox.keeps_containerd
         else f"meets Sysbox {sysbox.version}, which always switches nodes to CRI-O"
     )
     reason = (
@@ -258,7 +253,7 @@ def check_nodes(reports: Mapping[str, NodeReport | None], roles: Mapping[str, Ro
 
 
 def roles(
-    kubernetes: Version, sysbox: versions.SysboxRelease | None, nodes: Sequence[str], gpu_nodes: Sequence[str]
+    kubernetes: Version, sysbox: pins.SysboxRelease | None, nodes: Sequence[str], gpu_nodes: Sequence[str]
 ) -> dict[str, Role]:
     """What the stack asks of each listed node: Sysbox's installer on `nodes` (when enabled), envbox on GPU nodes.
 

@@ -26,7 +26,7 @@ import pytest
 from kubernetes import client, config
 from pulumi import automation as auto
 
-from components import versions
+from components.facts import pins
 from e2e import coder_double, control_plane, engine, images, node, node_config, sysbox_runc_double
 from e2e.node_config import Layout
 
@@ -37,7 +37,7 @@ WORKSPACE = "carol"
 # fits the node's 2 CPUs beside the canary (half a CPU) and the installer's request
 CAROL: dict[str, Any] = {
     "name": WORKSPACE,
-    "image": versions.CANARY_IMAGE,
+    "image": pins.CANARY_IMAGE,
     "runtime": "sysbox-runc",
     "cpus": 1,
     "memory": "1Gi",
@@ -179,11 +179,11 @@ def test_leftovers_names_every_kind_of_change() -> None:
 
 def test_every_image_our_manifests_pull_is_served_under_its_own_name() -> None:
     names = {image.name for image in images.IMAGES}
-    assert {versions.CANARY_IMAGE, versions.SYSBOX_RELEASES[versions.DEFAULT_SYSBOX].installer_image} <= names
+    assert {pins.CANARY_IMAGE, pins.SYSBOX_RELEASES[pins.DEFAULT_SYSBOX].installer_image} <= names
     assert node_config.PAUSE_IMAGE in names
     for name in names:
         assert name.split("/", 1)[0] in node_config.MIRRORED
-    assert images.registry_path(versions.CANARY_IMAGE) == "codercom/enterprise-base:ubuntu-20240812"
+    assert images.registry_path(pins.CANARY_IMAGE) == "codercom/enterprise-base:ubuntu-20240812"
 
 
 # --- the scenario on a real node ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 import tests.harness as harness
-from components.clusters import compat, gke
+from components.clusters import gke
+from components.facts.compatibility import DEFAULT_MINOR
 from tests.harness import ROOT, Run, run_program
 
 GKE: dict[str, Any] = {"platform": "gke", "gke": {"location": "europe-west4", "project": "acme-cvm"}}
@@ -25,7 +26,7 @@ def run() -> Run:
 
 def test_the_minor_is_held_until_the_end_of_extended_support(run: Run) -> None:
     cluster = run.one(CLUSTER, "cvm-dev").inputs
-    assert cluster["minMasterVersion"] == compat.DEFAULT_MINOR["gke"] == "1.35"
+    assert cluster["minMasterVersion"] == str(DEFAULT_MINOR["gke"]) == "1.35"
     assert cluster["releaseChannel"] == {"channel": "EXTENDED"}
     (exclusion,) = cluster["maintenancePolicy"]["maintenanceExclusions"]
     assert exclusion["exclusionOptions"] == {"scope": "NO_MINOR_UPGRADES", "endTimeBehavior": "UNTIL_END_OF_SUPPORT"}

@@ -35,7 +35,7 @@ def test_cvm_layer_runs_on_the_clusters_provider(
 def test_outputs(cloud: tuple[str, Run]) -> None:
     platform, run = cloud
     assert run.outputs["platform"] == platform and run.outputs["clusterName"] == "cvm-dev"
-    default = {"gke": "1.35", "aks": "1.34", "eks": "1.34"}[platform]  # clusters/compat.py DEFAULT_MINOR
+    default = {"gke": "1.35", "aks": "1.34", "eks": "1.34"}[platform]  # facts/compatibility.py DEFAULT_MINOR
     assert run.outputs["kubernetesVersion"] == default and run.outputs["runtimeClassName"] == "sysbox-runc"
     assert run.secret_outputs == {"kubeconfig"} and run.outputs["kubeconfig"]
 

@@ -8,13 +8,13 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components import versions
 from components.config import Workspace
 from components.cvm import gpu, sysbox
 from components.cvm.workspaces import objects as workspace_objects
+from components.facts import compatibility, pins
 from tests.harness import FULL, SECRET_KEYS, Registered, Run, run_program
 
-SUPPORTED_MINORS = sorted({m for p in versions.PLATFORMS.values() for m in p.kubernetes if m >= p.floor})
+SUPPORTED_MINORS = sorted({m for window in compatibility.WINDOWS.values() for m in window})
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,8 @@ def test_program_objects_are_valid(objects: list[Registered], minor: str) -> Non
         validate(resource.manifest, minor)
 
 
-@pytest.mark.parametrize("release", versions.SYSBOX_RELEASES.values(), ids=versions.SYSBOX_RELEASES.keys())
-def test_each_release_is_valid_in_its_window(release: versions.SysboxRelease) -> None:
+@pytest.mark.parametrize("release", pins.SYSBOX_RELEASES.values(), ids=pins.SYSBOX_RELEASES.keys())
+def test_each_release_is_valid_in_its_window(release: pins.SysboxRelease) -> None:
     for minor in release.kubernetes:
         for manifest in sysbox.manifests(release, skip_await=False):
             validate(manifest, str(minor))
@@ -106,7 +106,7 @@ def test_strict_validation_reaches_the_egress_rules() -> None:
 
 def test_strict_validation_catches_unknown_fields() -> None:
     """The check itself can fail: a misspelt field is refused."""
-    manifest = sysbox.manifests(versions.SYSBOX_RELEASES["0.7.1"])[-1]
+    manifest = sysbox.manifests(pins.SYSBOX_RELEASES["0.7.1"])[-1]
     broken = {**manifest, "handlr": "sysbox-runc"}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, "1.35", strict=True)

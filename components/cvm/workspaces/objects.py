@@ -8,10 +8,10 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from components import versions
 from components.config import Supervisor, Workspace
 from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
 from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, placement, sysbox_pod
+from components.facts import pins
 from components.kube import manifest
 from components.kube.names import CANARY_NAME, COMPONENT_LABEL, INSTANCE_LABEL, WORKSPACE_COMPONENT
 
@@ -24,7 +24,7 @@ def canary(sysbox_enabled: bool) -> Workspace:
     return Workspace.model_validate(
         {
             "name": CANARY_NAME,
-            "image": versions.CANARY_IMAGE,
+            "image": pins.CANARY_IMAGE,
             "runtime": "sysbox-runc" if sysbox_enabled else "envbox",
             "cpus": 1,
             "memory": "2Gi",

@@ -12,10 +12,10 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components import versions
 from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.config.values import pinned_image
+from components.facts import pins
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS
 from tests.terraform_templates_double import evaluate
 from tests.unit.coder_template.terraform_json_schema import SCHEMA
@@ -93,8 +93,8 @@ def test_providers_are_pinned(stack: tuple[Settings, dict[str, Any]]) -> None:
     main = stack[1]
     providers = main["terraform"]["required_providers"]
     assert providers == {
-        "coder": {"source": "coder/coder", "version": versions.CODER_PROVIDER_VERSION},
-        "kubernetes": {"source": "hashicorp/kubernetes", "version": versions.KUBERNETES_PROVIDER_VERSION},
+        "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_VERSION},
+        "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_VERSION},
     }
     assert all(re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", p["version"]) for p in providers.values())  # exact
     kinds = [*main["data"], *main["resource"]]

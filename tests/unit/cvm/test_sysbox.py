@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from components import versions
 from components.cvm import sysbox
+from components.facts import pins
 
 
 def test_known_problems_name_upstream_issues() -> None:
-    release = versions.SYSBOX_RELEASES["0.7.1"]
+    release = pins.SYSBOX_RELEASES["0.7.1"]
     assert any("#997" in p for p in sysbox.known_problems("aks", release))
     assert any("#721" in p for p in sysbox.known_problems("eks", release))
     assert sysbox.known_problems("baremetal", release) == []

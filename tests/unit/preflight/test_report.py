@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from components import versions
+from components.facts import pins
 from components.preflight import report, rules
 from components.preflight.rules import NodeReport, Role
 from tests.harness import node_status
 
-CVM = Role(Version("1.35"), versions.SYSBOX_RELEASES["0.7.1"])
+CVM = Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.1"])
 
 
 def report_of(name: str, **info: str) -> NodeReport:

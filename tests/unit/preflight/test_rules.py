@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from components import versions
+from components.facts import pins
 from components.preflight import report, rules
 from components.preflight.rules import NodeReport, Role
 from tests.harness import node_status
 
-SYSBOX = versions.SYSBOX_RELEASES["0.7.1"]
+SYSBOX = pins.SYSBOX_RELEASES["0.7.1"]
 CVM = Role(Version("1.35"), SYSBOX)  # a node the Sysbox installer runs on, in a 1.35 stack
 GPU = Role(Version("1.35"), None)  # a GPU node: envbox only, no installer
 
@@ -73,7 +73,7 @@ def test_a_kernel_sysbox_0_7_1_fails_on_is_warned_with_its_issue() -> None:
     assert "#1035" in finding.source
     # said of 0.7.1's installer only: not of GPU nodes (envbox's own Sysbox) nor of 0.7.0
     assert findings(GPU, kernelVersion="6.17.0-5-generic") == []
-    assert findings(Role(Version("1.35"), versions.SYSBOX_RELEASES["0.7.0"]), kernelVersion="6.17.0-5-generic") == []
+    assert findings(Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.0"]), kernelVersion="6.17.0-5-generic") == []
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_containerd_older_than_2_0_5_means_a_switch_to_cri_o(runtime: str, expec
 
 
 def test_sysbox_0_6_7_always_switches_to_cri_o() -> None:
-    old = Role(Version("1.32"), versions.SYSBOX_RELEASES["0.6.7"])
+    old = Role(Version("1.32"), pins.SYSBOX_RELEASES["0.6.7"])
     [finding] = rules.check_node(NodeReport.of(node(kubeletVersion="v1.32.6")), old)
     assert finding.rule == "container runtime" and "always switches nodes to CRI-O" in finding.reason
 

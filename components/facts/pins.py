@@ -1,7 +1,8 @@
-"""Pinned releases and the Kubernetes minors each party accepts.
+"""Pinned releases: Sysbox (with the Kubernetes minors its installer accepts), envbox, the NVIDIA device plugin,
+the canary's image and the Coder template's providers.
 
-Every pin here is what the program deploys or checks against; each carries the source it was read from
-(see ../shared/research for the notes). Change a pin here and nowhere else.
+Every pin here is what the program deploys or checks against, and carries the upstream source it was read
+from. Change a pin here and nowhere else.
 """
 
 from __future__ import annotations
@@ -10,18 +11,7 @@ from dataclasses import dataclass
 
 from packaging.version import Version
 
-
-def minors(first: str, last: str) -> tuple[Version, ...]:
-    """The Kubernetes minors from `first` to `last`, both included (same major)."""
-    low, high = Version(first), Version(last)
-    return tuple(Version(f"{low.major}.{m}") for m in range(low.minor, high.minor + 1))
-
-
-def span(versions: tuple[Version, ...]) -> str:
-    """'1.32-1.35' for a contiguous tuple of minors."""
-    if not versions:
-        return "none"
-    return str(versions[0]) if len(versions) == 1 else f"{versions[0]}-{versions[-1]}"
+from components.facts.minors import minors
 
 
 @dataclass(frozen=True)
@@ -33,6 +23,18 @@ class SysboxRelease:
     @property
     def installer_image(self) -> str:
         return f"registry.nestybox.com/nestybox/sysbox-deploy-k8s:v{self.version}-0"
+
+    @property
+    def keeps_containerd(self) -> bool:
+        """Whether its installer adds sysbox-runc to a recent containerd, instead of always switching to CRI-O."""
+        return Version(self.version) >= SYSBOX_CONTAINERD
+
+
+# From 0.7.0 the installer configures containerd >= 2.0.5 in place; older containerd, and every node of an older
+# release, gets the installer's own CRI-O (nestybox/sysbox docs/user-guide/install-k8s.md "Containerd
+# Requirement", CHANGELOG 0.7.0).
+SYSBOX_CONTAINERD = Version("0.7.0")
+CONTAINERD_IN_PLACE = Version("2.0.5")
 
 
 # The installer dies on any Kubernetes minor outside its list (sysbox-deploy-k8s.sh is_supported_k8s_version).
@@ -58,32 +60,6 @@ SYSBOX_RELEASES: dict[str, SysboxRelease] = {
 }
 DEFAULT_SYSBOX = "0.7.1"
 
-
-@dataclass(frozen=True)
-class PlatformSupport:
-    """The minors a platform offers, and the floor the CVM product ever accepted on it."""
-
-    kubernetes: tuple[Version, ...]
-    floor: Version
-    source: str
-
-
-# Standard support as of November 2026 (see research/pulumi-clouds-testing-ci.md §0); floors from Coder's CVM
-# admin page (GKE >= 1.17, AKS >= 1.18, EKS >= 1.17). Bare metal is bounded by the minors whose schemas this
-# program validates its objects against.
-PLATFORMS: dict[str, PlatformSupport] = {
-    "gke": PlatformSupport(
-        minors("1.34", "1.35"), Version("1.17"), "GKE release notes 2026-09; 1.34 only on the EXTENDED channel"
-    ),
-    "aks": PlatformSupport(minors("1.34", "1.36"), Version("1.18"), "Azure/AKS release 2026-09-04 (GA N-2)"),
-    "eks": PlatformSupport(
-        minors("1.34", "1.36"), Version("1.17"), "awsdocs amazon-eks-user-guide kubernetes-versions.adoc"
-    ),
-    "baremetal": PlatformSupport(minors("1.29", "1.36"), Version("1.29"), "schemas validated by tests/"),
-}
-DEFAULT_KUBERNETES = "1.35"  # bare metal; each cloud's default in clusters/compat.py DEFAULT_MINOR
-
-# The Ubuntu EKS AMIs, the node images of each cloud per minor and their Sysbox status: clusters/compat.py.
 
 # envbox 0.6.7 (2026-05-10) is the newest tag in coder/envbox with a readable release; 0.6.8 has the open
 # cgroup regression coder/envbox#179. Tags carry no "v" (.github/workflows/release.yaml).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components import node_sizes
+from components.facts import node_sizes
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.clusters import eks_ami
+from components.facts import eks_ami
 
 
 @pytest.mark.parametrize(

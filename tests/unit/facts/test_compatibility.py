@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from components import versions
-from components.clusters import compat
 from components.config import Settings, SettingsError, load_settings, stored_config
+from components.facts import compatibility, issues, pins
+from components.facts.platforms import Platform, minor_step
 
 
 def load(config: dict[str, Any]) -> Settings:
@@ -31,26 +31,26 @@ REQUIRED: dict[str, dict[str, Any]] = {
 
 
 def test_every_row_names_its_source_and_its_issues_link_upstream() -> None:
-    for platform, families in compat.NODE_IMAGES.items():
+    for platform, families in compatibility.NODE_IMAGES.items():
         for family, rows in families.items():
             for minor, image in rows.items():
                 assert image.source and image.os and image.kernel and image.runtime, (platform, family, minor)
                 for issue in image.issues:
-                    assert issue.id in compat.ISSUES
+                    assert issue.id in issues.ISSUES
                     assert issue.url.startswith("https://github.com/nestybox/sysbox/issues/")
-                    assert set(issue.sysbox) <= set(versions.SYSBOX_RELEASES)
+                    assert set(issue.sysbox) <= set(pins.SYSBOX_RELEASES)
 
 
 @pytest.mark.parametrize("platform", list(REQUIRED))
-def test_each_clouds_default_is_a_combination_without_a_known_issue(platform: str) -> None:
+def test_each_clouds_default_is_a_combination_without_a_known_issue(platform: Platform) -> None:
     settings = load(REQUIRED[platform])
-    minor = Version(compat.DEFAULT_MINOR[platform])
+    minor = compatibility.DEFAULT_MINOR[platform]
     assert settings.kubernetes_version == minor
-    family = {"gke": "UBUNTU_CONTAINERD", "aks": "Ubuntu", "eks": compat.DEFAULT_EKS_UBUNTU}[platform]
-    assert compat.node_image(platform, family, minor) is not None
-    assert compat.blocking_issues(platform, family, minor, versions.DEFAULT_SYSBOX) == []
-    assert minor in versions.SYSBOX_RELEASES[versions.DEFAULT_SYSBOX].kubernetes
-    assert minor in versions.PLATFORMS[platform].kubernetes
+    family = {"gke": "UBUNTU_CONTAINERD", "aks": "Ubuntu", "eks": compatibility.DEFAULT_EKS_UBUNTU}[platform]
+    assert compatibility.node_image(platform, family, minor) is not None
+    assert compatibility.blocking_issues(platform, family, minor, pins.DEFAULT_SYSBOX) == []
+    assert minor in pins.SYSBOX_RELEASES[pins.DEFAULT_SYSBOX].kubernetes
+    assert minor in compatibility.WINDOWS[platform]
 
 
 def test_aks_on_containerd_2_is_refused_with_997_and_the_way_out() -> None:
@@ -117,7 +117,7 @@ def test_refusals_come_with_the_other_problems_at_once() -> None:
 
 def test_a_set_kubernetes_version_is_kept() -> None:
     assert load({**REQUIRED["gke"], "kubernetesVersion": "1.34"}).kubernetes_minor == "1.34"
-    assert load({"platform": "baremetal"}).kubernetes_minor == versions.DEFAULT_KUBERNETES
+    assert load({"platform": "baremetal"}).kubernetes_minor == str(compatibility.DEFAULT_MINOR["baremetal"])
 
 
 @pytest.mark.parametrize(
@@ -133,10 +133,12 @@ def test_a_set_kubernetes_version_is_kept() -> None:
     ],
 )
 def test_minor_step(previous: str | None, wanted: str, found: str | None) -> None:
-    reason = compat.minor_step(previous, Version(wanted))
+    reason = minor_step(previous, Version(wanted))
     assert (reason is None) if found is None else (reason is not None and found in reason)
 
 
 def test_ways_out_name_a_working_minor_and_envbox() -> None:
-    outs = compat.ways_out("aks", "Ubuntu", Version("1.35"), "0.7.1", frozenset({Version("1.34"), Version("1.35")}))
+    outs = compatibility.ways_out(
+        "aks", "Ubuntu", Version("1.35"), "0.7.1", frozenset({Version("1.34"), Version("1.35")})
+    )
     assert outs[0] == 'cvm:kubernetesVersion "1.34"' and "envbox" in outs[-1]

@@ -1,0 +1,187 @@
+"""What each platform's CVM nodes are, per Kubernetes minor and image family, and whether the pinned Sysbox works
+there; each platform's window and default minor follow from that table.
+
+Pure data and functions (no SDK): the settings refuse a combination upstream says is broken before anything
+registers. Each row carries where it was read; what could not be read is written "not published" rather than
+guessed. Checked against upstream documents and issues (read 2026-11-28), not by running a cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.version import Version
+
+from components.facts.issues import SYSBOX_997, SYSBOX_1025, SYSBOX_1035, KnownIssue
+from components.facts.minors import minors
+from components.facts.platforms import PLATFORMS, Platform
+
+
+@dataclass(frozen=True)
+class NodeImage:
+    """What a CVM node of this row runs. `containerd2` decides the installer's path: containerd >= 2.0.5 gets a
+    sysbox-runc runtime added, anything older is switched to the installer's CRI-O (pins.CONTAINERD_IN_PLACE)."""
+
+    os: str
+    kernel: str
+    runtime: str
+    containerd2: bool | None  # None: not published
+    source: str
+    issues: tuple[KnownIssue, ...] = ()
+
+
+# The image family each cloud's CVM nodes use: GKE's only Ubuntu image type since 1.24 (the Docker-based
+# `UBUNTU` is gone; GKE node-images docs), and AKS's OS SKU whose release follows the minor (AKS
+# upgrade-os-version docs). EKS's is the Ubuntu release, cvm:eks.ubuntuVersion.
+GKE_IMAGE_TYPE = "UBUNTU_CONTAINERD"
+AKS_OS_SKU = "Ubuntu"
+
+# GKE, image type UBUNTU_CONTAINERD.
+_GKE_1_35 = NodeImage(
+    "Ubuntu 24.04 (ubuntu-gke-2404-1-35-*)",
+    "6.8 (linux-gke)",
+    "containerd 2.x (Linux nodes from GKE 1.33)",
+    True,
+    "GKE node-images docs; GKE docs deprecations/migrate-containerd-2",
+)
+_GKE_1_34 = NodeImage(
+    "Ubuntu (release not published per minor)",
+    "not published",
+    "containerd 2.0 (Linux nodes from GKE 1.33)",
+    True,
+    "GKE docs deprecations/migrate-containerd-2; node-images (no per-minor Ubuntu release table found)",
+)
+# AKS, OS SKU `Ubuntu`: Ubuntu 22.04 for 1.25-1.34 and 24.04 from 1.35 (MicrosoftDocs/azure-aks-docs
+# articles/aks/upgrade-os-version.md; AKS release notes 2026-01-04).
+# On containerd < 2.0.5 the installer switches the node to its own CRI-O. There, from Kubernetes 1.33, pods work
+# with `hostUsers: false` (what cvm's sysbox-runc pods set) and fail with the older CRI-O annotation
+# (nestybox/sysbox#999 on AKS 1.33, #1019; upstream cri-o/cri-o#10341); one report says the opposite on AKS
+# 1.33.1 (#987). No open issue says the CRI-O path fails on AKS 1.34 or EKS 22.04: those rows carry none.
+_AKS_2204 = NodeImage(
+    "Ubuntu 22.04 (AKSUbuntu-2204gen2containerd)",
+    "5.15 (linux-azure; the installer adds shiftfs, nestybox/sysbox#937's log)",
+    "containerd 1.7.30 (Azure/AgentBaker PR #7802)",
+    False,
+    "MicrosoftDocs/azure-aks-docs upgrade-os-version.md; Azure/AgentBaker PR #7802",
+)
+_AKS_2404 = NodeImage(
+    "Ubuntu 24.04 (AKSUbuntu-2404gen2containerd)",
+    "6.8 (linux-azure)",
+    "containerd 2.x, config `version = 2` (Azure/AgentBaker PR #7798: 2.2.1)",
+    True,
+    "AKS release notes 2026-01-04; Azure/AgentBaker PR #7798; nestybox/sysbox#997",
+    (SYSBOX_997,),
+)
+# EKS, Canonical's Ubuntu EKS AMIs (ubuntu-cloud-docs, EKS images; eksctl pkg/ami/ssm_resolver.go @99984adb6).
+_EKS_2204 = NodeImage(
+    "Ubuntu 22.04 (Canonical EKS AMI)",
+    "linux-aws (jammy)",
+    "containerd 1.7 (Ubuntu archive)",
+    False,
+    "Canonical ubuntu-cloud-docs, EKS images; nestybox/sysbox docs/user-guide/install-k8s.md (EKS)",
+)
+# The issue is the kernel and containerd of Canonical's current 24.04 builds, which every minor's 24.04 image
+# shares (the same linux-aws package), not Kubernetes 1.35 itself.
+_EKS_2404 = NodeImage(
+    "Ubuntu 24.04 (Canonical EKS AMI)",
+    "6.17.0-*-aws (current stable builds)",
+    "containerd 2.2.1",
+    True,
+    "nestybox/sysbox#1035 (node report); Canonical ubuntu-cloud-docs, EKS images",
+    (SYSBOX_1035, SYSBOX_1025),
+)
+
+
+def _rows(first: str, last: str, image: NodeImage) -> dict[Version, NodeImage]:
+    return dict.fromkeys(minors(first, last), image)
+
+
+# cloud -> image family (GKE image type, AKS OS SKU, EKS Ubuntu release) -> minor -> node image.
+NODE_IMAGES: dict[str, dict[str, dict[Version, NodeImage]]] = {
+    "gke": {GKE_IMAGE_TYPE: {Version("1.34"): _GKE_1_34, Version("1.35"): _GKE_1_35}},
+    "aks": {AKS_OS_SKU: {Version("1.34"): _AKS_2204, **_rows("1.35", "1.36", _AKS_2404)}},
+    "eks": {
+        # Canonical publishes 1.35 only for 24.04 and 26.04; 1.31-1.34 for 22.04 and 24.04 (Canonical
+        # ubuntu-cloud-docs, EKS images; 26.04 is not a release Sysbox supports, install-k8s.md)
+        "22.04": _rows("1.31", "1.34", _EKS_2204),
+        "24.04": _rows("1.31", "1.35", _EKS_2404),
+    },
+}
+
+
+def node_image(platform: str, family: str, minor: Version) -> NodeImage | None:
+    return NODE_IMAGES.get(platform, {}).get(family, {}).get(minor)
+
+
+def families_for(platform: str, minor: Version) -> list[str]:
+    return [family for family, rows in NODE_IMAGES.get(platform, {}).items() if minor in rows]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The minors a platform supports today, and where that was read."""
+
+    kubernetes: tuple[Version, ...]
+    source: str
+
+
+# Standard support as of November 2026: GKE release notes and endoflife.date (1.34 only on the EXTENDED
+# channel), github.com/Azure/AKS/releases/tag/2026-09-04 (GA N-2), awsdocs amazon-eks-user-guide
+# kubernetes-versions.adoc. Bare metal is bounded by the minors whose schemas this program validates its
+# objects against (tests/program/test_schemas.py).
+OFFERS: dict[Platform, Offer] = {
+    "gke": Offer(minors("1.34", "1.35"), "GKE release notes 2026-09; 1.34 only on the EXTENDED channel"),
+    "aks": Offer(minors("1.34", "1.36"), "Azure/AKS release 2026-09-04 (GA N-2)"),
+    "eks": Offer(minors("1.34", "1.36"), "awsdocs amazon-eks-user-guide kubernetes-versions.adoc"),
+    "baremetal": Offer(minors("1.29", "1.36"), "schemas validated by tests/"),
+}
+
+
+def _window(platform: Platform) -> tuple[Version, ...]:
+    """A cloud's minors that both the cloud offers and a node image of the table runs; on bare metal, every minor
+    offered (the operator's nodes, which the preflight checks)."""
+    offered = OFFERS[platform].kubernetes
+    if platform not in NODE_IMAGES:
+        return offered
+    return tuple(m for m in offered if families_for(platform, m))
+
+
+# The minors a stack may declare on each platform.
+WINDOWS: dict[Platform, tuple[Version, ...]] = {platform: _window(platform) for platform in PLATFORMS}
+
+# The Kubernetes minor a new stack gets on each platform when cvm:kubernetesVersion is not set: on a cloud, the
+# newest one that the pinned Sysbox accepts and on whose default node image no known issue stops sysbox-runc pods.
+#   gke 1.35: Ubuntu 24.04, kernel 6.8, containerd 2.x; Sysbox 0.7.1 fixed the sysfs bug of 0.7.0 there.
+#   aks 1.34: the last minor on Ubuntu 22.04 with containerd 1.7: the installer's CRI-O path, untouched by #997.
+#   eks 1.34 on Ubuntu 22.04: containerd 1.7, the CRI-O path; 24.04 images have #1035. EKS standard support
+#       for 1.34 ends 2026-12-02 (awsdocs kubernetes-versions.adoc); the cluster's upgrade policy is EXTENDED.
+#   baremetal 1.35: the newest minor the pinned Sysbox accepts.
+DEFAULT_MINOR: dict[Platform, Version] = {
+    "gke": Version("1.35"),
+    "aks": Version("1.34"),
+    "eks": Version("1.34"),
+    "baremetal": Version("1.35"),
+}
+DEFAULT_EKS_UBUNTU = "22.04"
+
+
+def blocking_issues(platform: str, family: str, minor: Version, sysbox: str) -> list[KnownIssue]:
+    """The open issues that stop sysbox-runc pods of Sysbox `sysbox` on this platform's nodes."""
+    image = node_image(platform, family, minor)
+    return [issue for issue in (image.issues if image else ()) if sysbox in issue.sysbox]
+
+
+def ways_out(platform: str, family: str, minor: Version, sysbox: str, accepted: frozenset[Version]) -> list[str]:
+    """What the operator can change to reach a combination with no known issue: another minor (among those the
+    platform and Sysbox accept), another image family, or (always) envbox-only workspaces without Sysbox."""
+    found = []
+    for other_family, rows in NODE_IMAGES.get(platform, {}).items():
+        for other_minor in sorted(rows, reverse=True):
+            if other_minor in accepted and not blocking_issues(platform, other_family, other_minor, sysbox):
+                if other_family == family:
+                    found.append(f'cvm:kubernetesVersion "{other_minor}"')
+                elif platform == "eks":
+                    found.append(f'cvm:eks.ubuntuVersion "{other_family}" with cvm:kubernetesVersion "{other_minor}"')
+                break
+    found.append("cvm:sysbox.enabled false with envbox workspaces (envbox brings its own Sysbox)")
+    return found
