@@ -66,10 +66,12 @@ class Settings(Model):
         platform, sysbox = info.data.get("platform"), info.data.get("sysbox")
         findings: list[Finding] = []
         if platform is not None:
-            window = compatibility.WINDOWS[platform]
+            window, offer = compatibility.WINDOWS[platform], compatibility.OFFERS[platform]
             if value not in window:
-                source = compatibility.OFFERS[platform].source
-                findings.append(((), str(value), f"{platform} offers {span(window)} ({source})"))
+                reason = f"{platform} offers {span(offer.kubernetes)} ({offer.source})"
+                if window != offer.kubernetes:
+                    reason += f", of which cvm has the node images on record for {span(window)} only"
+                findings.append(((), str(value), reason))
         if sysbox is not None and sysbox.enabled and value not in sysbox.release.kubernetes:
             release = sysbox.release
             others = [r.version for r in pins.SYSBOX_RELEASES.values() if value in r.kubernetes]
@@ -216,8 +218,8 @@ def sysbox_compatibility(settings: Settings) -> list[Finding]:
         nodes = f"{image.os}, kernel {image.kernel}, {image.runtime}" if image else family
         outs = compatibility.ways_out(settings.platform, family, minor, release, accepted_minors)
         reason = (
-            f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.what} "
-            f"({issue.url}). Way out: {'; or '.join(outs)}; or, knowingly, add '{issue.id}' to "
+            f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.symptom} "
+            f"({issue.status}; {issue.url}). Way out: {'; or '.join(outs)}; or, knowingly, add '{issue.id}' to "
             "cvm:sysbox.acceptKnownIssues"
         )
         findings.append((("kubernetes_version",), str(minor), reason))
