@@ -15,6 +15,7 @@ from pulumi_kubernetes.node.v1 import RuntimeClass
 
 from components.facts import issues
 from components.facts.pins import CONTAINERD_IN_PLACE, SysboxRelease
+from components.facts.platforms import Platform
 from components.kube import manifest, register
 from components.kube.names import (
     CVM_TAINT,
@@ -189,7 +190,7 @@ def known_problems(platform: str, release: SysboxRelease) -> list[str]:
 @dataclass(frozen=True, kw_only=True)
 class SysboxRuntimeArgs:
     release: SysboxRelease
-    platform: str
+    platform: Platform
     skip_await: bool = False
 
 
