@@ -126,9 +126,11 @@ class Settings(Model):
         if value is not None and section != platform:
             report([((), ABSENT, f"applies to platform '{section}', but platform is '{platform}'; remove it")])
         if value is None and section == platform:
-            if section not in _DEFAULT_SECTIONS:
+            default = _DEFAULT_SECTIONS.get(platform)
+            if default is None:
                 report([(("location",), ABSENT, f"is required when platform is '{platform}'")])
-            value = _DEFAULT_SECTIONS[section]()
+            else:
+                value = default()
         if isinstance(value, Eks):
             report(_eks_ubuntu(value, info.data.get("kubernetes_version")))
         if isinstance(value, Baremetal):
