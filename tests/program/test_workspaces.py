@@ -189,7 +189,8 @@ def test_the_supervisor_registers_its_plan_and_nothing_else(
     )
     frames = {n.runtime: {p.role: logical_name(p.manifest) for p in n.objects} for n in made.namespaces}
     expected = {}
-    for group in (*made.namespaces, *made.workspaces):
+    groups: list[plan.NamespacePlan | plan.WorkspacePlan] = [*made.namespaces, *made.workspaces]
+    for group in groups:
         names = {Role.RUNTIME_CLASS: RUNTIME_CLASS, **frames[group.runtime]}
         names |= {p.role: logical_name(p.manifest) for p in group.objects}
         for p in group.objects:

@@ -105,7 +105,8 @@ def test_the_canary_is_a_workspace_the_config_accepts(runtime: str) -> None:
 
 def test_only_namespaces_and_homes_outlive_the_stack_and_wait_for_the_homes_check() -> None:
     made = stack(supervisor(workspace("ann", "envbox"), workspace("bea", "sysbox-runc"), coder=True))
-    everything = [p for group in (*made.namespaces, *made.workspaces) for p in group.objects]
+    groups: list[plan.NamespacePlan | plan.WorkspacePlan] = [*made.namespaces, *made.workspaces]
+    everything = [p for group in groups for p in group.objects]
     assert {p.role for p in everything if p.retained} == {Role.NAMESPACE, Role.HOME}
     assert all(p.gated == p.retained for p in everything)
     assert sum(p.role == Role.HOME for p in everything) == 2  # ann's and bea's, not the canary's
