@@ -47,9 +47,8 @@ if settings.gpu.enabled and settings.baremetal is not None:
 supervisor = WorkspaceSupervisor(
     "workspaces",
     WorkspaceSupervisorArgs(
-        settings.supervisor,
-        settings.kubernetes_minor,
-        sysbox_enabled=sysbox is not None,
+        supervisor=settings.supervisor,
+        kubernetes_minor=settings.kubernetes_minor,
         skip_await=not awaits_workspaces(settings),
         runtime_class=sysbox.runtime_class if sysbox else None,
         last_outputs=last,

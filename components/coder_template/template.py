@@ -1,5 +1,6 @@
-"""The Coder template of a stack's cluster: `main.tf.json`, whose workspace objects are the ones cvm's builders
-make (components/cvm/workspaces), called with Terraform expressions where Coder fills in a workspace's values.
+"""The Coder template of a stack's cluster: `main.tf.json`, whose workspace objects are the ones cvm's workspace
+plan lists (components/cvm/workspaces/plan.py), made with Terraform expressions where Coder fills in a
+workspace's values.
 
 Laid out as Coder's own template (coder/coder examples/templates/kubernetes-envbox/main.tf at 9a99df5b):
 parameters are `coder_parameter` data sources, the agent is `coder_agent.main`, whose `init_script` is envbox's
@@ -28,7 +29,8 @@ from pydantic import SecretStr
 
 from components.config import Settings, Supervisor, Workspace
 from components.config.values import IMAGE_DIGEST, IMAGE_NAME, IMAGE_TAG, MAX_BYTES, MAX_CPUS
-from components.cvm.workspaces import agent, objects, pods
+from components.cvm.workspaces import plan
+from components.cvm.workspaces.plan import Role
 from components.facts import pins
 from components.kube import units
 
@@ -68,6 +70,8 @@ class TemplateWorkspace:
 class TemplateSupervisor:
     """The stack's supervisor as the builders read it (inputs.SupervisorFields), with Coder's own access URL."""
 
+    namespace: str
+    storage_class: str | None
     envbox_image: str
     image_pull_secret: str | None
     ca_certificates: str | None
@@ -77,52 +81,59 @@ class TemplateSupervisor:
     @classmethod
     def of(cls, supervisor: Supervisor) -> TemplateSupervisor:
         return cls(
-            supervisor.envbox_image,
-            supervisor.image_pull_secret,
-            supervisor.ca_certificates,
-            supervisor.docker_bridge_cidr,
+            namespace=supervisor.namespace,
+            storage_class=supervisor.storage_class,
+            envbox_image=supervisor.envbox_image,
+            image_pull_secret=supervisor.image_pull_secret,
+            ca_certificates=supervisor.ca_certificates,
+            docker_bridge_cidr=supervisor.docker_bridge_cidr,
         )
 
 
 def runtimes(settings: Settings) -> dict[str, str]:
     """The runtimes a workspace of this cluster can use, each with its namespace: sysbox-runc where the stack
     installs Sysbox, envbox where it made envbox's namespace (it has an envbox workspace or canary)."""
-    made = objects.namespaces(settings.supervisor, settings.sysbox.enabled)
+    made = plan.namespaces(settings.supervisor, settings.sysbox.enabled)
     return {runtime: ns for runtime, ns in made.items() if runtime != "sysbox-runc" or settings.sysbox.enabled}
 
 
-def workspace_objects(runtime: str, namespace: str, supervisor: Supervisor) -> dict[str, dict[str, Any]]:
-    """The builders' objects of one Coder workspace under `runtime`, by role (not yet rendered)."""
-    workspace = TemplateWorkspace(runtime)
-    init_script = ref(f"{AGENT}.init_script")
-    secret = objects.agent_secret(namespace, workspace, ref(f"base64encode({AGENT}.token)"))
-    made = {
-        "home": objects.home_volume(namespace, workspace, supervisor.storage_class, skip_await=False),
-        "agent_token": {**{k: v for k, v in secret.items() if k != "stringData"}, "data": secret["stringData"]},
-    }
-    if runtime == "sysbox-runc":  # the unit that starts the agent (agent.py): the script is Coder's
-        made["agent_files"] = agent.config_map(namespace, workspace, init_script, pods.home_dir(workspace.username))
-    workload = objects.workload(namespace, workspace, TemplateSupervisor.of(supervisor), bootstrap=init_script)
-    return {**made, "workspace": workload}
+def workspace_plan(runtime: str, supervisor: Supervisor) -> plan.WorkspacePlan:
+    """The plan of one Coder workspace under `runtime`: Coder's init script starts the agent, and the Secret holds
+    Coder's token as `data` does, base64 (`_manifest` moves it there)."""
+    return plan.workspace(
+        TemplateWorkspace(runtime),
+        TemplateSupervisor.of(supervisor),
+        seal=lambda _: ref(f"base64encode({AGENT}.token)"),
+        bootstrap=ref(f"{AGENT}.init_script"),
+    )
 
 
 def resource_name(runtime: str, role: str) -> str:
     return f"{runtime.replace('-', '_')}_{role}"
 
 
+def _manifest(planned: plan.Planned) -> dict[str, Any]:
+    """A planned object as the provider keeps it: a Secret's `stringData` as `data` (see the module's docstring)."""
+    made = planned.manifest
+    if "stringData" not in made:
+        return made
+    return {**{k: v for k, v in made.items() if k != "stringData"}, "data": made["stringData"]}
+
+
 def _resources(settings: Settings) -> dict[str, Any]:
     resources: dict[str, Any] = {}
-    for runtime, namespace in runtimes(settings).items():
+    for runtime in runtimes(settings):
         chosen = f'{RUNTIME} == "{runtime}"'
-        made = workspace_objects(runtime, namespace, settings.supervisor)
-        for role, manifest in made.items():
-            # the home volume outlives a stop; everything else exists only while the workspace runs
-            count = f"{chosen} ? 1 : 0" if role == "home" else f"{chosen} ? {ME}.start_count : 0"
-            resource: dict[str, Any] = {"count": interpolation(count), "manifest": render(manifest)}
-            if role == "workspace":  # as cvm's workload waits for its volume, Secret and unit
-                others = [f"kubernetes_manifest.{resource_name(runtime, r)}" for r in made if r != role]
-                resource["depends_on"] = others
-            resources[resource_name(runtime, role)] = resource
+        # the home volume first: it outlives a stop; everything else exists only while the workspace runs
+        made = sorted(workspace_plan(runtime, settings.supervisor).objects, key=lambda p: p.role != Role.HOME)
+        for planned in made:
+            count = f"{chosen} ? 1 : 0" if planned.role == Role.HOME else f"{chosen} ? {ME}.start_count : 0"
+            resource: dict[str, Any] = {"count": interpolation(count), "manifest": render(_manifest(planned))}
+            # what it waits for of its workspace's own objects (the stack made the namespace and RuntimeClass)
+            waits = [f"kubernetes_manifest.{resource_name(runtime, p.role)}" for p in made if p.role in planned.after]
+            if waits:
+                resource["depends_on"] = waits
+            resources[resource_name(runtime, planned.role)] = resource
     return {"kubernetes_manifest": resources}
 
 

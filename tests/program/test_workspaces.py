@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from components.config import Supervisor
-from components.cvm.workspaces import objects
-from components.kube.manifest import applied_by
-from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
+from components.config import Supervisor, load_settings, stored_config
+from components.cvm.workspaces import objects, plan
+from components.cvm.workspaces.plan import Role
+from components.kube.manifest import applied_by, logical_name
+from components.kube.names import RUNTIME_CLASS
+from tests.harness import ENVBOX_ONLY, FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces, at baseline
 ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged
@@ -170,6 +172,36 @@ def test_workloads_wait_for_their_own_namespace_and_guard_rails(full_stack: Run)
     for name, expected_deps in (("alice-home", ["cvm-dev-previous", ENVBOX_NS]), ("alice-agent-token", [ENVBOX_NS])):
         (resource,) = [r for r in full_stack.kubernetes_objects if r.name == f"{ENVBOX_NS}/{name}"]
         assert sorted(short(d) for d in resource.dependencies) == expected_deps
+
+
+@pytest.mark.parametrize(("config", "run"), [(FULL, "full_stack"), (ENVBOX_ONLY, "envbox_only_stack")])
+def test_the_supervisor_registers_its_plan_and_nothing_else(
+    config: dict[str, Any], run: str, request: pytest.FixtureRequest
+) -> None:
+    """Every object of the workspace plan (components/cvm/workspaces/plan.py), retained and waiting as planned; a
+    gated object waits for the stack's own last outputs, read by the homes check."""
+    settings = load_settings(stored_config(config), "dev", [f"cvm:{k}" for k in SECRET_KEYS])
+    made = plan.stack(
+        settings.supervisor,
+        sysbox_enabled=settings.sysbox.enabled,
+        kubernetes_minor=settings.kubernetes_minor,
+        seal=str,
+    )
+    frames = {n.runtime: {p.role: logical_name(p.manifest) for p in n.objects} for n in made.namespaces}
+    expected = {}
+    groups: list[plan.NamespacePlan | plan.WorkspacePlan] = [*made.namespaces, *made.workspaces]
+    for group in groups:
+        names = {Role.RUNTIME_CLASS: RUNTIME_CLASS, **frames[group.runtime]}
+        names |= {p.role: logical_name(p.manifest) for p in group.objects}
+        for p in group.objects:
+            waits = {names[role] for role in p.after} | ({"cvm-dev-previous"} if p.gated else set())
+            expected[(p.manifest["kind"], logical_name(p.manifest))] = (p.retained, waits)
+    registered = {
+        (r.type.rsplit(":", 1)[1], r.name): (r.retain, {short(d) for d in r.dependencies})
+        for r in request.getfixturevalue(run).resources
+        if short(r.parent) == "workspaces"
+    }
+    assert registered == expected
 
 
 def test_ingress_is_denied_and_the_account_mounts_no_token(full_stack: Run) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.config import Supervisor
+from components.cvm.workspaces.inputs import SupervisorSection
 from components.cvm.workspaces.objects import ENVBOX_SUFFIX, workspace_namespace
 from components.cvm.workspaces.pods import home_volume_name
 
@@ -20,7 +20,7 @@ from components.cvm.workspaces.pods import home_volume_name
 HOMES_OUTPUT = "homes"
 
 
-def homes(supervisor: Supervisor) -> dict[str, dict[str, str | None]]:
+def homes(supervisor: SupervisorSection) -> dict[str, dict[str, str | None]]:
     """Each workspace's home: its namespace, claim and storage class (None: the cluster's default)."""
     return {
         w.name: {
@@ -46,7 +46,7 @@ _AFRESH = (
 )
 
 
-def moves(previous: Any, supervisor: Supervisor) -> list[str]:
+def moves(previous: Any, supervisor: SupervisorSection) -> list[str]:
     """Every change that would move a home the stack last deployed, as refusals naming the key, the value, the
     homes and what to do. `previous` is the last `homes` output (anything else, e.g. a first run: nothing moves)."""
     if not isinstance(previous, Mapping):

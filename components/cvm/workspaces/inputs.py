@@ -3,12 +3,12 @@
 Two callers build the same objects: the program, from the validated config (`Workspace`, `Supervisor`), and
 the Coder template (components/coder_template), from stand-ins whose values are Terraform expressions that
 Coder fills in per workspace (its CPUs are a `${...}` string, not an int). Read-only properties, so that the
-frozen config models satisfy them as they are.
+frozen config models satisfy them as they are; the builders import these, never the config models.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from pydantic import SecretStr
@@ -42,6 +42,12 @@ class WorkspaceFields(Protocol):
 
 
 class SupervisorFields(Protocol):
+    """What a workspace's own objects read of the supervisor."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def storage_class(self) -> str | None: ...
     @property
     def envbox_image(self) -> str: ...
     @property
@@ -52,3 +58,12 @@ class SupervisorFields(Protocol):
     def ca_certificates(self) -> str | None: ...
     @property
     def docker_bridge_cidr(self) -> str | None: ...
+
+
+class SupervisorSection(SupervisorFields, Protocol):
+    """The supervisor section whole: also which workspaces the stack deploys, and whether the canary."""
+
+    @property
+    def canary(self) -> bool: ...
+    @property
+    def workspaces(self) -> Sequence[WorkspaceFields]: ...

@@ -1,5 +1,5 @@
 """The objects around the workspace pods: their namespace and its guard rails, and each workspace's Secret,
-home volume and Deployment. Pure: settings in, manifests out."""
+home volume and Deployment. Pure: settings in, manifests out; which of them a stack makes is plan.py's."""
 
 from __future__ import annotations
 
@@ -8,43 +8,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from components.config import Supervisor, Workspace
 from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
 from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, placement, sysbox_pod
-from components.facts import pins
 from components.kube import manifest
-from components.kube.names import CANARY_NAME, COMPONENT_LABEL, INSTANCE_LABEL, WORKSPACE_COMPONENT
+from components.kube.names import COMPONENT_LABEL, INSTANCE_LABEL, WORKSPACE_COMPONENT
 
 SERVICE_ACCOUNT = "cvm-workspace"
-
-
-def canary(sysbox_enabled: bool) -> Workspace:
-    """The canary workspace: under sysbox-runc where this stack installs Sysbox (it proves the installer, the
-    RuntimeClass and the node runtime), else under envbox. Ephemeral: it keeps no volume."""
-    return Workspace.model_validate(
-        {
-            "name": CANARY_NAME,
-            "image": pins.CANARY_IMAGE,
-            "runtime": "sysbox-runc" if sysbox_enabled else "envbox",
-            "cpus": 1,
-            "memory": "2Gi",
-        }
-    )
-
-
-def planned(supervisor: Supervisor, sysbox_enabled: bool) -> list[tuple[Workspace, bool]]:
-    """The workspaces a stack deploys, each with whether it is the canary (the canary first)."""
-    canaries = [(canary(sysbox_enabled), True)] if supervisor.canary else []
-    return [*canaries, *((workspace, False) for workspace in supervisor.workspaces)]
-
-
-def namespaces(supervisor: Supervisor, sysbox_enabled: bool) -> dict[str, str]:
-    """Each runtime's namespace that a stack makes: sysbox-runc workspaces stay in the configured namespace, at
-    `baseline`, whatever else is deployed; envbox ones get a privileged namespace of their own, made only when
-    there is one."""
-    envbox = any(workspace.runtime == "envbox" for workspace, _ in planned(supervisor, sysbox_enabled))
-    runtimes = ["sysbox-runc", *(["envbox"] if envbox else [])]
-    return {runtime: workspace_namespace(supervisor.namespace, runtime) for runtime in runtimes}
 
 
 def selector(workspace: str) -> dict[str, str]:

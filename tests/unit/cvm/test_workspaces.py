@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import ipaddress
 import typing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +217,16 @@ def test_selectors_reach_dns_and_coder_alone() -> None:
 
 def test_root_home() -> None:
     assert pods.home_dir("root") == "/root" and pods.home_dir("dev") == "/home/dev"
+
+
+@pytest.mark.parametrize("module", ["agent", "homes", "inputs", "objects", "plan", "pods"])
+def test_the_pure_builders_read_no_config_model(module: str) -> None:
+    """They read the protocols of inputs.py, which the config models and the Coder template's stand-ins satisfy."""
+    source = Path(objects.__file__).with_name(f"{module}.py").read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    assert imported and not {name for name in imported if name.startswith("components.config")}
