@@ -11,7 +11,8 @@ import pytest
 from components.config import Supervisor
 from components.cvm.workspaces import objects
 from components.kube.manifest import applied_by
-from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
+from localcluster.good_node import node_status
+from tests.harness import FULL, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces, at baseline
 ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged
