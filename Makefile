@@ -59,7 +59,8 @@ check: lint
 test: check engine node-engine
 	$(BIN)/pytest -m "engine or node" tests/engine tests/node
 
-# The pure and program lanes' line and branch coverage of our code (components/, localcluster/; see pyproject.toml)
+# The line and branch coverage of components/ and policy/ by the pure and program lanes ([tool.coverage] in
+# pyproject.toml); its TOTAL row is the figure
 coverage: setup
 	$(BIN)/pytest -m "pure or program" tests/unit tests/program --cov --cov-report=term:skip-covered
 

@@ -205,10 +205,10 @@ def start(nodes: list[str], scheduler: bool = False) -> Path:
         ])  # fmt: skip
         kubeconfig(admin, keys, "admin")
     if scheduler and not processes.alive(STATE / "kube-scheduler.pid"):
-        scheduler = kubeconfig(STATE / "scheduler.kubeconfig", keys := pki(STATE / "pki"), "scheduler")
+        own = kubeconfig(STATE / "scheduler.kubeconfig", pki(STATE / "pki"), "scheduler")
         _spawn("kube-scheduler", [
-            str(Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kube-scheduler"), f"--kubeconfig={scheduler}",
-            f"--authentication-kubeconfig={scheduler}", f"--authorization-kubeconfig={scheduler}",
+            str(Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kube-scheduler"), f"--kubeconfig={own}",
+            f"--authentication-kubeconfig={own}", f"--authorization-kubeconfig={own}",
             "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={SCHEDULER_PORT}",
         ])  # fmt: skip
     register_nodes(admin, nodes)
@@ -221,6 +221,8 @@ def register_nodes(admin: Path, nodes: list[str], **node_info: str) -> None:
 
     Without a kubelet they stay NotReady, which is fine here; the status is what the preflight reads.
     """
+    if not nodes:
+        return
     from kubernetes import client, config
     from kubernetes.client.exceptions import ApiException
 

@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
-from localcluster import control_plane, engine
+from localcluster import ROOT, control_plane, engine
 from tests.engine.kube_api import Cluster
 from tests.harness import FULL
 
@@ -114,7 +114,7 @@ def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
 
 def test_0_operator_command_prints_each_node_with_its_verdict(kubeconfig: Path, judged_nodes: None) -> None:
     command = [sys.executable, "-m", "components.preflight", "--kubeconfig", str(kubeconfig)]
-    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=engine.ROOT).stdout
+    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     verdicts = {line.split()[0]: line.split()[-1] for line in printed.split("\n\n")[0].splitlines()[1:]}
     expected = dict.fromkeys([*NODES, *GPU_NODES], "ok") | {AMAZON_LINUX: "refused", OLD_CONTAINERD: "warned"}
     assert verdicts == expected, printed
