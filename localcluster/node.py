@@ -195,7 +195,8 @@ def _configure(paths: dict[str, str], admin: Path) -> Path:
     _write(LAYOUT.containerd_config, node_config.toml(node_config.containerd_config(LAYOUT, runc)))
     for registry in node_config.MIRRORED:
         _write(LAYOUT.certs_d / registry / "hosts.toml", node_config.hosts_toml(registry))
-    _write(LAYOUT.cni_conf_dir / "10-cvm-e2e.conflist", json.dumps(node_config.cni_config(LAYOUT), indent=2))
+    network = json.dumps(node_config.cni_config(LAYOUT), indent=2)
+    _write(LAYOUT.cni_conf_dir / f"10-{node_config.BRIDGE}.conflist", network)
     double = Path(__file__).resolve().parent / "sysbox_runc_double.py"
     _write(
         LAYOUT.double,
