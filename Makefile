@@ -1,9 +1,10 @@
-# The README's commands: `make up` (set up, then deploy the dev stack) and `make test`.
+# The README's commands: `make up` (set up, then deploy the dev stack), `make check` (the fast lane: lint, the pure
+# and program tests, no Go toolchain) and `make test` (the whole suite).
 PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 
-.PHONY: setup engine node-engine node-packages up down lint test clean
+.PHONY: setup engine node-engine node-packages up down lint check test coverage clean
 
 # `make up NODE=1`: also run a real node here (root, Linux) and wait for the canary on it
 NODE ?=
@@ -35,20 +36,33 @@ node-engine: node-packages
 
 up: setup
 	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then ./scripts/up.sh; \
-	elif [ -n "$(NODE)" ]; then $(MAKE) engine node-engine && $(BIN)/python -m e2e.engine up --node; \
-	else $(MAKE) engine && $(BIN)/python -m e2e.engine up; fi
+	elif [ -n "$(NODE)" ]; then $(MAKE) engine node-engine && $(BIN)/python -m localcluster.engine up --node; \
+	else $(MAKE) engine && $(BIN)/python -m localcluster.engine up; fi
 
 down: setup
-	$(BIN)/python -m e2e.control_plane stop
-	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python -m e2e.node check; fi
+	$(BIN)/python -m localcluster.cluster stop
+	@if [ "$$(id -u)" = 0 ]; then $(BIN)/python -m localcluster.node check; fi
 
+# the linters; .pre-commit-config.yaml runs the same ones (tests/unit/files/test_lanes.py)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint engine node-engine
-	$(BIN)/pytest
+# The fast lane, on a clean clone without Go: the linters, then the pure and program tests (pytest markers by
+# folder, tests/conftest.py). `.ci/run` runs it before the rest.
+check: lint
+	$(BIN)/pytest -m "pure or program" tests/unit tests/program
+
+# The whole suite: the fast lane, then the engine and node lanes on the locally built engine (`make check test`
+# runs the fast lane once).
+test: check engine node-engine
+	$(BIN)/pytest -m "engine or node" tests/engine tests/node
+
+# The line and branch coverage of components/ and policy/ by the pure and program lanes ([tool.coverage] in
+# pyproject.toml); its TOTAL row is the figure
+coverage: setup
+	$(BIN)/pytest -m "pure or program" tests/unit tests/program --cov --cov-report=term:skip-covered
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e .coverage

@@ -3,7 +3,8 @@ ended in a traceback, or were accepted but invalid (docs/security.md).
 
     python -m bench.config_fuzz [--examples 2500]
 
-It draws from the same strategies as tests/unit/config/test_fuzz.py, which asserts the last two are zero.
+It draws from the strategies of tests/fuzz_configs.py, as tests/unit/config/test_fuzz.py does, which asserts the
+last two are zero.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import collections
 from hypothesis import HealthCheck, given, settings
 
 from components.config import SettingsError, load_settings, stored_config
-from tests.unit.config.test_fuzz import CONFIG, assert_kubernetes_accepts
+from tests.fuzz_configs import CONFIG, assert_kubernetes_accepts
 
 
 def main() -> None:

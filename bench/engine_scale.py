@@ -10,7 +10,7 @@ Every measured run starts on a fresh control plane (etcd wiped), so each one cre
     python -m bench.engine_scale [--sizes 1,100,500] [--checkpoints both|skip|every] [--parallel N]
 
 `--checkpoints every` is Pulumi's own default (the whole state rewritten after each step); `skip` is
-PULUMI_SKIP_CHECKPOINTS=true (the state written once, at the end), which e2e/engine.py sets. For each run it
+PULUMI_SKIP_CHECKPOINTS=true (the state written once, at the end), which localcluster/engine.py sets. For each run it
 prints where the CPU went (the Pulumi CLI, the Kubernetes provider, this process hosting the program, the API
 server and etcd), what the CLI wrote (its checkpoints) and the state file's size; then the cost per added
 workspace between sizes.
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.processes import Sampler, Usage, cpu_seconds
-from e2e import control_plane, engine
+from localcluster import STATE, cluster, control_plane, engine, toolchain
 
 MODES = {"every": "false", "skip": "true"}  # --checkpoints -> PULUMI_SKIP_CHECKPOINTS
 STACK = "scale"
@@ -52,15 +52,15 @@ def program_objects(workspaces: int) -> list[dict[str, Any]]:
     """The Kubernetes objects the program registers for the stack, as the API server would receive them."""
     from tests.harness import run_program
 
-    config = stack_config(control_plane.STATE.joinpath("admin.kubeconfig").read_text(), workspaces)
+    config = stack_config(STATE.joinpath("admin.kubeconfig").read_text(), workspaces)
     return [entry.manifest for entry in run_program(config, secret_keys=("baremetal",)).kubernetes_objects]
 
 
 def fresh_cluster() -> Path:
     """A control plane with nothing of ours in it, and no Pulumi state (start() wipes both), once the work of
     its own start (bootstrap objects, the controllers' first sync) has calmed down."""
-    control_plane.stop()
-    kubeconfig = control_plane.start([])
+    cluster.stop()
+    kubeconfig = cluster.start([])
     for _ in range(30):
         before = sum(map(cpu_seconds, watched().values()))
         time.sleep(1)
@@ -71,7 +71,7 @@ def fresh_cluster() -> Path:
 
 def watched() -> dict[str, int]:
     """The control plane's processes (this process may have started them: they are not counted as its own)."""
-    return {name: int((control_plane.STATE / f"{name}.pid").read_text()) for name in control_plane.PROCESSES}
+    return {name: int((STATE / f"{name}.pid").read_text()) for name in control_plane.PROCESSES}
 
 
 def timed(run: Any) -> tuple[float, Usage]:
@@ -87,7 +87,7 @@ def floor(workspaces: int, scratch: Path) -> dict[str, Any]:
     objects = program_objects(workspaces)
     listed = scratch / f"objects-{workspaces}.json"
     listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
-    kubectl = Path(control_plane.toolchain("kubelet")["KUBE_BIN"]) / "kubectl"
+    kubectl = Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kubectl"
     command = [str(kubectl), f"--kubeconfig={kubeconfig}", "apply", "--server-side", "-f", str(listed)]
     apply, apply_usage = timed(lambda: subprocess.run(command, check=True, capture_output=True))
     dry_run, dry_usage = timed(lambda: subprocess.run([*command, "--dry-run=server"], check=True, capture_output=True))
@@ -96,7 +96,7 @@ def floor(workspaces: int, scratch: Path) -> dict[str, Any]:
 
 
 def state_file() -> Path:
-    return control_plane.STATE / "pulumi-state" / ".pulumi" / "stacks" / "cvm" / f"{STACK}.json"
+    return STATE / "pulumi-state" / ".pulumi" / "stacks" / "cvm" / f"{STACK}.json"
 
 
 def engine_run(workspaces: int, checkpoints: str, parallel: int | None) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def main() -> None:
         for label, figures in costs.items():
             print(per_workspace(label, figures))
     if not was_running:
-        control_plane.stop()
+        cluster.stop()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 # keyed by version (a second run costs nothing). The Python language host is not built: the proxy serves
 # no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
 # suite runs the program through the Automation API's inline path, which needs no host binary.
-# The node (`make up NODE=1`, tests/e2e/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
+# The node (`make up NODE=1`, tests/node/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
 # Kubernetes module, containerd and runc: `node` builds those (seccomp from Debian's libseccomp-dev, for runc).
 # Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|node|all|paths]...   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (see README, "The local engine").

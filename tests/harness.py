@@ -6,12 +6,13 @@ The one helper module of the tests (the conftest.py files hold the fixtures), ke
 - `RecordingMonitor`, the one place that works around the SDK's mock monitor (see its docstring); it records
   each registration and read as it reached the monitor: type, name, inputs, parent, provider, `protect` and
   dependencies. Everything else here uses only the SDK's public testing API.
-- what the fake clouds and the fake cluster answer (`FakeCloud`, `GOOD_NODE`);
+- what the fake clouds and the fake cluster answer (`FakeCloud`; a Node reads as localcluster/good_node.py's);
 - the stacks the tests share (`KUBECONFIG`, `FULL`, `ENVBOX_ONLY`, `CLOUDS`);
 - `run_program`, which runs the program in a fresh `contextvars.Context` with its own event loop, so the SDK's
   global state (root stack, config, settings) starts empty every time and nothing leaks between runs.
 
-It imports no module of ours at the top: the benchmark's floor runs through it and must load none.
+It imports no module of ours at the top but the good node's status (plain data): the benchmark's floor runs
+through it and must load none of our settings, components or manifests.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
+
+from localcluster.good_node import GOOD_NODE
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = ROOT / "__main__.py"
@@ -217,30 +220,6 @@ INVOKE_RESULTS: dict[str, dict[str, Any]] = {
         "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(FAKE_KUBECONFIG.encode()).decode()}]
     },
 }
-
-# What a good CVM node reports (a GKE Ubuntu 24.04 node of the 1.35 default), for reads of Node objects.
-GOOD_NODE: dict[str, Any] = {
-    "nodeInfo": {
-        "architecture": "amd64",
-        "containerRuntimeVersion": "containerd://2.1.4",
-        "kernelVersion": "6.8.0-1015-gke",
-        "kubeletVersion": "v1.35.1-gke.1396000",
-        "osImage": "Ubuntu 24.04.1 LTS",
-        "operatingSystem": "linux",
-    },
-    "capacity": {"cpu": "4", "memory": "16393460Ki"},
-    "allocatable": {"cpu": "3920m", "memory": "13497588Ki"},
-}
-
-
-def node_status(**overrides: str) -> dict[str, Any]:
-    """GOOD_NODE's status with some of what it reports changed: nodeInfo keys, or `cpu`/`memory` capacity."""
-    size = {key: overrides.pop(key) for key in ("cpu", "memory") if key in overrides}
-    return {
-        **GOOD_NODE,
-        "nodeInfo": {**GOOD_NODE["nodeInfo"], **overrides},
-        "capacity": {**GOOD_NODE["capacity"], **size},
-    }
 
 
 class FakeCloud(pulumi.runtime.Mocks):

@@ -1,5 +1,5 @@
 """Every Kubernetes object a stack registers names the stack's own server-side-apply field manager, so that a
-rerun after an interrupted `up` re-adopts what the killed run made (tests/e2e/test_interrupted.py)."""
+rerun after an interrupted `up` re-adopts what the killed run made (tests/engine/test_interrupted.py)."""
 
 from __future__ import annotations
 

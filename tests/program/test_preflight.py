@@ -6,17 +6,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from tests.harness import (
-    ENVBOX_ONLY,
-    FULL,
-    GOOD_NODE,
-    KUBECONFIG,
-    PROVIDER_TYPE,
-    SECRET_KEYS,
-    Run,
-    node_status,
-    run_program,
-)
+from localcluster.good_node import GOOD_NODE, node_status
+from tests.harness import ENVBOX_ONLY, FULL, KUBECONFIG, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
 
 
 def test_the_listed_nodes_are_read_through_the_stacks_kubeconfig() -> None:

@@ -13,7 +13,8 @@ from components.cvm.workspaces import objects, plan
 from components.cvm.workspaces.plan import Role
 from components.kube.manifest import applied_by, logical_name
 from components.kube.names import RUNTIME_CLASS
-from tests.harness import ENVBOX_ONLY, FULL, PROVIDER_TYPE, SECRET_KEYS, Run, node_status, run_program
+from localcluster.good_node import node_status
+from tests.harness import ENVBOX_ONLY, FULL, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces, at baseline
 ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged

@@ -13,7 +13,7 @@ import pytest
 
 from components.config import Workspace
 from components.cvm.workspaces import agent, pods
-from e2e import coder_double
+from localcluster import coder_double
 
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
 # What the stub agent records: its arguments, and what Coder's agent reads from its environment.

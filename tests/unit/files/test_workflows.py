@@ -1,44 +1,23 @@
-"""The GitHub workflows: checked by actionlint (built from the Go module proxy), and what they promise."""
+"""The GitHub workflows: what they promise (actionlint checks them in tests/engine/test_built_tools.py)."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
-from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-from e2e.control_plane import toolchain
 from tests.harness import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 STACKS = ["metal-lab", "gke-prod", "aks-prod", "eks-prod"]  # the example stacks, each previewed and deployed
 
 
-@pytest.fixture(scope="module")
-def actionlint() -> str:
-    return toolchain()["ACTIONLINT"]
-
-
 def load(name: str) -> dict[str, object]:
     # YAML 1.1 reads the key `on` as True
     return {("on" if k is True else str(k)): v for k, v in yaml.safe_load((WORKFLOWS / name).read_text()).items()}
-
-
-def test_actionlint_passes(actionlint: str) -> None:
-    result = subprocess.run([actionlint, "-no-color"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_actionlint_can_fail(actionlint: str, tmp_path: Path) -> None:
-    broken = tmp_path / "broken.yml"
-    steps = "    steps:\n      - uses: actions/checkout@v4\n        with: {fetch-dept: 1}\n"  # misspelt input
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n" + steps)
-    result = subprocess.run([actionlint, "-no-color", str(broken)], capture_output=True, text=True)
-    assert result.returncode == 1 and "fetch-dept" in result.stdout
 
 
 def test_pull_requests_test_then_preview_every_stack_with_the_pack() -> None:

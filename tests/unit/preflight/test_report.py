@@ -7,7 +7,7 @@ from packaging.version import Version
 from components.facts import pins
 from components.preflight import report, rules
 from components.preflight.rules import NodeReport, Role
-from tests.harness import node_status
+from localcluster.good_node import node_status
 
 CVM = Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.1"])
 

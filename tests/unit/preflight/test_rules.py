@@ -10,7 +10,7 @@ from packaging.version import Version
 from components.facts import pins
 from components.preflight import report, rules
 from components.preflight.rules import NodeReport, Role
-from tests.harness import node_status
+from localcluster.good_node import node_status
 
 SYSBOX = pins.SYSBOX_RELEASES["0.7.1"]
 CVM = Role(Version("1.35"), SYSBOX)  # a node the Sysbox installer runs on, in a 1.35 stack

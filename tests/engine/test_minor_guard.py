@@ -20,7 +20,7 @@ from pulumi import automation as auto
 from components.clusters import create
 from components.config import load_settings, stored_config
 from components.last_run import last_outputs
-from e2e import engine
+from localcluster import engine
 
 
 def program(minor: str) -> None:

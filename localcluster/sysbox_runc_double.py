@@ -16,7 +16,7 @@ OCI spec it first gives what Sysbox gives a system container:
 What it does not give: sysbox-fs's virtualised /proc and /sys, the ID-mapped host exclusivity, and Sysbox's
 hardening. So the suite proves our objects and images, never Sysbox's isolation.
 
-Run by containerd as `<launcher> [runc global flags] <command> ...`; the launcher (written by e2e/node.py) sets
+Run by containerd as `<launcher> [runc global flags] <command> ...`; the launcher (written by localcluster/node.py) sets
 CVM_E2E_RUNC (the real runc) and CVM_E2E_DOUBLE_DATA (where per-container directories go). Standard library
 only: it runs under the host's python3 for every runc call.
 """

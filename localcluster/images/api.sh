@@ -1,6 +1,6 @@
 # Sourced by the installer double's scripts: `api METHOD PATH [DATA]` asks the API server as the pod's service
-# account. The API server listens on the host's loopback; e2e/node.py forwards the node's bridge address to
-# it. The node's address is the first of this pod's subnet (the bridge's gateway; pods get no default route,
+# account. The API server listens on the host's loopback; localcluster/node.py forwards the node's bridge address
+# to it. The node's address is the first of this pod's subnet (the bridge's gateway; pods get no default route,
 # so they reach nothing beyond the node): eth0's network in /proc/net/route, in little-endian hex, plus one.
 account=/var/run/secrets/kubernetes.io/serviceaccount
 hex=$(awk '$1 == "eth0" && $2 != "00000000" { print $2; exit }' /proc/net/route)

@@ -1,5 +1,6 @@
 """An interrupted `pulumi up` with the state written only at the end (PULUMI_SKIP_CHECKPOINTS=true, the default
-of e2e/engine.py, scripts/up.sh and the bare-metal stacks' workflow jobs): nothing is lost and a rerun converges.
+of localcluster/engine.py, scripts/up.sh and the bare-metal stacks' workflow jobs): nothing is lost and a rerun
+converges.
 
 The engine (the Pulumi CLI) is killed with SIGKILL while it creates the workspaces, so its state still says
 nothing of what it made; the user then does what docs/operations.md says: `pulumi cancel` (a killed CLI
@@ -25,7 +26,7 @@ import pytest
 from kubernetes import client, config
 from pulumi import automation as auto
 
-from e2e import control_plane, engine
+from localcluster import cluster, engine
 
 WORKSPACES = 60  # enough that the kill lands while the engine is still creating them
 NS = "cvm-workspaces"
@@ -34,10 +35,10 @@ STACK_NAME = "interrupted"
 
 @pytest.fixture(scope="module")
 def kubeconfig() -> Iterator[Path]:
-    control_plane.stop()  # a fresh cluster and fresh state
-    path = control_plane.start([])
+    cluster.stop()  # a fresh cluster and fresh state
+    path = cluster.start([])
     yield path
-    control_plane.stop()
+    cluster.stop()
 
 
 def stack(kubeconfig: Path) -> auto.Stack:

@@ -1,16 +1,13 @@
-"""What the scenarios on the local control plane share: a fresh control plane per test module, and the API
-server through the Kubernetes client."""
+"""The API server of the local control plane, through the Kubernetes Python client: what the engine scenarios
+read back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from kubernetes import client, config
-
-from e2e import control_plane
 
 
 class Cluster:
@@ -30,19 +27,3 @@ class Cluster:
 
     def labels(self, node: str) -> dict[str, str]:
         return self.get(self.core.read_node, node)["metadata"].get("labels", {})  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def kubeconfig(request: pytest.FixtureRequest) -> Iterator[Path]:
-    """A fresh control plane and fresh Pulumi state for the module's scenario, with Node objects for the
-    module's `NODES` and `GPU_NODES`."""
-    nodes = [*getattr(request.module, "NODES", []), *getattr(request.module, "GPU_NODES", [])]
-    control_plane.stop()
-    path = control_plane.start(nodes)
-    yield path
-    control_plane.stop()
-
-
-@pytest.fixture(scope="module")
-def cluster(kubeconfig: Path) -> Cluster:
-    return Cluster(kubeconfig)

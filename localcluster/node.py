@@ -1,14 +1,14 @@
 """A real node for the local control plane: containerd, runc and a kubelet on this machine (root, Linux).
 
 `start` records what the host is like, then changes it: a pod bridge, containerd and a kubelet with their own
-folders (/var/lib/cvm-e2e, /run/cvm-e2e), a local registry with the images of e2e/images.py, and a forwarder
+folders (/var/lib/cvm-e2e, /run/cvm-e2e), a local registry with the images of localcluster/images.py, and a forwarder
 from the node's address to the API server (pods cannot reach the host's loopback). The kubelet itself sets
 sysctls, makes iptables chains, cgroups and /var/log/containers. `stop` undoes all of it from the record,
 also after a crash (stale pid files, leftover mounts): processes, mounts, cgroups, iptables chains, sysctls,
 the bridge and the files. `leftovers` says what differs from a snapshot taken before; the suite asserts it
 is empty.
 
-    python -m e2e.node check     # what a stopped node left on this host (nothing, or a list)
+    python -m localcluster.node check     # what a stopped node left on this host (nothing, or a list)
 """
 
 from __future__ import annotations
@@ -18,23 +18,23 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from components.cvm import sysbox
-from e2e import control_plane, images, node_config
-from e2e.node_config import Layout
+from localcluster import ROOT, STATE, control_plane, images, node_config, processes, toolchain
+from localcluster.node_config import Layout
 
 LAYOUT = Layout()
-LOGS = control_plane.STATE / "node"
+LOGS = STATE / "node"
 PIDS = LAYOUT.run / "pids"
 # the control plane (its state folder) the node was started for: only that one's `stop` stops it, so that a
 # second checkout's control plane (CVM_E2E_PORT_OFFSET) never takes down a node it does not own
@@ -66,7 +66,7 @@ INSTALLER_PATHS = tuple(
     )
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-FORWARD_PORT = 6443  # where pods reach the API server: NODE_IP:6443 (e2e/images/sysbox-deploy-k8s.sh)
+FORWARD_PORT = 6443  # where pods reach the API server: NODE_IP:6443 (localcluster/images/sysbox-deploy-k8s.sh)
 
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -156,37 +156,11 @@ def _set_sysctl(name: str, value: str) -> None:
 
 
 def _spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
-    LOGS.mkdir(parents=True, exist_ok=True)
-    PIDS.mkdir(parents=True, exist_ok=True)
-    with (LOGS / f"{name}.log").open("ab") as log:
-        process = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **(env or {})},
-            cwd=control_plane.ROOT,
-        )
-    (PIDS / f"{name}.pid").write_text(str(process.pid))
-    return process.pid
+    return processes.spawn(argv, LOGS / f"{name}.log", PIDS / f"{name}.pid", env=env, cwd=ROOT)
 
 
-def _wait(what: str, ready: Any, timeout: float, log: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} not ready after {timeout:.0f}s; see {LOGS / log}")
-        time.sleep(0.5)
-
-
-def _kill(pids: list[int], grace: float) -> None:
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(control_plane._exists(p) for p in pids):
-            time.sleep(0.1)
+def _wait(name: str, what: str, ready: Callable[[], bool], timeout: float) -> None:
+    processes.wait_until(what, ready, timeout, LOGS / f"{name}.log")
 
 
 def _container_pids() -> list[int]:
@@ -221,7 +195,8 @@ def _configure(paths: dict[str, str], admin: Path) -> Path:
     _write(LAYOUT.containerd_config, node_config.toml(node_config.containerd_config(LAYOUT, runc)))
     for registry in node_config.MIRRORED:
         _write(LAYOUT.certs_d / registry / "hosts.toml", node_config.hosts_toml(registry))
-    _write(LAYOUT.cni_conf_dir / "10-cvm-e2e.conflist", json.dumps(node_config.cni_config(LAYOUT), indent=2))
+    network = json.dumps(node_config.cni_config(LAYOUT), indent=2)
+    _write(LAYOUT.cni_conf_dir / f"10-{node_config.BRIDGE}.conflist", network)
     double = Path(__file__).resolve().parent / "sysbox_runc_double.py"
     _write(
         LAYOUT.double,
@@ -242,7 +217,7 @@ def _configure(paths: dict[str, str], admin: Path) -> Path:
             }
         ),
     )
-    keys = control_plane.pki(control_plane.STATE / "pki")
+    keys = control_plane.pki(STATE / "pki")
     control_plane.kubeconfig(LAYOUT.run / "kubelet.kubeconfig", keys, "node")
     config = LAYOUT.run / "kubelet.yaml"
     _write(config, yaml.safe_dump(node_config.kubelet_config(LAYOUT, keys / "ca.crt")))
@@ -281,15 +256,15 @@ def start(admin: Path) -> None:
     """Bring the node up against the control plane of `admin` and wait until it is Ready."""
     if sys.platform != "linux" or os.geteuid() != 0:
         raise RuntimeError("a real node needs root on Linux (it runs containerd and a kubelet on this machine)")
-    if all(_alive(name) for name in PROCESSES):
+    if running():
         return
     stop()  # whatever a crashed run left behind
     _require_packages()
-    paths = control_plane.toolchain("node")
+    paths = toolchain.binaries("node")
     layout = images.build()
     LAYOUT.data.mkdir(parents=True, exist_ok=True)
     LAYOUT.host_record.write_text(json.dumps(snapshot()))
-    _write(OWNER, str(control_plane.STATE))
+    _write(OWNER, str(STATE))
     kubelet_config = _configure(paths, admin)
     _bridge()
 
@@ -299,31 +274,29 @@ def start(admin: Path) -> None:
         if probe.connect_ex((host, int(port))) == 0:
             raise RuntimeError(f"{node_config.REGISTRY} is taken by another process; the node's registry needs it")
     _spawn("registry", ["/usr/bin/docker-registry", "serve", str(LAYOUT.run / "registry.yml")])
-    _wait("registry", lambda: _http_ok(f"http://{node_config.REGISTRY}/v2/"), 30, "registry.log")
+    _wait("registry", "registry", lambda: _http_ok(f"http://{node_config.REGISTRY}/v2/"), 30)
     images.push(layout, node_config.REGISTRY)
 
     containerd = Path(paths["CONTAINERD_BIN"])
     path = f"{containerd}{os.pathsep}{os.environ['PATH']}"  # the shim is found next to containerd
     _spawn("containerd", [str(containerd / "containerd"), "--config", str(LAYOUT.containerd_config)], {"PATH": path})
-    _wait("containerd", LAYOUT.containerd_socket.exists, 30, "containerd.log")
+    _wait("containerd", "containerd", LAYOUT.containerd_socket.exists, 30)
 
     api = f"127.0.0.1:{control_plane.API_PORT}"
     listen = f"{node_config.NODE_IP}:{FORWARD_PORT}"
-    _spawn("forwarder", [sys.executable, "-m", "e2e.node", "forward", listen, api, str(LAYOUT.run)])
+    _spawn("forwarder", [sys.executable, "-m", "localcluster.node", "forward", listen, api, str(LAYOUT.run)])
     kube = Path(paths["KUBE_BIN"])
     _spawn("kubelet", [
         str(kube / "kubelet"), f"--config={kubelet_config}", f"--kubeconfig={LAYOUT.run / 'kubelet.kubeconfig'}",
         f"--root-dir={LAYOUT.kubelet_root}", f"--cert-dir={LAYOUT.kubelet_root / 'pki'}",
         f"--hostname-override={node_config.NODE_NAME}", f"--node-ip={node_config.NODE_IP}", "--v=2",
     ], {"PATH": path})  # fmt: skip
-    _wait(f"node {node_config.NODE_NAME}", lambda: _node_ready(admin), 120, "kubelet.log")
+    _wait("kubelet", f"node {node_config.NODE_NAME}", lambda: _node_ready(admin), 120)
 
 
-def _alive(name: str) -> bool:
-    pid_file = PIDS / f"{name}.pid"
-    with contextlib.suppress(OSError, ValueError):
-        return control_plane._exists(int(pid_file.read_text()))
-    return False
+def running() -> bool:
+    """Whether every process of the node runs."""
+    return all(processes.alive(PIDS / f"{name}.pid") for name in PROCESSES)
 
 
 # --- stop --------------------------------------------------------------------------------------------------
@@ -382,15 +355,12 @@ def stop() -> None:
     record: dict[str, Any] = {}
     with contextlib.suppress(OSError, ValueError):
         record = json.loads(LAYOUT.host_record.read_text())
-    pids = {}
-    for name in reversed(PROCESSES):
-        with contextlib.suppress(OSError, ValueError):
-            pids[name] = int((PIDS / f"{name}.pid").read_text())
-    _kill([pids[n] for n in ("kubelet", "forwarder") if n in pids], grace=10)
-    _kill(_container_pids(), grace=1)  # the pods' processes, then their shims, then containerd
-    _kill([int(p.split()[0]) for p in _processes() if "containerd-shim" in p], grace=5)
-    _kill([pids[n] for n in ("containerd", "registry") if n in pids], grace=10)
-    _kill([int(p.split()[0]) for p in _processes()], grace=5)  # anything else that names our folders
+    pids = {name: pid for name in PROCESSES if (pid := processes.pid(PIDS / f"{name}.pid")) is not None}
+    processes.stop([pids[n] for n in ("kubelet", "forwarder") if n in pids], grace=10)
+    processes.stop(_container_pids(), grace=1)  # the pods' processes, then their shims, then containerd
+    processes.stop([int(p.split()[0]) for p in _processes() if "containerd-shim" in p], grace=5)
+    processes.stop([pids[n] for n in ("containerd", "registry") if n in pids], grace=10)
+    processes.stop([int(p.split()[0]) for p in _processes()], grace=5)  # anything else that names our folders
 
     before_mounts = set(record.get("mounts", []))
     netns = [m for m in _mounts() if m.startswith("/run/netns/") and m not in before_mounts]

@@ -1,6 +1,6 @@
 """What the local node is configured with: pure functions from paths and names to file contents.
 
-e2e/node.py writes these and starts the processes; nothing here touches the host. Every path the node
+localcluster/node.py writes these and starts the processes; nothing here touches the host. Every path the node
 writes lives under `Layout.data` (/var/lib/cvm-e2e) or `Layout.run` (/run/cvm-e2e), so that stopping the node
 ends in two `rm -rf`, and nothing collides with a system containerd or kubelet.
 """
@@ -77,7 +77,7 @@ class Layout:
 
     @property
     def host_record(self) -> Path:
-        """What the host was like before the node started (e2e/node.py restores it on stop)."""
+        """What the host was like before the node started (localcluster/node.py restores it on stop)."""
         return self.data / "host-before.json"
 
 

@@ -5,8 +5,8 @@ this process hosts `__main__.py` itself and the locally built CLI drives it. Eve
 `pulumi up` does: the real engine, the real Kubernetes provider, a local file backend and the passphrase
 secrets provider.
 
-    python -m e2e.engine up          # the main job: the dev stack on the local control plane, then its outputs
-    python -m e2e.engine up --node   # the same with a real node here, listed in the stack, awaited until Ready
+    python -m localcluster.engine up          # the main job: the dev stack on the local control plane, then its outputs
+    python -m localcluster.engine up --node   # the same with a real node here, listed in the stack, awaited until Ready
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ import yaml
 from pulumi import automation as auto
 
 from components.config import stored_config
-from e2e import control_plane, node_config
+from localcluster import ROOT, STATE, cluster, node_config, toolchain
 
-ROOT = control_plane.ROOT
-STATE = control_plane.STATE
 PROJECT = STATE / "project"
 # Local stacks only: the state never leaves this folder.
 PASSPHRASE = "cvm-local-control-plane"
@@ -37,7 +35,7 @@ PASSPHRASE = "cvm-local-control-plane"
 
 def environment() -> dict[str, str]:
     """Make the built CLI and provider the ones Pulumi uses, offline, and return the variables it needs."""
-    paths = control_plane.toolchain()
+    paths = toolchain.binaries()
     home = STATE / "pulumi-home"
     variables = {
         "PULUMI_HOME": str(home),
@@ -102,7 +100,7 @@ def dev_config(kubeconfig: Path, nodes: list[str] | None = None) -> dict[str, An
 def up_dev(with_node: bool = False) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it, show its
     outputs."""
-    kubeconfig = control_plane.start(nodes=[], with_node=with_node)
+    kubeconfig = cluster.start(nodes=[], with_node=with_node)
     nodes = [node_config.NODE_NAME] if with_node else None
     dev = stack("dev", dev_config(kubeconfig, nodes), secret_keys=("baremetal",))
     dev.up(on_output=print, color="never")

@@ -1,36 +1,26 @@
 """A local Kubernetes control plane on 127.0.0.1: etcd, kube-apiserver, kube-controller-manager, kube-scheduler.
 
 Built by scripts/toolchain.sh; TLS from a CA made here, service-account keys, the PodSecurity admission
-plugin on, and a kubeconfig for an admin. Without a node (e2e/node.py), Node objects registered here stay
+plugin on, and a kubeconfig for an admin. Without a node (localcluster/node.py), Node objects registered here stay
 NotReady and pods stay Pending, which is all Pulumi and the API server need to show what our objects become.
 
 Ports are fixed, moved together by CVM_E2E_PORT_OFFSET (default 0), so that two checkouts can each run one.
-
-    python -m e2e.control_plane start [--node NAME ...] [--with-node]   # prints the kubeconfig path
-    python -m e2e.control_plane stop
+`localcluster/cluster.py` starts and stops it together with the node.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
-import contextlib
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
 from components.kube import kubeconfig as kube_config
-from e2e import node_config
-
-ROOT = Path(__file__).resolve().parent.parent
-STATE = Path(os.environ.get("CVM_E2E_DIR", ROOT / ".e2e"))
+from localcluster import STATE, good_node, node_config, processes, toolchain
 
 
 def ports(offset: int) -> dict[str, int]:
@@ -44,14 +34,6 @@ API_PORT, ETCD_PORT, ETCD_PEER_PORT = PORTS["api"], PORTS["etcd"], PORTS["etcd_p
 KCM_PORT, SCHEDULER_PORT = PORTS["controller_manager"], PORTS["scheduler"]
 SERVER = f"https://127.0.0.1:{API_PORT}"
 PROCESSES = ("etcd", "kube-apiserver", "kube-controller-manager")
-
-
-def toolchain(*targets: str) -> dict[str, str]:
-    """Build what is missing of `targets` (default: the control plane and Pulumi; seconds when cached) and
-    return where the binaries are."""
-    subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), *(targets or ("all",))], check=True)
-    out = subprocess.run([str(ROOT / "scripts" / "toolchain.sh"), "paths"], check=True, capture_output=True, text=True)
-    return dict(line.split("=", 1) for line in out.stdout.split())
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -142,25 +124,21 @@ def kubeconfig(path: Path, keys: Path, user: str) -> Path:
 
 
 def _spawn(name: str, argv: list[str]) -> None:
-    log = (STATE / f"{name}.log").open("ab")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    (STATE / f"{name}.pid").write_text(str(process.pid))
+    processes.spawn(argv, STATE / f"{name}.log", STATE / f"{name}.pid")
 
 
 def _ready(keys: Path, timeout: float = 90) -> None:
     context = ssl.create_default_context(cafile=str(keys / "ca.crt"))
     context.load_cert_chain(str(keys / "admin.crt"), str(keys / "admin.key"))
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def readyz() -> bool:
         try:
             with urllib.request.urlopen(f"{SERVER}/readyz", context=context, timeout=5) as response:
-                if response.status == 200:
-                    return
+                return bool(response.status == 200)
         except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"kube-apiserver not ready after {timeout:.0f}s; see {STATE / 'kube-apiserver.log'}")
-        time.sleep(1)
+            return False
+
+    processes.wait_until("kube-apiserver", readyz, timeout, STATE / "kube-apiserver.log", every=1)
 
 
 def _ports_free() -> None:
@@ -173,11 +151,12 @@ def _ports_free() -> None:
                 )
 
 
-def start(nodes: list[str], with_node: bool = False) -> Path:
+def start(nodes: list[str], scheduler: bool = False) -> Path:
     """Start the control plane (once), register `nodes`, and return the admin kubeconfig.
 
-    `with_node` adds the scheduler and a real node (e2e/node.py). Without one there is no scheduler: it would
-    bind pods to the registered Node objects, where no kubelet would ever finish their deletion.
+    `scheduler` adds the scheduler, for a real node (localcluster/cluster.py starts one). Without a node there
+    is no scheduler: it would bind pods to the registered Node objects, where no kubelet would ever finish their
+    deletion.
     """
     STATE.mkdir(parents=True, exist_ok=True)
     admin = STATE / "admin.kubeconfig"
@@ -187,7 +166,7 @@ def start(nodes: list[str], with_node: bool = False) -> Path:
         # a fresh cluster starts with fresh Pulumi state: neither outlives the other
         for stale in ("etcd", "pulumi-state"):
             shutil.rmtree(STATE / stale, ignore_errors=True)
-        paths = toolchain()
+        paths = toolchain.binaries()
         keys = pki(STATE / "pki")
         kube = Path(paths["KUBE_BIN"])
         _spawn("etcd", [
@@ -225,52 +204,30 @@ def start(nodes: list[str], with_node: bool = False) -> Path:
             f"--flex-volume-plugin-dir={STATE / 'flex-volume'}",
         ])  # fmt: skip
         kubeconfig(admin, keys, "admin")
-    if with_node and not _alive("kube-scheduler"):
-        scheduler = kubeconfig(STATE / "scheduler.kubeconfig", keys := pki(STATE / "pki"), "scheduler")
+    if scheduler and not processes.alive(STATE / "kube-scheduler.pid"):
+        own = kubeconfig(STATE / "scheduler.kubeconfig", pki(STATE / "pki"), "scheduler")
         _spawn("kube-scheduler", [
-            str(Path(toolchain("kubelet")["KUBE_BIN"]) / "kube-scheduler"), f"--kubeconfig={scheduler}",
-            f"--authentication-kubeconfig={scheduler}", f"--authorization-kubeconfig={scheduler}",
+            str(Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kube-scheduler"), f"--kubeconfig={own}",
+            f"--authentication-kubeconfig={own}", f"--authorization-kubeconfig={own}",
             "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={SCHEDULER_PORT}",
         ])  # fmt: skip
     register_nodes(admin, nodes)
-    if with_node:
-        from e2e import node
-
-        node.start(admin)
     return admin
 
 
-def node_status(**node_info: str) -> dict[str, Any]:
-    """What a registered Node reports: a 4-CPU Ubuntu 24.04 node on containerd 2.1 with this control plane's
-    Kubernetes version, unless `node_info` says otherwise (the keys of `status.nodeInfo`)."""
-    kubelet = Path(toolchain()["KUBE_BIN"]).name.removeprefix("kubernetes-")
-    info = {
-        "architecture": "amd64",
-        "containerRuntimeVersion": "containerd://2.1.4",
-        "kernelVersion": "6.8.0-88-generic",
-        "kubeletVersion": kubelet,
-        "kubeProxyVersion": "",
-        "operatingSystem": "linux",
-        "osImage": "Ubuntu 24.04.3 LTS",
-        "bootID": "",
-        "machineID": "",
-        "systemUUID": "",
-        **node_info,
-    }
-    size = {"cpu": "4", "memory": "16393460Ki", "pods": "110"}
-    return {"nodeInfo": info, "capacity": size, "allocatable": size}
-
-
-def register_nodes(admin: Path, nodes: list[str], status: dict[str, Any] | None = None) -> None:
-    """Node objects for the stack's node names, reporting `status` (by default `node_status()`'s good node).
+def register_nodes(admin: Path, nodes: list[str], **node_info: str) -> None:
+    """Node objects for the stack's node names, each reporting a good node's status with this control plane's
+    Kubernetes version (good_node.py), but for `node_info` (`status.nodeInfo` keys, or `cpu`/`memory`).
 
     Without a kubelet they stay NotReady, which is fine here; the status is what the preflight reads.
     """
+    if not nodes:
+        return
     from kubernetes import client, config
     from kubernetes.client.exceptions import ApiException
 
     api = client.CoreV1Api(config.new_client_from_config(str(admin)))  # type: ignore[no-untyped-call]
-    status = status or node_status()
+    status = good_node.node_status(**{"kubeletVersion": toolchain.kubernetes_version(), **node_info})
     for name in nodes:
         try:
             api.create_node(
@@ -283,64 +240,16 @@ def register_nodes(admin: Path, nodes: list[str], status: dict[str, Any] | None 
 
 
 def running() -> bool:
-    return all(_alive(name) for name in PROCESSES)
-
-
-def _alive(name: str) -> bool:
-    pid_file = STATE / f"{name}.pid"
-    if not pid_file.exists():
-        return False
-    try:
-        os.kill(int(pid_file.read_text()), 0)
-    except (OSError, ValueError):
-        return False
-    return True
+    return all(processes.alive(STATE / f"{name}.pid") for name in PROCESSES)
 
 
 def stop(grace: float = 10) -> None:
-    """Stop what runs (the node first, when there is one and it is ours): all at once, then whatever is still
-    there after `grace` seconds, for good."""
-    from e2e import node
-
-    if node.owned_by(STATE):
-        node.stop()
-    pids = {}
+    """Stop the control plane's processes (the node's are its own: localcluster/cluster.py stops both): all at
+    once, then whatever is still there after `grace` seconds, for good."""
+    pids = []
     for name in (*PROCESSES, "kube-scheduler"):
         pid_file = STATE / f"{name}.pid"
-        if pid_file.exists():
-            pids[name] = int(pid_file.read_text())
-            pid_file.unlink()
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids.values():
-            with contextlib.suppress(OSError):
-                os.killpg(pid, sig)
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(_exists(pid) for pid in pids.values()):
-            time.sleep(0.1)
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    # a child of ours that has exited but was not waited for is gone too
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(") ", 1)[1][0] != "Z"
-    return False
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["start", "stop"])
-    parser.add_argument("--node", action="append", default=[], help="a Node object to register (repeatable)")
-    parser.add_argument("--with-node", action="store_true", help="also run a real node here (root, Linux)")
-    args = parser.parse_args()
-    if args.action == "start":
-        print(start(args.node, with_node=args.with_node))
-    else:
-        stop()
-
-
-if __name__ == "__main__":
-    main()
+        if (found := processes.pid(pid_file)) is not None:
+            pids.append(found)
+        pid_file.unlink(missing_ok=True)
+    processes.stop(pids, grace, groups=True)

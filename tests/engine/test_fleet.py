@@ -19,8 +19,8 @@ import pytest
 from pulumi import automation as auto
 
 from components.fleet.__main__ import main
-from e2e import engine
-from tests.e2e.conftest import Cluster
+from localcluster import engine
+from tests.engine.kube_api import Cluster
 
 NODES = ["cvm-fleet-1", "cvm-fleet-2"]  # the control plane's Node objects (conftest.py): one per stack
 

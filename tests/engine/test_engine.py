@@ -1,6 +1,6 @@
 """The real engine end to end: `pulumi up`, preview, refresh and destroy against a real API server.
 
-One scenario, in order, on a fresh local control plane (e2e/control_plane.py) with the locally built
+One scenario, in order, on a fresh local control plane (localcluster/control_plane.py) with the locally built
 Pulumi CLI and Kubernetes provider: what mocks cannot see (defaulting, admission, perpetual diffs, ordering,
 deletion) shows here.
 """
@@ -19,8 +19,8 @@ from kubernetes.client.exceptions import ApiException
 from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
-from e2e import control_plane, engine
-from tests.e2e.conftest import Cluster
+from localcluster import ROOT, control_plane, engine
+from tests.engine.kube_api import Cluster
 from tests.harness import FULL
 
 NODES = ["cvm-node-1", "cvm-node-2"]
@@ -69,9 +69,9 @@ GHOST = "cvm-node-ghost"
 @pytest.fixture(scope="module")
 def judged_nodes(kubeconfig: Path) -> None:
     al2 = {"osImage": "Amazon Linux 2", "kernelVersion": "4.14.355-275.582.amzn2.x86_64"}
-    control_plane.register_nodes(kubeconfig, [AMAZON_LINUX], control_plane.node_status(**al2))
+    control_plane.register_nodes(kubeconfig, [AMAZON_LINUX], **al2)
     old = {"containerRuntimeVersion": "containerd://1.7.27"}
-    control_plane.register_nodes(kubeconfig, [OLD_CONTAINERD], control_plane.node_status(**old))
+    control_plane.register_nodes(kubeconfig, [OLD_CONTAINERD], **old)
 
 
 def preflight_stack(kubeconfig: Path, nodes: list[str]) -> auto.Stack:
@@ -114,7 +114,7 @@ def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
 
 def test_0_operator_command_prints_each_node_with_its_verdict(kubeconfig: Path, judged_nodes: None) -> None:
     command = [sys.executable, "-m", "components.preflight", "--kubeconfig", str(kubeconfig)]
-    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=engine.ROOT).stdout
+    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     verdicts = {line.split()[0]: line.split()[-1] for line in printed.split("\n\n")[0].splitlines()[1:]}
     expected = dict.fromkeys([*NODES, *GPU_NODES], "ok") | {AMAZON_LINUX: "refused", OLD_CONTAINERD: "warned"}
     assert verdicts == expected, printed

@@ -4,12 +4,12 @@ The upstream registries (Docker Hub, registry.k8s.io, registry.nestybox.com) are
 image our manifests name is a STAND-IN served under that name from a local registry (Debian's
 docker-registry on 127.0.0.1:5000; containerd's hosts.toml sends those registries there):
 
-- `registry.k8s.io/pause:3.10.1`: a 20-line static Go program (e2e/images/pause.go);
+- `registry.k8s.io/pause:3.10.1`: a 20-line static Go program (localcluster/images/pause.go);
 - `docker.io/codercom/enterprise-base:ubuntu-20240812` (the canary's image): Debian bookworm made like
   images/cvm-workspace (systemd as /sbin/init, Docker enabled, a `coder` user with uid 1000), not Coder's
   Ubuntu image;
 - `registry.nestybox.com/nestybox/sysbox-deploy-k8s:v0.7.1-0`: the installer TEST DOUBLE, that image plus
-  e2e/images/sysbox-deploy-k8s.sh, which only labels its node;
+  localcluster/images/sysbox-deploy-k8s.sh, which only labels its node;
 - `docker.io/cvm-e2e/hello:1`: busybox alone, for the nested `docker run` (also baked into the workspace image
   as a `docker load` archive, since pods cannot reach the host's loopback registry) and as a broken workspace
   image (no /sbin/init).

@@ -1,12 +1,11 @@
 """A real node end to end: pods run, and the engine waits for them.
 
-The scenario (root on Linux): a fresh control plane and a node on this machine (e2e/node.py: containerd, runc,
-a kubelet; the `sysbox-runc` handler is the test double e2e/sysbox_runc_double.py; images from
-e2e/images.py). `pulumi up` of a bare-metal stack listing the node, with the canary and one `sysbox-runc`
-workspace, awaits the canary's readiness; then, through the API server and the node, what a CVM must be;
-then a broken image; `pulumi destroy`, which keeps the home; and, in the teardown, the host as it was before.
-
-The pure builders the node is configured with are tested first, anywhere.
+The scenario (root on Linux): a fresh control plane and a node on this machine (localcluster/node.py:
+containerd, runc, a kubelet; the `sysbox-runc` handler is the test double localcluster/sysbox_runc_double.py;
+images from localcluster/images.py). `pulumi up` of a bare-metal stack listing the node, with the canary and one
+`sysbox-runc` workspace, awaits the canary's readiness; then, through the API server and the node, what a CVM
+must be; then a broken image; `pulumi destroy`, which keeps the home; and, in the teardown, the host as it was
+before. The node's pure parts are tested anywhere, in tests/unit/localcluster/.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +25,7 @@ from kubernetes import client, config
 from pulumi import automation as auto
 
 from components.facts import pins
-from e2e import coder_double, control_plane, engine, images, node, node_config, sysbox_runc_double
-from e2e.node_config import Layout
+from localcluster import cluster, coder_double, engine, images, node, node_config, toolchain
 
 NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
@@ -49,159 +46,19 @@ BROKEN = {**CAROL, "name": "dave", "image": images.HELLO, "username": "root"}
 NO_OWNER = {**CAROL, "name": "erin", "image": images.HELLO}
 
 
-# --- the pure builders -------------------------------------------------------------------------------------
-
-
-def test_containerd_config_is_toml_with_what_this_machine_needs() -> None:
-    layout = Layout(Path("/d"), Path("/r"))
-    parsed = tomllib.loads(node_config.toml(node_config.containerd_config(layout, Path("/bin/runc"))))
-    assert parsed["version"] == 3 and parsed["root"] == "/d/containerd" and parsed["grpc"]["address"].startswith("/r/")
-    runtime = parsed["plugins"]["io.containerd.cri.v1.runtime"]
-    assert runtime["restrict_oom_score_adj"] is True
-    handlers = runtime["containerd"]["runtimes"]
-    assert handlers["runc"]["options"] == {"BinaryName": "/bin/runc", "SystemdCgroup": False}
-    assert handlers["sysbox-runc"]["options"]["BinaryName"] == "/r/bin/sysbox-runc"
-    assert runtime["cni"]["conf_dir"] == "/r/cni/net.d"
-    images_ = parsed["plugins"]["io.containerd.cri.v1.images"]
-    assert images_["registry"]["config_path"] == "/r/certs.d"
-    assert images_["pinned_images"]["sandbox"] == node_config.PAUSE_IMAGE
-    assert "io.containerd.internal.v1.opt" in parsed["disabled_plugins"]
-
-
-def test_hosts_toml_sends_a_registry_to_the_local_one() -> None:
-    parsed = tomllib.loads(node_config.hosts_toml("docker.io"))
-    assert parsed == {
-        "server": "https://registry-1.docker.io",
-        "host": {"http://127.0.0.1:5000": {"capabilities": ["pull", "resolve"]}},
-    }
-
-
-def test_kubelet_config_says_what_the_host_needs() -> None:
-    kubelet = node_config.kubelet_config(Layout(Path("/d"), Path("/r")), Path("/ca.crt"))
-    assert kubelet["failCgroupV1"] is False and kubelet["cgroupDriver"] == "cgroupfs"
-    assert kubelet["containerRuntimeEndpoint"] == "unix:///r/containerd/containerd.sock"
-    assert kubelet["authentication"]["anonymous"] == {"enabled": False}
-    assert kubelet["address"] == node_config.NODE_IP and kubelet["podLogsDir"].startswith("/d/")
-
-
-def test_cni_config_is_one_bridge_without_masquerading() -> None:
-    (bridge,) = node_config.cni_config(Layout(Path("/d"), Path("/r")))["plugins"]
-    assert bridge["type"] == "bridge" and bridge["bridge"] == node_config.BRIDGE and bridge["ipMasq"] is False
-    assert bridge["ipam"]["ranges"] == [[{"subnet": node_config.POD_SUBNET, "gateway": node_config.NODE_IP}]]
-    assert bridge["ipam"]["dataDir"] == "/d/cni/networks"
-
-
-def test_ports_move_together() -> None:
-    assert control_plane.ports(1000) == {
-        "api": 17443, "etcd": 24790, "etcd_peer": 24800, "controller_manager": 11257, "scheduler": 11259,
-    }  # fmt: skip
-
-
-def test_double_finds_runc_commands_after_global_flags() -> None:
-    args = ["--root", "/run/x", "--log", "/l", "--log-format", "json", "create", "--bundle", "/b", "id1"]
-    assert sysbox_runc_double.command(args) == ("create", 6)
-    assert sysbox_runc_double.option(args[6:], "--bundle", "-b") == "/b"
-    assert sysbox_runc_double.command(["--systemd-cgroup", "state", "id"]) == ("state", 1)
-
-
-def test_double_gives_a_user_namespaced_container_what_a_system_container_needs() -> None:
-    spec: dict[str, Any] = {
-        "process": {"capabilities": {"bounding": ["CAP_CHOWN"]}},
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "ro"]},
-            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]},
-            {"destination": "/run/secrets/x", "type": "bind", "source": "/s", "options": ["rbind"]},
-        ],
-        "linux": {
-            "namespaces": [{"type": "user"}, {"type": "pid"}],
-            "uidMappings": [{"containerID": 0, "hostID": 131072, "size": 65536}],
-            "gidMappings": [{"containerID": 0, "hostID": 131072, "size": 65536}],
-            "readonlyPaths": ["/proc/sys", "/proc/bus"],
-        },
-    }
-    assert sysbox_runc_double.mapped_root(spec) == (131072, 131072)
-    adjusted = sysbox_runc_double.system_container(spec, "/host/docker")
-    assert adjusted["process"]["capabilities"]["effective"] == sysbox_runc_double.ALL_CAPS
-    mounts = {m["destination"]: m for m in adjusted["mounts"]}
-    assert "ro" not in mounts["/sys"]["options"] and "ro" not in mounts["/sys/fs/cgroup"]["options"]
-    assert mounts["/run"]["type"] == "tmpfs" and mounts["/run/lock"]["type"] == "tmpfs"
-    assert mounts["/var/lib/docker"]["source"] == "/host/docker"
-    order = [m["destination"] for m in adjusted["mounts"]]
-    assert order.index("/run") < order.index("/run/secrets/x")  # the tmpfs does not hide a mount beneath it
-    assert adjusted["linux"]["readonlyPaths"] == ["/proc/bus"]
-    assert spec["linux"]["readonlyPaths"] == ["/proc/sys", "/proc/bus"]  # the input is left alone
-    assert sysbox_runc_double.mapped_root({"linux": {"namespaces": [{"type": "pid"}]}}) is None
-
-
-def test_double_gives_the_cgroup_directories_to_the_mapped_root(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("chown needs root")
-    for hierarchy in ("memory", "pids", "unified"):
-        (tmp_path / hierarchy / "kubepods" / "c1").mkdir(parents=True)
-        (tmp_path / hierarchy / "kubepods" / "c1" / "cgroup.procs").write_text("")
-    given = sysbox_runc_double.give_cgroups("/kubepods/c1", 4242, 4343, root=tmp_path)
-    assert sorted(p.parent.parent.name for p in given) == ["memory", "pids"]  # not the v2 one
-    owner = (tmp_path / "pids" / "kubepods" / "c1" / "cgroup.procs").stat()
-    assert (owner.st_uid, owner.st_gid) == (4242, 4343)
-
-
-def test_leftovers_names_every_kind_of_change() -> None:
-    before: dict[str, Any] = {
-        "sysctls": {"kernel.panic": "1"},
-        "chains": {"iptables/filter": []},
-        "mounts": ["/"],
-        "cgroups": {"memory": ["process_api"]},
-        "links": ["lo"],
-        "paths": {"/var/lib/kubelet": False},
-        "processes": [],
-    }
-    assert node.leftovers(before, before) == []
-    after: dict[str, Any] = {
-        "sysctls": {"kernel.panic": "10"},
-        "chains": {"iptables/filter": ["KUBE-FIREWALL"]},
-        "mounts": ["/", "/var/lib/cvm-e2e/kubelet"],
-        "cgroups": {"memory": ["process_api", "kubepods"]},
-        "links": ["lo", "cvm-e2e0"],
-        "paths": {"/var/lib/kubelet": True},
-        "processes": ["42 containerd --config /run/cvm-e2e/containerd.toml"],
-    }
-    assert node.leftovers(before, after) == [
-        "sysctl kernel.panic = 10 (was 1)",
-        "iptables/filter chain KUBE-FIREWALL",
-        "mount /var/lib/cvm-e2e/kubelet",
-        "cgroup memory/kubepods",
-        "link cvm-e2e0",
-        "path /var/lib/kubelet",
-        "process 42 containerd --config /run/cvm-e2e/containerd.toml",
-    ]
-
-
-def test_every_image_our_manifests_pull_is_served_under_its_own_name() -> None:
-    names = {image.name for image in images.IMAGES}
-    assert {pins.CANARY_IMAGE, pins.SYSBOX_RELEASES[pins.DEFAULT_SYSBOX].installer_image} <= names
-    assert node_config.PAUSE_IMAGE in names
-    for name in names:
-        assert name.split("/", 1)[0] in node_config.MIRRORED
-    assert images.registry_path(pins.CANARY_IMAGE) == "codercom/enterprise-base:ubuntu-20240812"
-
-
-# --- the scenario on a real node ---------------------------------------------------------------------------
-
-
 @pytest.fixture(scope="module")
 def host_before() -> dict[str, Any]:
     if sys.platform != "linux" or os.geteuid() != 0:
         pytest.skip("a real node needs root on Linux")
-    control_plane.stop()  # a node left by an earlier run goes first; then the host is as it was
+    cluster.stop()  # a node left by an earlier run goes first; then the host is as it was
     return node.snapshot()
 
 
 @pytest.fixture(scope="module")
 def kubeconfig(host_before: dict[str, Any]) -> Iterator[Path]:
-    path = control_plane.start([], with_node=True)
+    path = cluster.start([], with_node=True)
     yield path
-    control_plane.stop()
+    cluster.stop()
     # nothing of ours is left on the host: processes, mounts, cgroups, iptables chains, sysctls, links, files
     assert node.leftovers(host_before, node.snapshot()) == []
 
@@ -309,7 +166,7 @@ def stack(kubeconfig: Path, home_volume: str, coder: tuple[str, list[str]]) -> a
 
 
 def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    binary = Path(control_plane.toolchain("kubelet")["KUBE_BIN"]) / "kubectl"
+    binary = Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kubectl"
     command = [str(binary), "--kubeconfig", str(kubeconfig), "-n", NS, *args]
     return subprocess.run(command, check=check, capture_output=True, text=True, timeout=300)
 
@@ -358,7 +215,7 @@ def test_3_docker_run_inside_the_canary(kubeconfig: Path) -> None:
 def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, core: Any) -> None:
     assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "id", "-u").stdout.strip() == "0"
     container_id = pod(core, WORKSPACE).status.container_statuses[0].container_id.removeprefix("containerd://")
-    ctr = Path(control_plane.toolchain("containerd")["CONTAINERD_BIN"]) / "ctr"
+    ctr = Path(toolchain.binaries("containerd")["CONTAINERD_BIN"]) / "ctr"
     tasks = subprocess.run(
         [str(ctr), "--address", str(node.LAYOUT.containerd_socket), "-n", "k8s.io", "tasks", "ls"],
         check=True, capture_output=True, text=True,
@@ -416,7 +273,7 @@ def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any
     assert claim.status.phase == "Bound" and claim.spec.volume_name == home_volume
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
     # and containerd runs nothing any more
-    ctr = Path(control_plane.toolchain("containerd")["CONTAINERD_BIN"]) / "ctr"
+    ctr = Path(toolchain.binaries("containerd")["CONTAINERD_BIN"]) / "ctr"
     listing = [str(ctr), "--address", str(node.LAYOUT.containerd_socket), "-n", "k8s.io", "tasks", "ls", "-q"]
 
     def no_tasks() -> bool:
@@ -487,8 +344,8 @@ def test_8_a_start_after_a_crash_finds_a_clean_host(kubeconfig: Path, host_befor
     for pid in crashed:
         os.kill(pid, signal.SIGKILL)
     assert any(m.startswith(str(node.LAYOUT.data)) for m in node.snapshot()["mounts"])  # what the crash left
-    control_plane.start([], with_node=True)
-    assert all(node._alive(name) for name in node.PROCESSES)
+    cluster.start([], with_node=True)
+    assert node.running()
     assert not {int((node.PIDS / f"{name}.pid").read_text()) for name in node.PROCESSES} & set(crashed)
     node.stop()
     assert node.leftovers(host_before, node.snapshot()) == []

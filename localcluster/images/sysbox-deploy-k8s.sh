@@ -4,7 +4,7 @@
 # node: label the node `sysbox-runtime=running` through its service account (so the installer's RBAC is
 # exercised); then it stays, as the real DaemonSet's pod does. On a node labelled `cvm-e2e/install-fails` it
 # fails instead (exit 3), so that the suite sees what a failed rollout says. It touches nothing on the host: the node's
-# `sysbox-runc` handler is the test double e2e/sysbox_runc_double.py, configured by e2e/node.py.
+# `sysbox-runc` handler is the test double localcluster/sysbox_runc_double.py, configured by localcluster/node.py.
 set -euo pipefail
 source /opt/sysbox/scripts/api.sh
 # a node the suite labelled cvm-e2e/install-fails: fail as an installer does on a node it cannot set up

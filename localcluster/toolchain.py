@@ -1,0 +1,23 @@
+"""Where the binaries scripts/toolchain.sh builds (from the Go module proxy, cached) are."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from localcluster import ROOT
+
+SCRIPT = ROOT / "scripts" / "toolchain.sh"
+
+
+def binaries(*targets: str) -> dict[str, str]:
+    """Build what is missing of `targets` (default: the control plane and Pulumi; seconds when cached) and
+    return where the binaries are (`scripts/toolchain.sh paths`: ETCD, KUBE_BIN, PULUMI_BIN, ...)."""
+    subprocess.run([str(SCRIPT), *(targets or ("all",))], check=True)
+    out = subprocess.run([str(SCRIPT), "paths"], check=True, capture_output=True, text=True)
+    return dict(line.split("=", 1) for line in out.stdout.split())
+
+
+def kubernetes_version() -> str:
+    """The Kubernetes version built here (`v1.35.4`): the control plane's, and its kubelet's."""
+    return Path(binaries()["KUBE_BIN"]).name.removeprefix("kubernetes-")

@@ -1,0 +1,149 @@
+"""The local node's pure parts, tested anywhere: the files it is configured with (node_config.py), the control
+plane's ports, the sysbox-runc double's spec changes, the host comparison, and the images it serves."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.facts import pins
+from localcluster import control_plane, images, node, node_config, sysbox_runc_double
+from localcluster.node_config import Layout
+
+
+def test_containerd_config_is_toml_with_what_this_machine_needs() -> None:
+    layout = Layout(Path("/d"), Path("/r"))
+    parsed = tomllib.loads(node_config.toml(node_config.containerd_config(layout, Path("/bin/runc"))))
+    assert parsed["version"] == 3 and parsed["root"] == "/d/containerd" and parsed["grpc"]["address"].startswith("/r/")
+    runtime = parsed["plugins"]["io.containerd.cri.v1.runtime"]
+    assert runtime["restrict_oom_score_adj"] is True
+    handlers = runtime["containerd"]["runtimes"]
+    assert handlers["runc"]["options"] == {"BinaryName": "/bin/runc", "SystemdCgroup": False}
+    assert handlers["sysbox-runc"]["options"]["BinaryName"] == "/r/bin/sysbox-runc"
+    assert runtime["cni"]["conf_dir"] == "/r/cni/net.d"
+    images_ = parsed["plugins"]["io.containerd.cri.v1.images"]
+    assert images_["registry"]["config_path"] == "/r/certs.d"
+    assert images_["pinned_images"]["sandbox"] == node_config.PAUSE_IMAGE
+    assert "io.containerd.internal.v1.opt" in parsed["disabled_plugins"]
+
+
+def test_hosts_toml_sends_a_registry_to_the_local_one() -> None:
+    parsed = tomllib.loads(node_config.hosts_toml("docker.io"))
+    assert parsed == {
+        "server": "https://registry-1.docker.io",
+        "host": {"http://127.0.0.1:5000": {"capabilities": ["pull", "resolve"]}},
+    }
+
+
+def test_kubelet_config_says_what_the_host_needs() -> None:
+    kubelet = node_config.kubelet_config(Layout(Path("/d"), Path("/r")), Path("/ca.crt"))
+    assert kubelet["failCgroupV1"] is False and kubelet["cgroupDriver"] == "cgroupfs"
+    assert kubelet["containerRuntimeEndpoint"] == "unix:///r/containerd/containerd.sock"
+    assert kubelet["authentication"]["anonymous"] == {"enabled": False}
+    assert kubelet["address"] == node_config.NODE_IP and kubelet["podLogsDir"].startswith("/d/")
+
+
+def test_cni_config_is_one_bridge_without_masquerading() -> None:
+    (bridge,) = node_config.cni_config(Layout(Path("/d"), Path("/r")))["plugins"]
+    assert bridge["type"] == "bridge" and bridge["bridge"] == node_config.BRIDGE and bridge["ipMasq"] is False
+    assert bridge["ipam"]["ranges"] == [[{"subnet": node_config.POD_SUBNET, "gateway": node_config.NODE_IP}]]
+    assert bridge["ipam"]["dataDir"] == "/d/cni/networks"
+
+
+def test_ports_move_together() -> None:
+    assert control_plane.ports(1000) == {
+        "api": 17443, "etcd": 24790, "etcd_peer": 24800, "controller_manager": 11257, "scheduler": 11259,
+    }  # fmt: skip
+
+
+def test_double_finds_runc_commands_after_global_flags() -> None:
+    args = ["--root", "/run/x", "--log", "/l", "--log-format", "json", "create", "--bundle", "/b", "id1"]
+    assert sysbox_runc_double.command(args) == ("create", 6)
+    assert sysbox_runc_double.option(args[6:], "--bundle", "-b") == "/b"
+    assert sysbox_runc_double.command(["--systemd-cgroup", "state", "id"]) == ("state", 1)
+
+
+def test_double_gives_a_user_namespaced_container_what_a_system_container_needs() -> None:
+    spec: dict[str, Any] = {
+        "process": {"capabilities": {"bounding": ["CAP_CHOWN"]}},
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]},
+            {"destination": "/run/secrets/x", "type": "bind", "source": "/s", "options": ["rbind"]},
+        ],
+        "linux": {
+            "namespaces": [{"type": "user"}, {"type": "pid"}],
+            "uidMappings": [{"containerID": 0, "hostID": 131072, "size": 65536}],
+            "gidMappings": [{"containerID": 0, "hostID": 131072, "size": 65536}],
+            "readonlyPaths": ["/proc/sys", "/proc/bus"],
+        },
+    }
+    assert sysbox_runc_double.mapped_root(spec) == (131072, 131072)
+    adjusted = sysbox_runc_double.system_container(spec, "/host/docker")
+    assert adjusted["process"]["capabilities"]["effective"] == sysbox_runc_double.ALL_CAPS
+    mounts = {m["destination"]: m for m in adjusted["mounts"]}
+    assert "ro" not in mounts["/sys"]["options"] and "ro" not in mounts["/sys/fs/cgroup"]["options"]
+    assert mounts["/run"]["type"] == "tmpfs" and mounts["/run/lock"]["type"] == "tmpfs"
+    assert mounts["/var/lib/docker"]["source"] == "/host/docker"
+    order = [m["destination"] for m in adjusted["mounts"]]
+    assert order.index("/run") < order.index("/run/secrets/x")  # the tmpfs does not hide a mount beneath it
+    assert adjusted["linux"]["readonlyPaths"] == ["/proc/bus"]
+    assert spec["linux"]["readonlyPaths"] == ["/proc/sys", "/proc/bus"]  # the input is left alone
+    assert sysbox_runc_double.mapped_root({"linux": {"namespaces": [{"type": "pid"}]}}) is None
+
+
+def test_double_gives_the_cgroup_directories_to_the_mapped_root(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("chown needs root")
+    for hierarchy in ("memory", "pids", "unified"):
+        (tmp_path / hierarchy / "kubepods" / "c1").mkdir(parents=True)
+        (tmp_path / hierarchy / "kubepods" / "c1" / "cgroup.procs").write_text("")
+    given = sysbox_runc_double.give_cgroups("/kubepods/c1", 4242, 4343, root=tmp_path)
+    assert sorted(p.parent.parent.name for p in given) == ["memory", "pids"]  # not the v2 one
+    owner = (tmp_path / "pids" / "kubepods" / "c1" / "cgroup.procs").stat()
+    assert (owner.st_uid, owner.st_gid) == (4242, 4343)
+
+
+def test_leftovers_names_every_kind_of_change() -> None:
+    before: dict[str, Any] = {
+        "sysctls": {"kernel.panic": "1"},
+        "chains": {"iptables/filter": []},
+        "mounts": ["/"],
+        "cgroups": {"memory": ["process_api"]},
+        "links": ["lo"],
+        "paths": {"/var/lib/kubelet": False},
+        "processes": [],
+    }
+    assert node.leftovers(before, before) == []
+    after: dict[str, Any] = {
+        "sysctls": {"kernel.panic": "10"},
+        "chains": {"iptables/filter": ["KUBE-FIREWALL"]},
+        "mounts": ["/", "/var/lib/cvm-e2e/kubelet"],
+        "cgroups": {"memory": ["process_api", "kubepods"]},
+        "links": ["lo", "cvm-e2e0"],
+        "paths": {"/var/lib/kubelet": True},
+        "processes": ["42 containerd --config /run/cvm-e2e/containerd.toml"],
+    }
+    assert node.leftovers(before, after) == [
+        "sysctl kernel.panic = 10 (was 1)",
+        "iptables/filter chain KUBE-FIREWALL",
+        "mount /var/lib/cvm-e2e/kubelet",
+        "cgroup memory/kubepods",
+        "link cvm-e2e0",
+        "path /var/lib/kubelet",
+        "process 42 containerd --config /run/cvm-e2e/containerd.toml",
+    ]
+
+
+def test_every_image_our_manifests_pull_is_served_under_its_own_name() -> None:
+    names = {image.name for image in images.IMAGES}
+    assert {pins.CANARY_IMAGE, pins.SYSBOX_RELEASES[pins.DEFAULT_SYSBOX].installer_image} <= names
+    assert node_config.PAUSE_IMAGE in names
+    for name in names:
+        assert name.split("/", 1)[0] in node_config.MIRRORED
+    assert images.registry_path(pins.CANARY_IMAGE) == "codercom/enterprise-base:ubuntu-20240812"
