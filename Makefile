@@ -1,4 +1,5 @@
-# The README's commands: `make up` (set up, then deploy the dev stack) and `make test`.
+# The README's commands: `make up` (set up, then deploy the dev stack) and `make test`; `make setup` also
+# installs the operator's command, `cvm`.
 PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
@@ -11,9 +12,10 @@ NODE ?=
 # (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
 NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables
 
-$(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt
+$(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .  # the `cvm` command (pyproject.toml)
 	touch $(BIN)/activate
 
 setup: $(BIN)/activate
@@ -51,4 +53,4 @@ test: lint engine node-engine
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e cvm.egg-info
