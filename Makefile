@@ -1,5 +1,6 @@
 # The README's commands: `make up` (set up, then deploy the dev stack), `make check` (the fast lane: lint, the pure
-# and program tests, no Go toolchain) and `make test` (the whole suite).
+# and program tests, no Go toolchain) and `make test` (the whole suite); `make setup` also installs the operator's
+# command, `cvm`.
 PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
@@ -12,9 +13,10 @@ NODE ?=
 # (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
 NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables
 
-$(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt
+$(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .  # the `cvm` command (pyproject.toml)
 	touch $(BIN)/activate
 
 setup: $(BIN)/activate
@@ -65,4 +67,4 @@ coverage: setup
 	$(BIN)/pytest -m "pure or program" tests/unit tests/program --cov --cov-report=term:skip-covered
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e .coverage
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e .coverage cvm.egg-info

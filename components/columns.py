@@ -1,4 +1,4 @@
-"""Plain-text tables, as the operator commands print them (`components.preflight`, `components.fleet`)."""
+"""Plain-text tables, as the operator commands print them (`cvm preflight`, `cvm fleet`)."""
 
 from __future__ import annotations
 

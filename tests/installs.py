@@ -31,6 +31,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 VENV_SEEDS = ("pip", "setuptools")  # what `python -m venv` installs on Python 3.11 (ensurepip)
+# This checkout as a distribution (pyproject.toml): `make setup` installs it, editable, for the `cvm` command. The
+# program's own modules, not a dependency: a stack's environment finds them in the project's folder instead.
+PROJECT = "cvm"
 
 
 def pins(path: Path) -> dict[str, str]:
@@ -90,9 +93,9 @@ class _Refuse(importlib.abc.MetaPathFinder):
         return None  # the other finders find it
 
 
-def refuse_all_but(path: Path) -> set[str]:
-    """Refuse every distribution outside `allowed(path)` from now on; return the allowed set."""
-    names = allowed(path)
+def refuse_all_but(path: Path, *more: str) -> set[str]:
+    """Refuse every distribution outside `allowed(path)` and `more` from now on; return the allowed set."""
+    names = allowed(path) | set(more)
     loaded = {d for m in list(sys.modules) for d in distributions_of(m)}
     if loaded - names:  # imported before the guard: it could not refuse them
         raise RuntimeError(f"already imported from outside {path}: {sorted(loaded - names)}")
@@ -101,7 +104,7 @@ def refuse_all_but(path: Path) -> set[str]:
 
 
 def main(requirements: str, platform: str) -> None:
-    names = refuse_all_but(Path(requirements))
+    names = refuse_all_but(Path(requirements), PROJECT)
     from tests.harness import CLOUDS, FULL, SECRET_KEYS, run_program
 
     run = run_program(FULL, SECRET_KEYS) if platform == "baremetal" else run_program(CLOUDS[platform])

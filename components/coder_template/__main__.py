@@ -1,6 +1,6 @@
 """The command: a stack's file in, its Coder template directory out.
 
-python -m components.coder_template --stack-config Pulumi.<stack>.yaml --out DIR [--stack NAME]
+cvm coder-template --stack-config Pulumi.<stack>.yaml --out DIR [--stack NAME]  (or python -m components.coder_template)
 
 It reads the stack file, not the stack: the template depends only on config (namespaces, runtimes, envbox's
 options, the storage class), which the file holds and `load_settings` validates with the program's own rules,
@@ -62,15 +62,17 @@ def write(settings: Settings, out: Path) -> list[Path]:
     return [out / name for name in files]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m components.coder_template",
-        description="Write the Coder template for the cluster a cvm stack made, from the stack's file.",
-    )
+DESCRIPTION = "Write the Coder template for the cluster a cvm stack made, from the stack's file."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-config", type=Path, required=True, help="the stack's file, Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, required=True, help="the template directory to write")
     parser.add_argument("--stack", help="the stack's name (default: <stack> of Pulumi.<stack>.yaml)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The command on parsed flags; `parser` reports a bad one."""
     name: str = args.stack_config.name
     if args.stack is None and not (name.startswith("Pulumi.") and name.endswith(".yaml") and name.count(".") >= 2):
         parser.error(f"--stack-config {name!r}: name it Pulumi.<stack>.yaml or give --stack")
@@ -86,6 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(f"wrote {path}" for path in written))
     print(f"push it: coder templates push cvm-{stack} --directory {args.out} --yes")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.coder_template", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""`python -m components.fleet`: every stack of this project, previewed (or refresh-previewed) in parallel.
+"""`cvm fleet` (or `python -m components.fleet`): every stack of this project, previewed (or refresh-previewed)
+in parallel.
 
-    python -m components.fleet [--stack NAME ...] [--tag KEY=VALUE ...] [--refresh] [--parallel N] [--json]
+    cvm fleet [--stack NAME ...] [--tag KEY=VALUE ...] [--refresh] [--parallel N] [--json]
 
 Prints one row per stack (platform, Kubernetes minor, Sysbox release, pending changes, drift, canary, errors)
 and exits 0 when every stack is in sync, 1 when one would change or has drifted, 3 when one failed (2: bad
@@ -22,7 +23,6 @@ from pulumi import automation as auto
 from components.fleet import core, stacks
 
 ROOT = Path(__file__).resolve().parents[2]
-PROG = "python -m components.fleet"
 INSTALL = "https://www.pulumi.com/docs/iac/download-install/"
 
 
@@ -32,11 +32,10 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Preview every stack of this project in parallel and print one table of what they run.",
-    )
+DESCRIPTION = "Preview every stack of this project in parallel and print one table of what they run."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack", action="append", default=[], help="a stack to run (repeatable)")
     parser.add_argument(
         "--tag", action="append", default=[], help="run the stacks with this tag, KEY=VALUE such as cvm:platform=gke"
@@ -46,8 +45,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="look for drift (`pulumi refresh --preview-only`) instead of pending changes (`pulumi preview`)",
     )
-    parser.add_argument("--parallel", type=_positive, default=4, help="stacks at once (default 4)")
+    parser.add_argument("--parallel", type=_positive, default=4, help="stacks at once (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command's flags as `python -m components.fleet` reads them."""
+    parser = argparse.ArgumentParser(prog="python -m components.fleet", description=DESCRIPTION)
+    add_arguments(parser)
     return parser
 
 
@@ -78,20 +83,30 @@ class Progress:
 
 def main(argv: Sequence[str] | None = None, work_dir: Path = ROOT, program: auto.PulumiFn | None = None) -> int:
     """The command; `program` runs the stacks inline instead of through the language host (the tests' seam)."""
-    args = parser().parse_args(argv)
+    command = parser()
+    return run(command.parse_args(argv), command, work_dir, program)
+
+
+def run(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    work_dir: Path = ROOT,
+    program: auto.PulumiFn | None = None,
+) -> int:
+    """The command on parsed flags; `parser` reports a bad one."""
     mode: core.Mode = "refresh" if args.refresh else "preview"
     try:
         ws = stacks.workspace(work_dir, program)
         current = ws.stack()  # running a stack selects it; the operator's selection is given back at the end
         names = [summary.name for summary in ws.list_stacks()]
     except FileNotFoundError:
-        sys.stderr.write(f"{PROG}: the Pulumi CLI is missing (no 'pulumi' on PATH): {INSTALL}\n")
+        sys.stderr.write(f"{parser.prog}: the Pulumi CLI is missing (no 'pulumi' on PATH): {INSTALL}\n")
         return core.FAILED
     except auto.CommandError as error:
-        sys.stderr.write(f"{PROG}: cannot list the stacks: {'; '.join(core.error_lines(str(error)))}\n")
+        sys.stderr.write(f"{parser.prog}: cannot list the stacks: {'; '.join(core.error_lines(str(error)))}\n")
         return core.FAILED
     if problems := core.flag_problems(names, args.stack, args.tag):
-        parser().error("\n".join(problems))  # before reading any stack
+        parser.error("\n".join(problems))  # before reading any stack
     try:
         # tags can only be matched on stacks read; a plain --stack run reads only the stacks it names
         to_read = names if args.tag or not args.stack else [name for name in names if name in args.stack]
@@ -100,7 +115,7 @@ def main(argv: Sequence[str] | None = None, work_dir: Path = ROOT, program: auto
         try:
             chosen = core.select({name: found.get(name, stacks.Survey()).tags for name in names}, args.stack, args.tag)
         except core.SelectionError as error:
-            parser().error("\n".join(error.problems))
+            parser.error("\n".join(error.problems))
         progress = Progress(mode, len(chosen), sys.stderr)
 
         def run(name: str) -> core.Row:

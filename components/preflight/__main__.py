@@ -1,6 +1,6 @@
 """The operator command: every node of a cluster with its verdict, for teams choosing which nodes to list.
 
-python -m components.preflight [--kubeconfig FILE] [--context NAME] [--kubernetes-version 1.35] ...
+cvm preflight [--kubeconfig FILE] [--context NAME] [--kubernetes-version 1.35] ...   (or python -m components.preflight)
 """
 
 from __future__ import annotations
@@ -27,24 +27,28 @@ def _read_nodes(kubeconfig: str | None, context: str | None) -> list[dict[str, A
     return [api.sanitize_for_serialization(node) for node in nodes]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m components.preflight",
-        description="Check every node of a cluster against what Sysbox needs, as a bare-metal stack would.",
-    )
+DESCRIPTION = "Check every node of a cluster against what Sysbox needs, as a bare-metal stack would."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
     parser.add_argument("--context", help="kubeconfig context (default: the current one)")
     parser.add_argument(
-        "--kubernetes-version", default=str(DEFAULT_MINOR["baremetal"]), help="the stack's cvm:kubernetesVersion"
+        "--kubernetes-version",
+        default=str(DEFAULT_MINOR["baremetal"]),
+        help="the stack's cvm:kubernetesVersion (default: %(default)s)",
     )
     parser.add_argument(
         "--sysbox-version",
         default=pins.DEFAULT_SYSBOX,
         choices=[*pins.SYSBOX_RELEASES, "none"],
-        help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false)",
+        help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false; default: %(default)s)",
     )
     parser.add_argument("--gpu-node", action="append", default=[], help="judge this node as a GPU node (repeatable)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """The command on parsed flags; `parser` reports a bad one."""
     if major_minor(args.kubernetes_version, exact=True) is None:
         parser.error(f"--kubernetes-version {args.kubernetes_version!r}: must be a 'MAJOR.MINOR' such as '1.35'")
     reports = [NodeReport.of(node) for node in _read_nodes(args.kubeconfig, args.context)]
@@ -54,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     findings = check_nodes({r.name: r for r in reports}, wanted)
     print(table(reports, findings))
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.preflight", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)
 
 
 if __name__ == "__main__":
