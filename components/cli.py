@@ -1,6 +1,6 @@
 """`cvm`: the operator's command (the console script pyproject.toml declares), one subcommand per tool.
 
-Each tool keeps its flags and its run in its own package's `__main__.py`, which `python -m components.<package>`
+Each tool keeps its flags and its run in its own package's `command.py`, which `python -m components.<package>`
 runs too; this module only gathers them under one name.
 """
 
@@ -10,13 +10,13 @@ import argparse
 from collections.abc import Sequence
 from typing import Protocol
 
-from components.coder_template import __main__ as coder_template
-from components.fleet import __main__ as fleet
-from components.preflight import __main__ as preflight
+from components.coder_template import command as coder_template
+from components.fleet import command as fleet
+from components.preflight import command as preflight
 
 
 class Command(Protocol):
-    """What each tool's `__main__` module offers."""
+    """What each tool's `command` module offers."""
 
     DESCRIPTION: str
 

@@ -3,5 +3,5 @@
 terraform.py  Terraform's JSON syntax: escaping literals, writing expressions (pure)
 template.py   the stack's settings -> main.tf.json (pure)
 readme.py     the template's README.md (pure)
-__main__.py   `cvm coder-template`: a stack file in, a template directory out
+command.py    `cvm coder-template` (or `python -m components.coder_template`): a stack file in, a template directory out
 """

@@ -6,5 +6,5 @@ it. Refused findings stop a bare-metal run before anything is applied; warned on
 
     rules.py     what a Node reports in, findings out (pure)
     report.py    verdicts, the message that stops a run, the operator command's table (pure)
-    __main__.py  `cvm preflight` (or `python -m components.preflight`): every node of a cluster with its verdict
+    command.py   `cvm preflight` (or `python -m components.preflight`): every node of a cluster with its verdict
 """

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from components.fleet.__main__ import main
+from components.fleet.command import main
 from localcluster import engine
 from tests.engine.kube_api import Cluster
 

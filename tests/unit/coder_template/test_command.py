@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.coder_template.__main__ import ENCRYPTED, main
+from components.coder_template.command import ENCRYPTED, main
 from tests.harness import KUBECONFIG, ROOT
 
 EXAMPLES = sorted((ROOT / "examples").glob("Pulumi.*.yaml"))

@@ -54,7 +54,7 @@ RUNNERS: dict[str, Runs] = {
         "tests/program/test_installs.py::test_each_platform_runs_with_only_its_set"
     ),
     # the Pulumi CLI, as the real-engine tests drive it (the Automation API runs the same commands)
-    "pulumi new": Runs("tests/unit/files/test_project.py::test_the_template_declares_nothing_a_stack_must_set"),
+    "pulumi new": Runs("tests/engine/test_built_tools.py::test_the_template_declares_nothing_a_stack_must_set"),
     "pulumi stack init": Runs(f"{ENGINE}::test_1_up_creates_every_object"),
     "pulumi config set": Runs(f"{ENGINE}::test_1_up_creates_every_object"),
     "pulumi up": Runs(f"{ENGINE}::test_1_up_creates_every_object"),

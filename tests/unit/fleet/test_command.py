@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from components.fleet import core
-from components.fleet.__main__ import main, parser
+from components.fleet.command import main, parser
 
 
 def test_flags() -> None:
