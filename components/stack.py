@@ -40,7 +40,7 @@ def awaits_workspaces(settings: Settings) -> bool:
 def outputs(
     settings: Settings, cluster: Cluster, sysbox: SysboxRuntime | None, supervisor: WorkspaceSupervisor
 ) -> dict[str, Any]:
-    """DESIGN.md's stack outputs."""
+    """The stack outputs (docs/configuration.md, "Stack outputs")."""
     return {
         "platform": settings.platform,
         "clusterName": settings.name,
@@ -49,7 +49,7 @@ def outputs(
         "runtimeClassName": sysbox.runtime_class_name if sysbox else None,
         "sysboxVersion": settings.sysbox.version if sysbox else None,
         "workspaceNamespace": supervisor.namespace_name,
-        # absent when no workspace runs under envbox (DESIGN.md)
+        # absent when no workspace runs under envbox (docs/configuration.md)
         **({"envboxNamespace": envbox} if (envbox := supervisor.envbox_namespace_name) is not None else {}),
         "workspaces": supervisor.workspace_names,
         HOMES_OUTPUT: supervisor.homes,  # the next run refuses a change that would move one of them

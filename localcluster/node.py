@@ -41,7 +41,7 @@ PIDS = LAYOUT.run / "pids"
 OWNER = LAYOUT.run / "control-plane"
 # in start order; stopped in reverse
 PROCESSES = ("registry", "containerd", "forwarder", "kubelet")
-# Debian's packages the node needs (bookworm's versions: see README "The local node")
+# Debian's packages the node needs (bookworm's versions: see docs/local-cluster.md, "The local node")
 PACKAGES = {
     "mmdebstrap": "/usr/bin/mmdebstrap",
     "umoci": "/usr/bin/umoci",

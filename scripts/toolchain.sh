@@ -7,7 +7,7 @@
 # The node (`make up NODE=1`, tests/node/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
 # Kubernetes module, containerd and runc: `node` builds those (seccomp from Debian's libseccomp-dev, for runc).
 # Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|node|all|paths]...   (default: all)
-# Versions: the nearest the proxy serves to what we deploy (see README, "The local engine").
+# Versions: the nearest the proxy serves to what we deploy (docs/local-cluster.md, "The local engine").
 set -euo pipefail
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
 CACHE=${CVM_TOOLCHAIN_CACHE:-$HOME/.cache/cvm-toolchain}
@@ -22,7 +22,7 @@ K8S_PROVIDER_PSEUDO=${K8S_PROVIDER_PSEUDO:-v4.0.0-20260115033456-f47bc2d6f199}
 K8S_PROVIDER_VERSION=${K8S_PROVIDER_VERSION:-4.25.0}
 # The node's runtime: containerd 2.2 (the newest 2.x line the proxy serves; >= 2.0.5 is what Sysbox 0.7 wants)
 # and runc 1.3 (the first line whose `runc features` reports idmapped mounts, which `hostUsers: false` needs;
-# Debian's 1.1.5 does not). See shared/research/real-node-here.md.
+# Debian's 1.1.5 does not: the kubelet then refuses hostUsers: false; measured here, docs/local-cluster.md).
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.2.9}
 RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 

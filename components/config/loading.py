@@ -21,8 +21,8 @@ from components.facts.platforms import CLOUDS
 
 NAMESPACE = "cvm"
 
-# Other packages' config that stands in for a missing cvm key (DESIGN.md): the providers' own defaults, plain
-# keys that `pulumi new` can ask for (Pulumi.yaml's template; it cannot set a field of an object).
+# Other packages' config that stands in for a missing cvm key (docs/configuration.md): the providers' own
+# defaults, plain keys that `pulumi new` can ask for (Pulumi.yaml's template; it cannot set a field of an object).
 _FALLBACKS = {
     ("gke", "project"): "gcp:project",
     ("gke", "location"): "gcp:region",

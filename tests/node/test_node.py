@@ -287,8 +287,9 @@ def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any
 
 def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
     """`pulumi up` of a new stack (after the destroy) with only `workspace`, so that its Deployment is created,
-    not updated (see README: the provider can call a Recreate update done before the new pod exists), one at a
-    time (two 1-CPU workspaces do not fit on the 2-CPU node); the error it fails with, once cleaned up."""
+    not updated (see docs/local-cluster.md: the provider can call a Recreate update done before the new pod
+    exists), one at a time (two 1-CPU workspaces do not fit on the 2-CPU node); the error it fails with, once
+    cleaned up."""
     volume = local_volume(core, workspace["name"], workspace["disk"])
     broken = engine.stack("node-broken", stack_config(kubeconfig, [workspace], canary=False), ("baremetal",),
                           run=program("1m"))  # fmt: skip

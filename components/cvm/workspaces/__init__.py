@@ -3,7 +3,8 @@
 A workspace runs one of two ways:
 - `envbox`: a privileged outer container (coder/envbox) runs its own dockerd and Sysbox, and launches the
   user's image as the inner container `workspace_cvm` under sysbox-runc. The user only ever reaches the inner
-  container. Volumes and environment follow Coder's kubernetes-envbox template (see research notes).
+  container. Volumes and environment follow Coder's kubernetes-envbox template (coder/coder
+  examples/templates/kubernetes-envbox/main.tf).
 - `sysbox-runc`: the workspace pod itself runs under the `sysbox-runc` RuntimeClass with its own user
   namespace (`hostUsers: false`), not privileged, systemd as PID 1.
 

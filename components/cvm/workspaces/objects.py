@@ -29,7 +29,7 @@ ENVBOX_SUFFIX = "-envbox"  # envbox workspaces' namespace: `<supervisor.namespac
 
 def workspace_namespace(namespace: str, runtime: str) -> str:
     """Where a runtime's workspaces live: envbox ones in a namespace of their own, so that the one privileged kind
-    of pod never lowers the guard of the `sysbox-runc` workspaces (DESIGN.md)."""
+    of pod never lowers the guard of the `sysbox-runc` workspaces (docs/security.md)."""
     return f"{namespace}{ENVBOX_SUFFIX}" if runtime == "envbox" else namespace
 
 

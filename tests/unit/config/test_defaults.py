@@ -1,4 +1,4 @@
-"""What a stack gets without saying: every default DESIGN.md promises."""
+"""What a stack gets without saying: every default docs/configuration.md promises."""
 
 from __future__ import annotations
 

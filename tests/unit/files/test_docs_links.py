@@ -1,5 +1,5 @@
 """The README and docs stay inside the repository: every relative link resolves, to a file and to a heading,
-no page names a path that only the machine it was written on has, and the README stays short."""
+no page, code comment or script names a path that only the machine it was written on has, and the README stays short."""
 
 from __future__ import annotations
 
@@ -36,10 +36,18 @@ def anchors(page: Path) -> set[str]:
     return {slug(line.lstrip("#")) for line in text.splitlines() if re.match(r"#{1,6} ", line)}
 
 
-def markdown_files() -> Iterator[Path]:
+def own_files() -> Iterator[Path]:
+    """The project's pages, code, scripts and settings (not environments, caches, dot-files, or this test)."""
     for folder, dirs, files in os.walk(ROOT):
-        dirs[:] = [d for d in dirs if d not in SKIPPED and (not d.startswith(".") or d == ".github")]
-        yield from (Path(folder) / f for f in files if f.endswith(".md"))
+        dirs[:] = [d for d in dirs if d not in SKIPPED and (not d.startswith(".") or d in {".github", ".ci"})]
+        for name in files:
+            file = Path(folder) / name
+            if (
+                file.suffix in {".md", ".py", ".sh", ".yml", ".yaml", ".toml", ".txt", ""}
+                and not name.startswith(".")
+                and file != Path(__file__)
+            ):
+                yield file
 
 
 def test_the_pages_have_links() -> None:
@@ -61,10 +69,10 @@ def test_every_relative_link_resolves_inside_the_repository(page: Path) -> None:
     assert not broken, f"{page.relative_to(ROOT)} links to what the repository does not have: {broken}"
 
 
-def test_no_markdown_file_names_a_path_outside_the_repository() -> None:
+def test_no_file_names_a_path_outside_the_repository() -> None:
     found = [
         f"{file.relative_to(ROOT)}: {needle}"
-        for file in markdown_files()
+        for file in own_files()
         for needle in OUTSIDE
         if needle in file.read_text(errors="replace")
     ]
