@@ -11,10 +11,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from kubernetes import client, config
-
 from components.kube.names import CANARY_NAME
 from localcluster import ROOT, STATE, cluster, control_plane
+from tests.engine.kube_api import Cluster
 
 
 def make(target: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -35,8 +34,8 @@ def test_make_up_deploys_the_dev_stack_and_make_down_stops_it(tmp_path: Path) ->
     up = make("up", tmp_path)
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
     assert "Outputs of the dev stack" in up.stdout
-    apps = client.AppsV1Api(config.new_client_from_config(str(STATE / "admin.kubeconfig")))
-    names = {d.metadata.name for d in apps.list_namespaced_deployment("cvm-workspaces").items}
+    api = Cluster(STATE / "admin.kubeconfig")
+    names = {d["metadata"]["name"] for d in api.get(api.apps.list_namespaced_deployment, "cvm-workspaces")["items"]}
     assert CANARY_NAME in names, names
 
     down = make("down", tmp_path)
