@@ -26,7 +26,9 @@ from components.preflight.rules import NodeReport, Terms, check_nodes, roles
 REFUSED, UNREADABLE = 1, 3  # exit codes; argparse's usage errors are 2
 TIMEOUT = 10  # seconds to connect to, then to hear from, the API server
 # The findings name the flags the operator used, not config keys they never wrote.
-TERMS = Terms(nodes="is named by --gpu-node", kubernetes="--kubernetes-version")
+TERMS = Terms(
+    nodes="is named by --gpu-node", minor="the minor --kubernetes-version gives ('{}')", source="this command's flags"
+)
 
 
 class Unreadable(Exception):

@@ -107,11 +107,16 @@ class NodeReport:
 class Terms:
     """How the caller named what the rules judge against: a stack's config keys, or the command's flags."""
 
-    nodes: str  # where the listed nodes come from
-    kubernetes: str  # where the declared minor comes from
+    nodes: str  # where a listed node was named
+    minor: str  # the declared Kubernetes minor, '{}' standing for it
+    source: str  # where that minor came from
 
 
-STACK_TERMS = Terms(nodes="is listed in cvm:baremetal.nodes or gpuNodes", kubernetes="cvm:kubernetesVersion")
+STACK_TERMS = Terms(
+    nodes="is listed in cvm:baremetal.nodes or gpuNodes",
+    minor="the minor this stack declares (cvm:kubernetesVersion = '{}')",
+    source="this stack's config",
+)
 
 
 @dataclass(frozen=True)
@@ -190,8 +195,8 @@ def _kubelet(report: NodeReport, role: Role, terms: Terms) -> list[Finding]:
         return [report.finding("kubelet", "refused", "is not a kubelet version this check can read", INSTALLER)]
     findings: list[Finding] = []
     if kubelet != role.kubernetes:
-        reason = f"is not the declared minor ({terms.kubernetes} = '{role.kubernetes}')"
-        findings.append(report.finding("kubelet", "refused", reason, terms.kubernetes))
+        reason = f"is not {terms.minor.format(role.kubernetes)}"
+        findings.append(report.finding("kubelet", "refused", reason, terms.source))
     if role.sysbox is not None and kubelet not in role.sysbox.kubernetes:
         reason = (
             f"is outside Sysbox {role.sysbox.version}'s window {span(role.sysbox.kubernetes)}: "

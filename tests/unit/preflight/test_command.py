@@ -74,7 +74,7 @@ def test_findings_name_the_flags_the_operator_used(served: Path, capsys: pytest.
     code, out, _ = _run(["--kubeconfig", str(served), "--gpu-node", "gpu-9"], capsys)
     assert code == 1
     assert "node gpu-9: presence 'absent' is named by --gpu-node, but the cluster has no such Node" in out
-    assert "(--kubernetes-version = '1.35')" in out
+    assert "kubelet 'v1.34.2' is not the minor --kubernetes-version gives ('1.35') (this command's flags)" in out
     assert "cvm:" not in out
 
 
