@@ -25,7 +25,8 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from components.config import stored_config
+from components.config import SettingsError, load_settings, stored_config
+from components.fleet.core import error_lines
 from localcluster import ROOT, STATE, cluster, node_config, toolchain
 
 PROJECT = STATE / "project"
@@ -102,7 +103,11 @@ def up_dev(with_node: bool = False) -> None:
     outputs."""
     kubeconfig = cluster.start(nodes=[], with_node=with_node)
     nodes = [node_config.NODE_NAME] if with_node else None
-    dev = stack("dev", dev_config(kubeconfig, nodes), secret_keys=("baremetal",))
+    config = dev_config(kubeconfig, nodes)
+    # the program's own check, first: a bad key is told once, not in the engine's output, its diagnostics and
+    # the Automation API's error again (it raises SettingsError, which `main` prints)
+    load_settings(stored_config(config), "dev", {"cvm:baremetal"})
+    dev = stack("dev", config, secret_keys=("baremetal",))
     dev.up(on_output=print, color="never")
     print(f"\nOutputs of the dev stack (state in {STATE / 'pulumi-state'}):")
     for key, output in sorted(dev.outputs().items()):
@@ -112,7 +117,24 @@ def up_dev(with_node: bool = False) -> None:
         print(f"The node {node_config.NODE_NAME} runs the canary: KUBECONFIG={kubeconfig} kubectl get pods -A")
 
 
+def main(argv: list[str]) -> int:
+    """`make up`'s entry: 0 when the stack is up; 1 with each problem told once, and no traceback, when not."""
+    if argv not in (["up"], ["up", "--node"]):
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        up_dev(with_node=argv[1:] == ["--node"])
+    except SettingsError as error:
+        print(f"make up: Pulumi.dev.yaml: {error}", file=sys.stderr)
+        return 1
+    except auto.CommandError as error:
+        # the engine's output and its diagnostics were printed as they came; the CLI's own errors were not
+        stderr = str(error).rpartition("\n stderr: ")[2]
+        lines = error_lines(stderr) or ["`pulumi up` of the dev stack failed: its output is above"]
+        print("\n".join(f"make up: {line}" for line in lines), file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] not in (["up"], ["up", "--node"]):
-        sys.exit(__doc__)
-    up_dev(with_node=sys.argv[2:] == ["--node"])
+    sys.exit(main(sys.argv[1:]))

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from components.coder_template.readme import readme
-from components.coder_template.template import main_tf
+from components.coder_template.template import GENERATED, main_tf
 from components.config import Settings, SettingsError, load_settings, stored_config
 
 ENCRYPTED = "(encrypted in the stack file)"
@@ -53,6 +53,33 @@ def stack_settings(path: Path, stack: str) -> Settings:
     return load_settings(stored_config(readable), stack, secret_keys)
 
 
+FILES = ("main.tf.json", "README.md")  # what `write` writes; nothing else may be in the folder
+
+
+def _ours(main: Path) -> bool:
+    try:
+        return str(json.loads(main.read_text()).get("//", "")).startswith(GENERATED)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def out_problem(out: Path) -> str | None:
+    """Why `out` cannot take the template, else None: it must be absent, empty, or a template this command wrote
+    (then its files are replaced). `coder templates push` uploads the whole folder, so anything else in it would
+    be pushed with the template."""
+    if out.exists() and not out.is_dir():
+        return f"--out {str(out)!r} is a file: give a folder for the template"
+    if not out.is_dir() or not any(out.iterdir()):
+        return None
+    others = sorted(entry.name for entry in out.iterdir() if entry.name not in FILES)
+    if others:
+        listed = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        return f"--out {str(out)!r} holds files this command did not write ({listed}): give an empty or new folder"
+    if not _ours(out / "main.tf.json"):
+        return f"--out {str(out)!r} holds a template this command did not write: give an empty or new folder"
+    return None
+
+
 def write(settings: Settings, out: Path) -> list[Path]:
     """The template directory: main.tf.json and README.md."""
     out.mkdir(parents=True, exist_ok=True)
@@ -67,7 +94,12 @@ DESCRIPTION = "Write the Coder template for the cluster a cvm stack made, from t
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-config", type=Path, required=True, help="the stack's file, Pulumi.<stack>.yaml")
-    parser.add_argument("--out", type=Path, required=True, help="the template directory to write")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the template directory to write: new, empty, or one this command wrote before (its files replaced)",
+    )
     parser.add_argument("--stack", help="the stack's name (default: <stack> of Pulumi.<stack>.yaml)")
 
 
@@ -79,14 +111,25 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     stack = args.stack or name.removeprefix("Pulumi.").removesuffix(".yaml")
     if not args.stack_config.is_file():
         parser.error(f"--stack-config {str(args.stack_config)!r}: no such file")
+    if problem := out_problem(args.out):
+        parser.error(problem)
     try:
         settings = stack_settings(args.stack_config, stack)
-        written = write(settings, args.out)
     except (SettingsError, ValueError, yaml.YAMLError) as error:
         print(f"{args.stack_config}: {error}", file=sys.stderr)
         return 1
+    try:
+        written = write(settings, args.out)
+    except OSError as error:  # a parent that is a file, a folder it may not write
+        print(f"{parser.prog}: error: --out {str(args.out)!r}: {error.strerror or error}", file=sys.stderr)
+        return 1
     print("\n".join(f"wrote {path}" for path in written))
-    print(f"push it: coder templates push cvm-{stack} --directory {args.out} --yes")
+    # the variable as docs/workspaces.md pushes it: false when Coder runs in the cluster, true when its host
+    # reads ~/.kube/config (the template's default)
+    print(
+        f"push it: coder templates push cvm-{stack} --directory {args.out} --variable use_kubeconfig=false --yes\n"
+        "  (use_kubeconfig=false when Coder runs in the cluster; true when its host reads ~/.kube/config)"
+    )
     return 0
 
 

@@ -5,7 +5,8 @@ in parallel.
 
 Prints one row per stack (platform, Kubernetes minor, Sysbox release, pending changes, drift, canary, errors)
 and exits 0 when every stack is in sync, 1 when one would change or has drifted, 3 when one failed (2: bad
-flags). Runs in the project's folder, on the backend the Pulumi CLI is logged in to (or PULUMI_BACKEND_URL).
+flags). Runs the project's stacks on the backend the Pulumi CLI is logged in to (or PULUMI_BACKEND_URL), from a
+scratch copy of the project's folder: it writes nothing into the project's files and leaves its selected stack.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 
@@ -95,19 +97,18 @@ def run(
 ) -> int:
     """The command on parsed flags; `parser` reports a bad one."""
     mode: core.Mode = "refresh" if args.refresh else "preview"
-    try:
-        ws = stacks.workspace(work_dir, program)
-        current = ws.stack()  # running a stack selects it; the operator's selection is given back at the end
-        names = [summary.name for summary in ws.list_stacks()]
-    except FileNotFoundError:
-        sys.stderr.write(f"{parser.prog}: the Pulumi CLI is missing (no 'pulumi' on PATH): {INSTALL}\n")
-        return core.FAILED
-    except auto.CommandError as error:
-        sys.stderr.write(f"{parser.prog}: cannot list the stacks: {'; '.join(core.error_lines(str(error)))}\n")
-        return core.FAILED
-    if problems := core.flag_problems(names, args.stack, args.tag):
-        parser.error("\n".join(problems))  # before reading any stack
-    try:
+    with ExitStack() as scratch:
+        try:
+            ws = scratch.enter_context(stacks.workspace(work_dir, program))
+            names = [summary.name for summary in ws.list_stacks()]
+        except FileNotFoundError:
+            sys.stderr.write(f"{parser.prog}: the Pulumi CLI is missing (no 'pulumi' on PATH): {INSTALL}\n")
+            return core.FAILED
+        except auto.CommandError as error:
+            sys.stderr.write(f"{parser.prog}: cannot list the stacks: {'; '.join(core.error_lines(str(error)))}\n")
+            return core.FAILED
+        if problems := core.flag_problems(names, args.stack, args.tag):
+            parser.error("\n".join(problems))  # before reading any stack
         # tags can only be matched on stacks read; a plain --stack run reads only the stacks it names
         to_read = names if args.tag or not args.stack else [name for name in names if name in args.stack]
         with ThreadPoolExecutor(args.parallel) as pool:
@@ -128,8 +129,5 @@ def run(
             futures = [pool.submit(run, name) for name in chosen]
             rows = sorted((future.result() for future in as_completed(futures)), key=lambda row: row.stack)
         progress.close()
-    finally:
-        if current:
-            ws.select_stack(current.name)
     print(core.as_json(mode, rows) if args.json else core.text(rows))
     return core.exit_code(rows)

@@ -5,7 +5,10 @@ Everything here hands plain data to `core`; nothing decides anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +21,27 @@ from components.fleet import core
 from components.kube.names import CANARY_NAME
 
 
-def workspace(work_dir: Path, program: auto.PulumiFn | None = None) -> auto.LocalWorkspace:
-    """The project in `work_dir`, on the backend the CLI is logged in to (or PULUMI_BACKEND_URL). Without
-    `program`, each stack runs the project's own program through Pulumi's language host, as `pulumi preview`
-    does; with it, the Automation API runs `program` in this process (the tests: no language host here)."""
-    return auto.LocalWorkspace(work_dir=str(work_dir), program=program)
+def scratch_project(project: Path, scratch: Path) -> Path:
+    """A stand-in for the project folder in `scratch`: its Pulumi.yaml and Pulumi.<stack>.yaml files copied,
+    everything else linked. The Pulumi CLI writes into a stack's file when it reads that stack (an
+    `encryptionsalt:` that matches the backend's stack, pulumi/pulumi#8408), and the project's files are tracked:
+    those writes land in the copies and are thrown away."""
+    for entry in project.iterdir():
+        if entry.name.startswith("Pulumi.") and entry.suffix in (".yaml", ".yml"):
+            shutil.copyfile(entry, scratch / entry.name)
+        else:
+            (scratch / entry.name).symlink_to(entry)
+    return scratch
+
+
+@contextmanager
+def workspace(work_dir: Path, program: auto.PulumiFn | None = None) -> Iterator[auto.LocalWorkspace]:
+    """The project in `work_dir` (run from a scratch copy: nothing is written into it), on the backend the CLI
+    is logged in to (or PULUMI_BACKEND_URL). Without `program`, each stack runs the project's own program through
+    Pulumi's language host, as `pulumi preview` does; with it, the Automation API runs `program` in this process
+    (the tests: no language host here). The operator's selected stack is the project folder's, so it stays."""
+    with tempfile.TemporaryDirectory(prefix="cvm-fleet-") as scratch:
+        yield auto.LocalWorkspace(work_dir=str(scratch_project(work_dir, Path(scratch))), program=program)
 
 
 @dataclass(frozen=True)

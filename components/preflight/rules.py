@@ -104,6 +104,22 @@ class NodeReport:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """How the caller named what the rules judge against: a stack's config keys, or the command's flags."""
+
+    nodes: str  # where a listed node was named
+    minor: str  # the declared Kubernetes minor, '{}' standing for it
+    source: str  # where that minor came from
+
+
+STACK_TERMS = Terms(
+    nodes="is listed in cvm:baremetal.nodes or gpuNodes",
+    minor="the minor this stack declares (cvm:kubernetesVersion = '{}')",
+    source="this stack's config",
+)
+
+
+@dataclass(frozen=True)
 class Role:
     """What the stack asks of a node: the Sysbox installer runs on it, and/or it hosts GPU workspaces."""
 
@@ -173,14 +189,14 @@ def _architecture(report: NodeReport) -> list[Finding]:
     return [report.finding("architecture", "refused", reason, "nestybox/sysbox docs/arch-compat.md")]
 
 
-def _kubelet(report: NodeReport, role: Role) -> list[Finding]:
+def _kubelet(report: NodeReport, role: Role, terms: Terms) -> list[Finding]:
     kubelet = minor(report.kubelet)
     if kubelet is None:
         return [report.finding("kubelet", "refused", "is not a kubelet version this check can read", INSTALLER)]
     findings: list[Finding] = []
     if kubelet != role.kubernetes:
-        reason = f"is not the minor this stack declares (cvm:kubernetesVersion = '{role.kubernetes}')"
-        findings.append(report.finding("kubelet", "refused", reason, "this stack's config"))
+        reason = f"is not {terms.minor.format(role.kubernetes)}"
+        findings.append(report.finding("kubelet", "refused", reason, terms.source))
     if role.sysbox is not None and kubelet not in role.sysbox.kubernetes:
         reason = (
             f"is outside Sysbox {role.sysbox.version}'s window {span(role.sysbox.kubernetes)}: "
@@ -223,21 +239,23 @@ def _size(report: NodeReport) -> list[Finding]:
     return findings
 
 
-def check_node(report: NodeReport, role: Role) -> list[Finding]:
-    """Every finding for one node that reported itself."""
+def check_node(report: NodeReport, role: Role, terms: Terms = STACK_TERMS) -> list[Finding]:
+    """Every finding for one node that reported itself; `terms` name what the caller declared."""
     distribution, floor = _distribution(report)
     return [
         *distribution,
         *_kernel(report, floor, role.sysbox),
         *_architecture(report),
-        *_kubelet(report, role),
+        *_kubelet(report, role, terms),
         *_runtime(report, role.sysbox),
         *_size(report),
     ]
 
 
-def check_nodes(reports: Mapping[str, NodeReport | None], roles: Mapping[str, Role]) -> list[Finding]:
-    """Every finding for every node the stack lists (`roles`); a listed node without a report is refused.
+def check_nodes(
+    reports: Mapping[str, NodeReport | None], roles: Mapping[str, Role], terms: Terms = STACK_TERMS
+) -> list[Finding]:
+    """Every finding for every node the caller lists (`roles`); a listed node without a report is refused.
 
     (In a stack's run an absent Node never gets here: the engine's read of it fails the run first.)
     """
@@ -245,10 +263,10 @@ def check_nodes(reports: Mapping[str, NodeReport | None], roles: Mapping[str, Ro
     for name, role in roles.items():
         report = reports.get(name)
         if report is None:
-            reason = "is listed in cvm:baremetal.nodes or gpuNodes, but the cluster has no such Node"
+            reason = f"{terms.nodes}, but the cluster has no such Node"
             findings.append(Finding(name, "refused", "presence", "absent", reason, "kubectl get nodes"))
         else:
-            findings += check_node(report, role)
+            findings += check_node(report, role, terms)
     return findings
 
 

@@ -55,8 +55,14 @@ def fleet_command(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, 
     return code, printed.out, printed.err
 
 
+def stack_files() -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in engine.PROJECT.glob("Pulumi*.yaml")}
+
+
 def test_1_stacks_in_sync_are_tagged_and_exit_zero(fleet: dict[str, auto.Stack], capsys: Any) -> None:
+    before = stack_files()
     code, out, err = fleet_command(capsys, "--json")
+    assert stack_files() == before  # the command runs from a scratch copy: the project's files keep their bytes
     rows = {row["stack"]: row for row in json.loads(out)["stacks"]}
     assert code == 0, out
     in_sync = {"status": "in sync", "platform": "baremetal", "kubernetes": "1.35", "changes": 0, "drift": None}
