@@ -1,10 +1,22 @@
 """The Coder template's structure: Terraform's JSON syntax and the providers' documented arguments (a schema),
 every reference declared, the providers pinned, only the home volume outliving a stop, and manifests that pass
-Kubernetes' schemas once Coder's values are in."""
+Kubernetes' schemas once Coder's values are in.
+
+A `sysbox-runc` workspace starts its agent with Coder's own init script: the rendered unit's commands run here as
+systemd would run them (its environment, its ExecStartPre then its ExecStart, on a fresh home), the script being a
+double of Coder's bootstrap_linux.sh (localcluster/coder_bootstrap_double.sh), against a Coder stand-in on
+127.0.0.1 that serves a stub agent."""
 
 from __future__ import annotations
 
+import os
+import platform
 import re
+import shlex
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,7 +27,9 @@ import yaml
 from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.config.values import pinned_image
+from components.cvm.workspaces import agent
 from components.facts import pins
+from localcluster import coder_double
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS
 from tests.terraform_templates_double import evaluate
 from tests.unit.coder_template.terraform_json_schema import SCHEMA
@@ -124,7 +138,7 @@ def test_runtimes_offered_are_those_the_stack_made() -> None:
         template.main_tf(none)
 
 
-def filled(main: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
+def filled(main: dict[str, Any], runtime: str, init_script: str = "#!/bin/sh\n") -> list[dict[str, Any]]:
     values = {
         **{
             template.value(p): v
@@ -132,7 +146,7 @@ def filled(main: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
         },
         f"{template.ME}.id": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
         f"{template.ME}.access_url": "https://coder.example.com",
-        f"{template.AGENT}.init_script": "#!/bin/sh\n",
+        f"{template.AGENT}.init_script": init_script,
         f"{template.AGENT}.token": "t",
         f"base64encode({template.AGENT}.token)": "dA==",
     }
@@ -178,3 +192,99 @@ def test_parameter_defaults_are_valid(stack: tuple[Settings, dict[str, Any]]) ->
         assert rule["min"] <= int(parameters[name]["default"]) <= rule["max"]
     options = [o["value"] for o in parameters["runtime"]["option"]]
     assert parameters["runtime"]["default"] in options and parameters["runtime"]["mutable"] is False
+
+
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
+# The stub agent: answers `--version` as Coder's binary does (the script checks it), else records what it got.
+STUB = """#!/bin/sh
+if [ "$1" = --version ]; then echo "Coder v2.0.0+double"; exit 0; fi
+{ echo "args=$*"; echo "token=$CODER_AGENT_TOKEN"; echo "url=$CODER_AGENT_URL"; echo "auth=$CODER_AGENT_AUTH"; \
+echo "dir=$(pwd)"; } > "$RECORD"
+"""
+SECONDS = 20  # Coder's script sleeps a day when it fails; a hang here is that failure
+
+
+@pytest.fixture
+def coder() -> Iterator[tuple[str, list[str]]]:
+    with coder_double.serving("127.0.0.1", STUB) as (url, asked):
+        yield f"{url}/", asked
+
+
+def agent_files(access_url: str) -> dict[str, str]:
+    """The sysbox-runc ConfigMap's files, from the rendered template with Coder's values filled in."""
+    script = coder_double.bootstrap_script(access_url, ARCH)
+    made = filled(template.main_tf(settings_of("full")), "sysbox-runc", init_script=script)
+    (config_map,) = [m for m in made if m["kind"] == "ConfigMap" and agent.UNIT in m.get("data", {})]
+    data: dict[str, str] = config_map["data"]
+    return data
+
+
+def service(unit: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """The [Service] section's Environment, ExecStartPre and ExecStart lines, as systemd reads them."""
+    environment: dict[str, str] = {}
+    pre: list[str] = []
+    start: list[str] = []
+    for line in unit.split("[Service]", 1)[1].split("\n[")[0].splitlines():
+        key, _, setting = line.partition("=")
+        if key == "Environment":
+            environment |= dict(word.split("=", 1) for word in shlex.split(setting))
+        elif key == "ExecStartPre":
+            pre.append(setting)
+        elif key == "ExecStart":
+            start.append(setting)
+    return environment, pre, start
+
+
+def run(command: str, env: dict[str, str]) -> tuple[int, str]:
+    """One Exec line, killed with its children (the script's day-long sleep) when it hangs."""
+    with subprocess.Popen(
+        shlex.split(command),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            pytest.fail(f"`{command}` hung (Coder's script sleeps a day when it fails):\n{output}")
+        return process.returncode, output
+
+
+def test_the_units_commands_start_the_agent_through_coders_init_script(
+    coder: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    url, asked = coder
+    files = agent_files(url)
+    script = tmp_path / agent.SCRIPT
+    script.write_text(files[agent.SCRIPT])
+    environment, pre, start = service(files[agent.UNIT])
+    home = environment["HOME"]
+    # the unit's paths moved under tmp_path: a fresh home (the home-owner init container makes it the user's)
+    moved = {home: str(tmp_path / "home"), agent.SCRIPT_PATH: str(script)}
+
+    def here(text: str) -> str:
+        for old, new in moved.items():
+            text = text.replace(old, new)
+        return text
+
+    (tmp_path / "home").mkdir()
+    env = {key: here(setting) for key, setting in environment.items()}
+    # PassEnvironment: the token from PID 1's environment; PATH and RECORD are the test's
+    env |= {"CODER_AGENT_TOKEN": "token-of-alice", "PATH": os.environ["PATH"], "RECORD": str(tmp_path / "record")}
+    assert env["BINARY_DIR"] == str(tmp_path / "home" / ".coder")
+    for command in [*pre, *start]:
+        code, output = run(here(command), env)
+        assert code == 0, f"`{command}` exited {code}:\n{output}"
+    assert asked == [f"/bin/coder-linux-{ARCH}"]
+    record = dict(line.split("=", 1) for line in (tmp_path / "record").read_text().splitlines())
+    assert record == {
+        "args": "agent",
+        "token": "token-of-alice",
+        "url": url,
+        "auth": "token",
+        "dir": env["BINARY_DIR"],
+    }
