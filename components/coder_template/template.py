@@ -17,6 +17,9 @@ differs, for cvm's reasons:
   `stringData`, which the API server never returns (hashicorp/terraform-provider-kubernetes#1684).
 - Objects are named after the workspace's ID, so that names and labels stay unique and within 63 characters
   (Coder's owner and workspace names are up to 32 each).
+- The agent's `arch` is the CVM nodes' (Coder serves the agent binary of that architecture): on a cloud, read from
+  the node pool's machine type (facts/node_sizes.py); on bare metal, whose nodes may mix, an `arch` parameter,
+  which also pins the pod to nodes of that architecture (`kubernetes.io/arch`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from components.config import Settings, Supervisor, Workspace
 from components.config.values import IMAGE_DIGEST, IMAGE_NAME, IMAGE_TAG, MAX_BYTES, MAX_CPUS
 from components.cvm.workspaces import plan
 from components.cvm.workspaces.plan import Role
-from components.facts import pins
+from components.facts import node_sizes, pins
 from components.kube import units
 
 from .terraform import interpolation, ref, render
@@ -39,6 +42,8 @@ from .terraform import interpolation, ref, render
 AGENT = "coder_agent.main"
 ME = "data.coder_workspace.me"
 RUNTIME = "data.coder_parameter.runtime.value"
+ARCHITECTURES = ("amd64", "arm64")  # the agent binaries Coder builds for Linux nodes cvm accepts
+ARCH_LABEL = "kubernetes.io/arch"
 GIB = 1024**3
 # the image parameter: a reference with an explicit tag or a digest (RE2 has no look-ahead to refuse `latest`)
 IMAGE_REGEX = f"^{IMAGE_NAME}(?::{IMAGE_TAG}(?:@{IMAGE_DIGEST})?|@{IMAGE_DIGEST})$"
@@ -108,13 +113,29 @@ def workspace_plan(runtime: str, supervisor: Supervisor) -> plan.WorkspacePlan:
     )
 
 
+def node_arch(settings: Settings) -> str | None:
+    """The CVM nodes' architecture where the stack chooses their machine type (one per pool), else None."""
+    machines = {
+        "gke": settings.gke.machine_type if settings.gke else None,
+        "aks": settings.aks.vm_size if settings.aks else None,
+        "eks": settings.eks.instance_type if settings.eks else None,
+    }
+    machine = machines.get(settings.platform)
+    return node_sizes.architecture(settings.platform, machine) if machine else None
+
+
 def resource_name(runtime: str, role: str) -> str:
     return f"{runtime.replace('-', '_')}_{role}"
 
 
-def _manifest(planned: plan.Planned) -> dict[str, Any]:
-    """A planned object as the provider keeps it: a Secret's `stringData` as `data` (see the module's docstring)."""
+def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
+    """A planned object as the provider keeps it: a Secret's `stringData` as `data` (see the module's docstring);
+    where the user chooses the architecture, the workload's pod on nodes of it."""
     made = planned.manifest
+    if planned.role == Role.WORKSPACE and chosen_arch:
+        spec = made["spec"]["template"]["spec"]
+        pod = {**spec, "nodeSelector": {**spec.get("nodeSelector", {}), ARCH_LABEL: ref(value("arch"))}}
+        return {**made, "spec": {**made["spec"], "template": {**made["spec"]["template"], "spec": pod}}}
     if "stringData" not in made:
         return made
     return {**{k: v for k, v in made.items() if k != "stringData"}, "data": made["stringData"]}
@@ -122,13 +143,15 @@ def _manifest(planned: plan.Planned) -> dict[str, Any]:
 
 def _resources(settings: Settings) -> dict[str, Any]:
     resources: dict[str, Any] = {}
+    chosen_arch = node_arch(settings) is None
     for runtime in runtimes(settings):
         chosen = f'{RUNTIME} == "{runtime}"'
         # the home volume first: it outlives a stop; everything else exists only while the workspace runs
         made = sorted(workspace_plan(runtime, settings.supervisor).objects, key=lambda p: p.role != Role.HOME)
         for planned in made:
             count = f"{chosen} ? 1 : 0" if planned.role == Role.HOME else f"{chosen} ? {ME}.start_count : 0"
-            resource: dict[str, Any] = {"count": interpolation(count), "manifest": render(_manifest(planned))}
+            manifest = render(_manifest(planned, chosen_arch))
+            resource: dict[str, Any] = {"count": interpolation(count), "manifest": manifest}
             # what it waits for of its workspace's own objects (the stack made the namespace and RuntimeClass)
             waits = [f"kubernetes_manifest.{resource_name(runtime, p.role)}" for p in made if p.role in planned.after]
             if waits:
@@ -139,6 +162,18 @@ def _resources(settings: Settings) -> dict[str, Any]:
 
 def _gib(quantity: str) -> int:
     return int((units.quantity(quantity) or 0) // GIB)
+
+
+def _arch_parameter() -> dict[str, Any]:
+    return {
+        "display_name": "CPU architecture",
+        "description": "The architecture of the CVM nodes the workspace runs on (a cluster may have both).",
+        "type": "string",
+        "default": ARCHITECTURES[0],
+        "mutable": True,
+        "order": 6,
+        "option": [{"name": a, "value": a} for a in ARCHITECTURES],
+    }
 
 
 def _parameters(offered: list[str]) -> dict[str, Any]:
@@ -203,14 +238,17 @@ def main_tf(settings: Settings) -> dict[str, Any]:
             "(no envbox workspace, cvm:supervisor.canary false): a workspace could run nowhere"
         )
     parameters = _parameters(offered)
+    arch = node_arch(settings)
+    if arch is None:
+        parameters["arch"] = _arch_parameter()
     for name, parameter in parameters.items():
         parameter["name"] = name
     return {
         "//": f"Generated by `python -m components.coder_template` from stack {settings.name}; do not edit.",
         "terraform": {
             "required_providers": {
-                "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_VERSION},
-                "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_VERSION},
+                "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_CONSTRAINT},
+                "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_CONSTRAINT},
             }
         },
         "variable": {
@@ -229,5 +267,8 @@ def main_tf(settings: Settings) -> dict[str, Any]:
             "coder_workspace": {"me": {}},
             "coder_parameter": parameters,
         },
-        "resource": {"coder_agent": {"main": {"os": "linux", "arch": "amd64"}}, **_resources(settings)},
+        "resource": {
+            "coder_agent": {"main": {"os": "linux", "arch": arch or interpolation(value("arch"))}},
+            **_resources(settings),
+        },
     }

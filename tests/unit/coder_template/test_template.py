@@ -103,14 +103,17 @@ def test_every_reference_is_declared(stack: tuple[Settings, dict[str, Any]]) -> 
     }
 
 
-def test_providers_are_pinned(stack: tuple[Settings, dict[str, Any]]) -> None:
+def test_providers_are_constrained_within_a_major(stack: tuple[Settings, dict[str, Any]]) -> None:
     main = stack[1]
     providers = main["terraform"]["required_providers"]
     assert providers == {
-        "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_VERSION},
-        "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_VERSION},
+        "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_CONSTRAINT},
+        "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_CONSTRAINT},
     }
-    assert all(re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", p["version"]) for p in providers.values())  # exact
+    # a lowest version (one on the Terraform registry: pins.py) and the next major as the ceiling
+    for provider in providers.values():
+        low = re.fullmatch(r">= ([0-9]+)\.[0-9]+\.[0-9]+, < ([0-9]+)\.0\.0", provider["version"])
+        assert low and int(low[2]) == int(low[1]) + 1, provider
     kinds = [*main["data"], *main["resource"]]
     assert {kind.split("_")[0] for kind in kinds} == set(providers) == set(main["provider"])
 
@@ -147,6 +150,7 @@ def filled(main: dict[str, Any], runtime: str, init_script: str = "#!/bin/sh\n")
         f"{template.ME}.id": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
         f"{template.ME}.access_url": "https://coder.example.com",
         f"{template.AGENT}.init_script": init_script,
+        template.value("arch"): "amd64",
         f"{template.AGENT}.token": "t",
         f"base64encode({template.AGENT}.token)": "dA==",
     }
@@ -288,3 +292,34 @@ def test_the_units_commands_start_the_agent_through_coders_init_script(
         "auth": "token",
         "dir": env["BINARY_DIR"],
     }
+
+
+@pytest.mark.parametrize(
+    ("stack", "override", "arch"),
+    [
+        ("gke", {}, "amd64"),
+        ("aks", {"aks": {"location": "westeurope", "vmSize": "Standard_D4ps_v5"}}, "arm64"),
+        ("eks", {}, "amd64"),
+        ("eks", {"eks": {"instanceType": "m7g.xlarge"}}, "arm64"),  # Graviton
+    ],
+)
+def test_a_clouds_agent_is_built_for_its_node_pool(stack: str, override: dict[str, Any], arch: str) -> None:
+    settings = load_settings(stored_config({**STACKS[stack], **override}), stack, [])
+    main = template.main_tf(settings)
+    assert main["resource"]["coder_agent"]["main"]["arch"] == arch
+    assert "arch" not in main["data"]["coder_parameter"]
+    for manifest in filled(main, "sysbox-runc"):
+        if manifest["kind"] == "Deployment":
+            assert template.ARCH_LABEL not in manifest["spec"]["template"]["spec"]["nodeSelector"]
+
+
+def test_on_bare_metal_the_user_picks_the_architecture_and_the_pod_follows_it() -> None:
+    main = template.main_tf(settings_of("full"))
+    parameter = main["data"]["coder_parameter"]["arch"]
+    assert [o["value"] for o in parameter["option"]] == ["amd64", "arm64"] and parameter["default"] == "amd64"
+    assert main["resource"]["coder_agent"]["main"]["arch"] == f"${{{template.value('arch')}}}"
+    for runtime in template.runtimes(settings_of("full")):
+        (deployment,) = [m for m in filled(main, runtime) if m["kind"] == "Deployment"]
+        selector = deployment["spec"]["template"]["spec"]["nodeSelector"]
+        assert selector[template.ARCH_LABEL] == "amd64"  # the parameter's value (filled)
+        assert len(selector) > 1  # and still on the CVM nodes
