@@ -125,7 +125,9 @@ def node_arch(settings: Settings) -> str | None:
 
 
 def resource_name(runtime: str, role: str) -> str:
-    return f"{runtime.replace('-', '_')}_{role}"
+    """`<runtime>_<role>`; the workload is `<runtime>` alone, so that its name sorts first (see `_resources`)."""
+    base = runtime.replace("-", "_")
+    return base if role == Role.WORKSPACE else f"{base}_{role}"
 
 
 def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
@@ -142,6 +144,11 @@ def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
 
 
 def _resources(settings: Settings) -> dict[str, Any]:
+    """The workspace objects. Coder shows an agent under the resource nearest to it in Terraform's graph among
+    those that depend on it, the lowest label among the nearest (coder/coder provisioner/terraform/resources.go
+    ConvertState with findResourcesInGraph, at 6589221). The Secret and the ConfigMap refer to the agent (its
+    token, its init script), so the Deployment also depends on it directly and is named `<runtime>`, which sorts
+    before `<runtime>_agent_files` and `<runtime>_agent_token`: the agent shows under the workload."""
     resources: dict[str, Any] = {}
     chosen_arch = node_arch(settings) is None
     for runtime in runtimes(settings):
@@ -154,6 +161,8 @@ def _resources(settings: Settings) -> dict[str, Any]:
             resource: dict[str, Any] = {"count": interpolation(count), "manifest": manifest}
             # what it waits for of its workspace's own objects (the stack made the namespace and RuntimeClass)
             waits = [f"kubernetes_manifest.{resource_name(runtime, p.role)}" for p in made if p.role in planned.after]
+            if planned.role == Role.WORKSPACE:
+                waits.append(AGENT)  # the agent's resource: see below
             if waits:
                 resource["depends_on"] = waits
             resources[resource_name(runtime, planned.role)] = resource

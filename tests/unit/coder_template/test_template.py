@@ -28,6 +28,7 @@ from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.config.values import pinned_image
 from components.cvm.workspaces import agent
+from components.cvm.workspaces.plan import Role
 from components.facts import pins
 from localcluster import coder_double
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS
@@ -124,7 +125,7 @@ def test_a_stopped_workspace_keeps_only_its_home(stack: tuple[Settings, dict[str
     for runtime in template.runtimes(settings):
         chosen = f'{template.RUNTIME} == "{runtime}"'
         for name, body in resources.items():
-            if not name.startswith(template.resource_name(runtime, "")):
+            if not name.startswith(template.resource_name(runtime, Role.WORKSPACE)):
                 continue
             runs = f"{template.ME}.start_count" if not name.endswith("_home") else "1"
             assert body["count"] == f"${{{chosen} ? {runs} : 0}}", name
@@ -155,7 +156,7 @@ def filled(main: dict[str, Any], runtime: str, init_script: str = "#!/bin/sh\n")
         f"base64encode({template.AGENT}.token)": "dA==",
     }
     bodies = main["resource"]["kubernetes_manifest"]
-    prefix = template.resource_name(runtime, "")
+    prefix = template.resource_name(runtime, Role.WORKSPACE)
     return [evaluate(body["manifest"], values) for name, body in bodies.items() if name.startswith(prefix)]
 
 
@@ -323,3 +324,39 @@ def test_on_bare_metal_the_user_picks_the_architecture_and_the_pod_follows_it() 
         selector = deployment["spec"]["template"]["spec"]["nodeSelector"]
         assert selector[template.ARCH_LABEL] == "amd64"  # the parameter's value (filled)
         assert len(selector) > 1  # and still on the CVM nodes
+
+
+def references(body: Any) -> set[str]:
+    """What one block refers to (its interpolations and `depends_on`): its edges in Terraform's graph."""
+    found = set()
+    for text in strings({k: v for k, v in body.items() if k != "depends_on"}):
+        for expression in _INTERPOLATION.findall(text):
+            unquoted = re.sub(r'"[^"]*"', '""', expression)
+            found |= {".".join(r.split(".")[: 3 if r.startswith("data.") else 2]) for r in _REFERENCE.findall(unquoted)}
+    return found | set(body.get("depends_on", []))
+
+
+def agent_resource(main: dict[str, Any], existing: set[str]) -> str:
+    """The resource Coder shows the agent under, by coder/coder provisioner/terraform/resources.go (ConvertState,
+    findResourcesInGraph): walk from `coder_agent.main` to what depends on it, depth by depth; among the managed,
+    non-`coder_` resources that exist (count 1), the nearest, then the lowest label."""
+    edges = {
+        f"{kind}.{name}": references(body) for kind, bodies in main["resource"].items() for name, body in bodies.items()
+    }
+    found: list[tuple[int, str]] = []
+    frontier, depth, seen = {template.AGENT}, 0, set()
+    while frontier:
+        dependents = {node for node, refs in edges.items() if refs & frontier} - seen
+        found += [(depth, node) for node in dependents if node in existing and not node.startswith("coder_")]
+        seen |= dependents
+        frontier, depth = dependents, depth + 1
+    return min(found)[1]
+
+
+def test_coder_shows_the_agent_under_the_workload(stack: tuple[Settings, dict[str, Any]]) -> None:
+    settings, main = stack
+    for runtime in template.runtimes(settings):
+        prefix = template.resource_name(runtime, Role.WORKSPACE)
+        existing = {f"kubernetes_manifest.{n}" for n in main["resource"]["kubernetes_manifest"] if n.startswith(prefix)}
+        assert len(existing) > 2  # the Secret (and ConfigMap) refer to the agent too
+        assert agent_resource(main, existing) == f"kubernetes_manifest.{prefix}", runtime
