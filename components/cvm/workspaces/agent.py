@@ -100,7 +100,7 @@ def config_map(namespace: str, workspace: WorkspaceFields, bootstrap: str, home:
 
 
 def sysbox_volume(workspace: str) -> dict[str, Any]:
-    return {"name": "coder-agent", "configMap": {"name": config_map_name(workspace), "defaultMode": 0o555}}
+    return {"name": "coder-agent", "configMap": {"name": config_map_name(workspace), "defaultMode": 0o444}}
 
 
 def sysbox_mounts() -> list[dict[str, Any]]:
