@@ -344,7 +344,7 @@ def agent_resource(main: dict[str, Any], existing: set[str]) -> str:
         f"{kind}.{name}": references(body) for kind, bodies in main["resource"].items() for name, body in bodies.items()
     }
     found: list[tuple[int, str]] = []
-    frontier, depth, seen = {template.AGENT}, 0, set()
+    frontier, depth, seen = {template.AGENT}, 0, set[str]()
     while frontier:
         dependents = {node for node, refs in edges.items() if refs & frontier} - seen
         found += [(depth, node) for node in dependents if node in existing and not node.startswith("coder_")]
