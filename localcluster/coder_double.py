@@ -1,6 +1,7 @@
 """A TEST DOUBLE of a Coder deployment, for the agent's start (components/cvm/workspaces/agent.py): it serves a
 stub agent at `/bin/coder-linux-<arch>`, as Coder serves its agent binary, and records each path asked for.
 It proves that a workspace fetches and runs the agent with its token, URL and user; not Coder itself.
+`bootstrap_script` is the init script such a deployment gives a template's agent (coder_bootstrap_double.sh).
 """
 
 from __future__ import annotations
@@ -9,6 +10,18 @@ import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+
+BOOTSTRAP = Path(__file__).with_name("coder_bootstrap_double.sh")
+
+
+def bootstrap_script(access_url: str, arch: str, auth_type: str = "token") -> str:
+    """`coder_agent.init_script` as Coder hands it out: the double's text with the placeholders written in, as
+    the provisioner writes `${ARCH}` and the coder provider `${ACCESS_URL}` (ending in "/") and `${AUTH_TYPE}`."""
+    text = BOOTSTRAP.read_text()
+    for name, filled in (("ARCH", arch), ("ACCESS_URL", access_url.rstrip("/") + "/"), ("AUTH_TYPE", auth_type)):
+        text = text.replace(f"${{{name}}}", filled)
+    return text
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@ written. Coder shows a template's README; the front matter is the one Coder's ow
 
 from __future__ import annotations
 
-from components.coder_template.template import runtimes
+from components.coder_template.template import node_arch, runtimes
 from components.config import Settings
 from components.facts import pins
 
@@ -18,6 +18,13 @@ def readme(settings: Settings) -> str:
         else "The stack sets no `supervisor.coderUrl`: its egress policy lets workspaces reach public addresses "
         "only. If this Coder is in the cluster or on a private address, set `supervisor.coderUrl` to its "
         "access URL and run `pulumi up` again, or its agents cannot connect."
+    )
+    arch = node_arch(settings)
+    architecture = (
+        f"The agent is built for `{arch}`, the architecture of the stack's CVM node pool."
+        if arch
+        else "CPU architecture (amd64 or arm64): the stack does not choose its nodes, which may mix, so each "
+        "workspace picks one; its pod runs only on nodes of it (`kubernetes.io/arch`) and its agent is built for it."
     )
     return f"""---
 display_name: CVM workspaces on {settings.name}
@@ -35,20 +42,22 @@ Runtimes offered (a parameter, fixed at creation):
 {namespaces}
 
 Parameters: runtime, image (pinned by tag or digest), CPUs, memory (GiB), home disk (GiB, it may only grow).
+{architecture}
 Stopping a workspace deletes everything but its home volume; deleting it deletes that too.
 
 {egress}
 
-Providers, pinned: `coder/coder` {pins.CODER_PROVIDER_VERSION}, `hashicorp/kubernetes`
-{pins.KUBERNETES_PROVIDER_VERSION}. The kubernetes provider reads `~/.kube/config` on the Coder host
-(`use_kubeconfig`, default true) or, set to false, the provisioner's in-cluster service account, which needs to
-manage Deployments, PersistentVolumeClaims, Secrets and ConfigMaps in the namespaces above.
+Providers, as ranges whose lowest versions are on the Terraform registry: `coder/coder`
+`{pins.CODER_PROVIDER_CONSTRAINT}`, `hashicorp/kubernetes` `{pins.KUBERNETES_PROVIDER_CONSTRAINT}`. The kubernetes
+provider reads `~/.kube/config` on the Coder host (`use_kubeconfig`, default true) or, set to false, the
+provisioner's in-cluster service account, which needs to manage Deployments, PersistentVolumeClaims, Secrets and
+ConfigMaps in the namespaces above.
 
 ## Checked before this was written, and not
 
 Checked (cvm's tests): the workspace objects, once Coder's values are filled in, are exactly the ones cvm
 deploys for the same inputs; they pass Kubernetes' schemas (kubernetes-validate); the file follows Terraform's
-JSON syntax; every `var.`, `data.` and resource it refers to is declared; the providers are pinned.
+JSON syntax; every `var.`, `data.` and resource it refers to is declared; the providers are constrained.
 Not checked here: `terraform validate` and `plan` (no Terraform and no provider can be downloaded where cvm is
 tested), the providers' own schemas, and Coder's import of the template. `kubernetes_manifest` plans against
 the cluster's API, so the first `coder templates push` is the first plan.

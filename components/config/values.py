@@ -225,7 +225,8 @@ def _bridge(text: str) -> bool:
     return address.version == 4 and text.isascii() and "/" in text
 
 
-# The inner Docker daemon's bridge, as envbox hands it to dockerd: an address with its prefix, like envbox's
-# default 172.19.0.1/30 (coder/envbox dockerutil/network.go).
+# The bridge of envbox's own dockerd (the outer one, which runs the inner container; coder/envbox 0.6.7
+# cli/docker.go), as envbox hands it to dockerd: an address with its prefix, like envbox's default
+# 172.19.0.1/30 (coder/envbox dockerutil/network.go).
 BridgeCidr = Annotated[str, check(_bridge, "must be an IPv4 address with a prefix, such as '172.19.0.1/30'")]
 ObjectName = Annotated[str, check(dns_subdomain, "must be the name of a Kubernetes object (a DNS subdomain)")]

@@ -1,4 +1,4 @@
-"""vCPU counts read from the names of cloud machine types.
+"""vCPU counts and CPU architectures read from the names of cloud machine types.
 
 Sysbox asks for at least 4 vCPU per CVM node (nestybox/sysbox docs/user-guide/install-k8s.md). Each cloud
 encodes the vCPU count in its size names by a documented rule, so we read it from the name instead of
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+
+from components.facts import eks_ami
 
 # "at least 4 CPUs and 4 GB RAM" per node (nestybox/sysbox docs/user-guide/install-k8s.md)
 MIN_VCPUS = 4
@@ -55,3 +57,25 @@ def eks_vcpus(instance_type: str) -> int | None:
     if size == "xlarge":
         return 4 * int(multiple or 1)
     return None  # metal: the whole host, many cores
+
+
+# The CPU architecture of a cloud's CVM nodes, read from the machine type's name as the vCPUs are (a node pool
+# is one type, so one architecture): Coder's agent binary and the agent's `arch` must match it.
+# GKE: the Arm series end in "a" after the generation digit (T2A, C4A, N4A; cloud.google.com/compute/docs/
+# instances/arm-on-compute); AMD's end in "d" and are x86.
+_GKE_ARM = re.compile(r"^[a-z]+[0-9]+a-")
+# AKS: a "p" among the size's lowercase feature letters is an Arm CPU (learn.microsoft.com azure/
+# virtual-machines/vm-naming-conventions), as Standard_D4ps_v5 or Standard_E8pds_v6.
+_AKS_FEATURES = re.compile(r"^(?:Standard|Basic)_[A-Z]+[0-9]+(?:-[0-9]+)?([a-z]*)(?:_[A-Za-z0-9]+)*$")
+
+
+def architecture(platform: str, machine: str) -> str:
+    """`amd64` or `arm64` for a cloud's machine type: GKE's machine type, AKS's VM size, EKS's instance type."""
+    if platform == "gke":
+        return "arm64" if _GKE_ARM.match(machine) else "amd64"
+    if platform == "aks":
+        features = _AKS_FEATURES.fullmatch(machine)
+        return "arm64" if features and "p" in features.group(1) else "amd64"
+    if platform == "eks":
+        return eks_ami.architecture(machine)
+    raise ValueError(f"no machine-type rule for platform {platform!r}: only gke, aks and eks name their machines")

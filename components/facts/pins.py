@@ -73,9 +73,14 @@ NVIDIA_DEVICE_PLUGIN_VERSION = "v0.20.0"
 # Coder's own envbox template pins (coder/coder examples/templates/kubernetes-envbox/main.tf).
 CANARY_IMAGE = "docker.io/codercom/enterprise-base:ubuntu-20240812"
 
-# The Terraform providers of the Coder template (components/coder_template), exact versions: coder/coder 2.20.0
-# is what the Go module proxy answers as latest for github.com/coder/terraform-provider-coder/v2 (v2.20.0,
-# 2026-10-20; its docs/ are what the template's schema test follows); hashicorp/kubernetes 3.2.1 is the newest
-# release in hashicorp/terraform-provider-kubernetes CHANGELOG.md (2026-06-30, read at 3a33fb6 of 2026-08-21).
-CODER_PROVIDER_VERSION = "2.20.0"
-KUBERNETES_PROVIDER_VERSION = "3.2.1"
+# The Terraform providers of the Coder template (components/coder_template): constraints, not exact versions,
+# because `coder templates push` runs `terraform init` against the Terraform registry, whose sync of coder/coder
+# has missed releases (v2.19.0 absent there while on the OpenTofu registry: coder/terraform-provider-coder#547,
+# 2026-09-22). The lower bounds are versions on that registry: coder/coder 2.18.0 was synced to it by hand
+# (coder/coder#25590, 2026-05-21, which moved Coder to it); hashicorp/kubernetes 3.2.1 is HashiCorp's own
+# release (hashicorp/terraform-provider-kubernetes CHANGELOG.md, 2026-06-30, read at 3a33fb6). The upper
+# bounds stop at the next major. The template's schema test follows coder/coder v2.20.0's docs/; the arguments
+# it uses (parameters with options and validation, `coder_workspace`'s id, access_url and start_count,
+# `coder_agent`'s os, arch, token and init_script) all predate 2.0.
+CODER_PROVIDER_CONSTRAINT = ">= 2.18.0, < 3.0.0"
+KUBERNETES_PROVIDER_CONSTRAINT = ">= 3.2.1, < 4.0.0"

@@ -62,6 +62,7 @@ exec "$dir/coder" agent
 
 def unit(workspace: WorkspaceFields, home: str) -> str:
     """The systemd unit that runs the script as the workspace user, and again whenever the agent exits."""
+    binary_dir = f"{home}/.coder"
     return f"""[Unit]
 Description=Coder agent (started by cvm)
 Wants=network-online.target
@@ -70,8 +71,11 @@ After=network-online.target
 [Service]
 User={workspace.username}
 # the home is the user's by then (the pod's home-owner init container, pods.py); the agent is kept there
-Environment=HOME={home} BINARY_DIR={home}/.coder
+Environment=HOME={home} BINARY_DIR={binary_dir}
 PassEnvironment=CODER_AGENT_TOKEN
+# Coder's init script cds into BINARY_DIR under `set -e` and makes no folder (coder/coder
+# provisionersdk/scripts/bootstrap_linux.sh at 6f2a1369); a fresh home has none
+ExecStartPre=/bin/mkdir -p {binary_dir}
 ExecStart=/bin/sh {SCRIPT_PATH}
 Restart=always
 RestartSec=10
@@ -96,7 +100,7 @@ def config_map(namespace: str, workspace: WorkspaceFields, bootstrap: str, home:
 
 
 def sysbox_volume(workspace: str) -> dict[str, Any]:
-    return {"name": "coder-agent", "configMap": {"name": config_map_name(workspace), "defaultMode": 0o555}}
+    return {"name": "coder-agent", "configMap": {"name": config_map_name(workspace), "defaultMode": 0o444}}
 
 
 def sysbox_mounts() -> list[dict[str, Any]]:

@@ -88,8 +88,8 @@ EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
 
 
 def _envbox_options(workspace: WorkspaceFields, supervisor: SupervisorFields) -> list[dict[str, Any]]:
-    """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the inner dockerd's bridge, and
-    the credentials and CAs for what the inner container pulls and talks to."""
+    """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the bridge of envbox's own (outer)
+    dockerd, and the credentials and CAs for what envbox pulls and talks to."""
     env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in workspace.inner_env.items()]
     if workspace.inner_env:  # the outer container's variables that envbox copies into the inner one
         env.append({"name": "CODER_INNER_ENVS", "value": ",".join(workspace.inner_env)})

@@ -73,7 +73,11 @@ PARAMETER = _closed(
     ("name",),
 )
 AGENT = _closed(
-    {"os": {"enum": ["linux", "darwin", "windows"]}, "arch": {"enum": ["amd64", "armv7", "arm64"]}},
+    {
+        "os": {"enum": ["linux", "darwin", "windows"]},
+        # a literal, or an expression the provider checks once Terraform has its value (a parameter's)
+        "arch": {"oneOf": [{"enum": ["amd64", "armv7", "arm64"]}, EXPRESSION]},
+    },
     ("os", "arch"),
 )
 META = {"count": {"oneOf": [EXPRESSION, {"type": "integer"}]}, "depends_on": {"type": "array", "items": REFERENCE}}

@@ -40,7 +40,7 @@ def test_encrypted_values_are_not_needed(tmp_path: Path) -> None:
     assert main(["--stack-config", str(path), "--out", str(tmp_path / "t")]) == 0
     written = (tmp_path / "t" / "main.tf.json").read_text()
     assert ENCRYPTED not in written and "v1:c2VjcmV0" not in written
-    pod = json.loads(written)["resource"]["kubernetes_manifest"]["envbox_workspace"]["manifest"]["spec"]["template"]
+    pod = json.loads(written)["resource"]["kubernetes_manifest"]["envbox"]["manifest"]["spec"]["template"]
     assert pod["spec"]["containers"][0]["name"] == "envbox"
 
 

@@ -1,10 +1,22 @@
 """The Coder template's structure: Terraform's JSON syntax and the providers' documented arguments (a schema),
 every reference declared, the providers pinned, only the home volume outliving a stop, and manifests that pass
-Kubernetes' schemas once Coder's values are in."""
+Kubernetes' schemas once Coder's values are in.
+
+A `sysbox-runc` workspace starts its agent with Coder's own init script: the rendered unit's commands run here as
+systemd would run them (its environment, its ExecStartPre then its ExecStart, on a fresh home), the script being a
+double of Coder's bootstrap_linux.sh (localcluster/coder_bootstrap_double.sh), against a Coder stand-in on
+127.0.0.1 that serves a stub agent."""
 
 from __future__ import annotations
 
+import os
+import platform
 import re
+import shlex
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -15,7 +27,10 @@ import yaml
 from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.config.values import pinned_image
+from components.cvm.workspaces import agent
+from components.cvm.workspaces.plan import Role
 from components.facts import pins
+from localcluster import coder_double
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS
 from tests.terraform_templates_double import evaluate
 from tests.unit.coder_template.terraform_json_schema import SCHEMA
@@ -89,14 +104,17 @@ def test_every_reference_is_declared(stack: tuple[Settings, dict[str, Any]]) -> 
     }
 
 
-def test_providers_are_pinned(stack: tuple[Settings, dict[str, Any]]) -> None:
+def test_providers_are_constrained_within_a_major(stack: tuple[Settings, dict[str, Any]]) -> None:
     main = stack[1]
     providers = main["terraform"]["required_providers"]
     assert providers == {
-        "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_VERSION},
-        "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_VERSION},
+        "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_CONSTRAINT},
+        "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_CONSTRAINT},
     }
-    assert all(re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", p["version"]) for p in providers.values())  # exact
+    # a lowest version (one on the Terraform registry: pins.py) and the next major as the ceiling
+    for provider in providers.values():
+        low = re.fullmatch(r">= ([0-9]+)\.[0-9]+\.[0-9]+, < ([0-9]+)\.0\.0", provider["version"])
+        assert low and int(low[2]) == int(low[1]) + 1, provider
     kinds = [*main["data"], *main["resource"]]
     assert {kind.split("_")[0] for kind in kinds} == set(providers) == set(main["provider"])
 
@@ -107,7 +125,7 @@ def test_a_stopped_workspace_keeps_only_its_home(stack: tuple[Settings, dict[str
     for runtime in template.runtimes(settings):
         chosen = f'{template.RUNTIME} == "{runtime}"'
         for name, body in resources.items():
-            if not name.startswith(template.resource_name(runtime, "")):
+            if not name.startswith(template.resource_name(runtime, Role.WORKSPACE)):
                 continue
             runs = f"{template.ME}.start_count" if not name.endswith("_home") else "1"
             assert body["count"] == f"${{{chosen} ? {runs} : 0}}", name
@@ -124,7 +142,7 @@ def test_runtimes_offered_are_those_the_stack_made() -> None:
         template.main_tf(none)
 
 
-def filled(main: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
+def filled(main: dict[str, Any], runtime: str, init_script: str = "#!/bin/sh\n") -> list[dict[str, Any]]:
     values = {
         **{
             template.value(p): v
@@ -132,12 +150,13 @@ def filled(main: dict[str, Any], runtime: str) -> list[dict[str, Any]]:
         },
         f"{template.ME}.id": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
         f"{template.ME}.access_url": "https://coder.example.com",
-        f"{template.AGENT}.init_script": "#!/bin/sh\n",
+        f"{template.AGENT}.init_script": init_script,
+        template.value("arch"): "amd64",
         f"{template.AGENT}.token": "t",
         f"base64encode({template.AGENT}.token)": "dA==",
     }
     bodies = main["resource"]["kubernetes_manifest"]
-    prefix = template.resource_name(runtime, "")
+    prefix = template.resource_name(runtime, Role.WORKSPACE)
     return [evaluate(body["manifest"], values) for name, body in bodies.items() if name.startswith(prefix)]
 
 
@@ -178,3 +197,166 @@ def test_parameter_defaults_are_valid(stack: tuple[Settings, dict[str, Any]]) ->
         assert rule["min"] <= int(parameters[name]["default"]) <= rule["max"]
     options = [o["value"] for o in parameters["runtime"]["option"]]
     assert parameters["runtime"]["default"] in options and parameters["runtime"]["mutable"] is False
+
+
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
+# The stub agent: answers `--version` as Coder's binary does (the script checks it), else records what it got.
+STUB = """#!/bin/sh
+if [ "$1" = --version ]; then echo "Coder v2.0.0+double"; exit 0; fi
+{ echo "args=$*"; echo "token=$CODER_AGENT_TOKEN"; echo "url=$CODER_AGENT_URL"; echo "auth=$CODER_AGENT_AUTH"; \
+echo "dir=$(pwd)"; } > "$RECORD"
+"""
+SECONDS = 20  # Coder's script sleeps a day when it fails; a hang here is that failure
+
+
+@pytest.fixture
+def coder() -> Iterator[tuple[str, list[str]]]:
+    with coder_double.serving("127.0.0.1", STUB) as (url, asked):
+        yield f"{url}/", asked
+
+
+def agent_files(access_url: str) -> dict[str, str]:
+    """The sysbox-runc ConfigMap's files, from the rendered template with Coder's values filled in."""
+    script = coder_double.bootstrap_script(access_url, ARCH)
+    made = filled(template.main_tf(settings_of("full")), "sysbox-runc", init_script=script)
+    (config_map,) = [m for m in made if m["kind"] == "ConfigMap" and agent.UNIT in m.get("data", {})]
+    data: dict[str, str] = config_map["data"]
+    return data
+
+
+def service(unit: str) -> tuple[dict[str, str], list[str], list[str]]:
+    """The [Service] section's Environment, ExecStartPre and ExecStart lines, as systemd reads them."""
+    environment: dict[str, str] = {}
+    pre: list[str] = []
+    start: list[str] = []
+    for line in unit.split("[Service]", 1)[1].split("\n[")[0].splitlines():
+        key, _, setting = line.partition("=")
+        if key == "Environment":
+            environment |= dict(word.split("=", 1) for word in shlex.split(setting))
+        elif key == "ExecStartPre":
+            pre.append(setting)
+        elif key == "ExecStart":
+            start.append(setting)
+    return environment, pre, start
+
+
+def run(command: str, env: dict[str, str]) -> tuple[int, str]:
+    """One Exec line, killed with its children (the script's day-long sleep) when it hangs."""
+    with subprocess.Popen(
+        shlex.split(command),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            pytest.fail(f"`{command}` hung (Coder's script sleeps a day when it fails):\n{output}")
+        return process.returncode, output
+
+
+def test_the_units_commands_start_the_agent_through_coders_init_script(
+    coder: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    url, asked = coder
+    files = agent_files(url)
+    script = tmp_path / agent.SCRIPT
+    script.write_text(files[agent.SCRIPT])
+    environment, pre, start = service(files[agent.UNIT])
+    home = environment["HOME"]
+    # the unit's paths moved under tmp_path: a fresh home (the home-owner init container makes it the user's)
+    moved = {home: str(tmp_path / "home"), agent.SCRIPT_PATH: str(script)}
+
+    def here(text: str) -> str:
+        for old, new in moved.items():
+            text = text.replace(old, new)
+        return text
+
+    (tmp_path / "home").mkdir()
+    env = {key: here(setting) for key, setting in environment.items()}
+    # PassEnvironment: the token from PID 1's environment; PATH and RECORD are the test's
+    env |= {"CODER_AGENT_TOKEN": "token-of-alice", "PATH": os.environ["PATH"], "RECORD": str(tmp_path / "record")}
+    assert env["BINARY_DIR"] == str(tmp_path / "home" / ".coder")
+    for command in [*pre, *start]:
+        code, output = run(here(command), env)
+        assert code == 0, f"`{command}` exited {code}:\n{output}"
+    assert asked == [f"/bin/coder-linux-{ARCH}"]
+    record = dict(line.split("=", 1) for line in (tmp_path / "record").read_text().splitlines())
+    assert record == {
+        "args": "agent",
+        "token": "token-of-alice",
+        "url": url,
+        "auth": "token",
+        "dir": env["BINARY_DIR"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("stack", "override", "arch"),
+    [
+        ("gke", {}, "amd64"),
+        ("aks", {"aks": {"location": "westeurope", "vmSize": "Standard_D4ps_v5"}}, "arm64"),
+        ("eks", {}, "amd64"),
+        ("eks", {"eks": {"instanceType": "m7g.xlarge"}}, "arm64"),  # Graviton
+    ],
+)
+def test_a_clouds_agent_is_built_for_its_node_pool(stack: str, override: dict[str, Any], arch: str) -> None:
+    settings = load_settings(stored_config({**STACKS[stack], **override}), stack, [])
+    main = template.main_tf(settings)
+    assert main["resource"]["coder_agent"]["main"]["arch"] == arch
+    assert "arch" not in main["data"]["coder_parameter"]
+    for manifest in filled(main, "sysbox-runc"):
+        if manifest["kind"] == "Deployment":
+            assert template.ARCH_LABEL not in manifest["spec"]["template"]["spec"]["nodeSelector"]
+
+
+def test_on_bare_metal_the_user_picks_the_architecture_and_the_pod_follows_it() -> None:
+    main = template.main_tf(settings_of("full"))
+    parameter = main["data"]["coder_parameter"]["arch"]
+    assert [o["value"] for o in parameter["option"]] == ["amd64", "arm64"] and parameter["default"] == "amd64"
+    assert main["resource"]["coder_agent"]["main"]["arch"] == f"${{{template.value('arch')}}}"
+    for runtime in template.runtimes(settings_of("full")):
+        (deployment,) = [m for m in filled(main, runtime) if m["kind"] == "Deployment"]
+        selector = deployment["spec"]["template"]["spec"]["nodeSelector"]
+        assert selector[template.ARCH_LABEL] == "amd64"  # the parameter's value (filled)
+        assert len(selector) > 1  # and still on the CVM nodes
+
+
+def references(body: Any) -> set[str]:
+    """What one block refers to (its interpolations and `depends_on`): its edges in Terraform's graph."""
+    found = set()
+    for text in strings({k: v for k, v in body.items() if k != "depends_on"}):
+        for expression in _INTERPOLATION.findall(text):
+            unquoted = re.sub(r'"[^"]*"', '""', expression)
+            found |= {".".join(r.split(".")[: 3 if r.startswith("data.") else 2]) for r in _REFERENCE.findall(unquoted)}
+    return found | set(body.get("depends_on", []))
+
+
+def agent_resource(main: dict[str, Any], existing: set[str]) -> str:
+    """The resource Coder shows the agent under, by coder/coder provisioner/terraform/resources.go (ConvertState,
+    findResourcesInGraph): walk from `coder_agent.main` to what depends on it, depth by depth; among the managed,
+    non-`coder_` resources that exist (count 1), the nearest, then the lowest label."""
+    edges = {
+        f"{kind}.{name}": references(body) for kind, bodies in main["resource"].items() for name, body in bodies.items()
+    }
+    found: list[tuple[int, str]] = []
+    frontier, depth, seen = {template.AGENT}, 0, set[str]()
+    while frontier:
+        dependents = {node for node, refs in edges.items() if refs & frontier} - seen
+        found += [(depth, node) for node in dependents if node in existing and not node.startswith("coder_")]
+        seen |= dependents
+        frontier, depth = dependents, depth + 1
+    return min(found)[1]
+
+
+def test_coder_shows_the_agent_under_the_workload(stack: tuple[Settings, dict[str, Any]]) -> None:
+    settings, main = stack
+    for runtime in template.runtimes(settings):
+        prefix = template.resource_name(runtime, Role.WORKSPACE)
+        existing = {f"kubernetes_manifest.{n}" for n in main["resource"]["kubernetes_manifest"] if n.startswith(prefix)}
+        assert len(existing) > 2  # the Secret (and ConfigMap) refer to the agent too
+        assert agent_resource(main, existing) == f"kubernetes_manifest.{prefix}", runtime

@@ -72,7 +72,9 @@ def test_the_unit_runs_the_script_as_the_workspace_user_and_keeps_it_running() -
     assert "PassEnvironment=CODER_AGENT_TOKEN\n" in unit  # from PID 1's environment, from the Secret
     assert f"ExecStart=/bin/sh {agent.SCRIPT_PATH}\n" in unit and "Restart=always\n" in unit
     assert "WantedBy=multi-user.target\n" in unit
-    assert "ExecStartPre" not in unit  # the home is the user's already (the pod's home-owner init container)
+    # Coder's init script cds into BINARY_DIR without making it: the unit makes it, as the user (no `+`), in a
+    # home that is the user's already (the pod's home-owner init container)
+    assert "ExecStartPre=/bin/mkdir -p /home/dev/.coder\n" in unit
     assert agent.WANTED_TEXT == "[Unit]\nWants=coder-agent.service\n"  # what starts it at boot
 
 

@@ -151,5 +151,5 @@ def test_the_template_renders_the_roles_the_stack_plans_for_a_workspace_with_an_
     with_agent = {w.runtime: w for w in made.workspaces if Role.AGENT_TOKEN in roles(w) and Role.HOME in roles(w)}
     assert set(with_agent) == set(template.runtimes(settings))
     for runtime, planned in with_agent.items():
-        rendered = {name for name in resources if name.startswith(template.resource_name(runtime, ""))}
+        rendered = {name for name in resources if name.startswith(template.resource_name(runtime, Role.WORKSPACE))}
         assert rendered == {template.resource_name(runtime, role) for role in roles(planned)}

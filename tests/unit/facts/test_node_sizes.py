@@ -44,3 +44,29 @@ def test_aks(vm_size: str, vcpus: int | None) -> None:
 )
 def test_eks(instance_type: str, vcpus: int | None) -> None:
     assert node_sizes.eks_vcpus(instance_type) == vcpus
+
+
+@pytest.mark.parametrize(
+    ("platform", "machine", "arch"),
+    [
+        ("gke", "n2-standard-4", "amd64"),
+        ("gke", "n2d-standard-8", "amd64"),  # AMD: x86
+        ("gke", "t2a-standard-4", "arm64"),
+        ("gke", "c4a-highmem-8-lssd", "arm64"),
+        ("gke", "a2-highgpu-1g", "amd64"),  # an "a" series, not an Arm one
+        ("aks", "Standard_D4s_v5", "amd64"),
+        ("aks", "Standard_D4ps_v5", "arm64"),
+        ("aks", "Standard_E8pds_v6", "arm64"),
+        ("aks", "Standard_D4as_v5", "amd64"),  # AMD: x86
+        ("eks", "m6i.xlarge", "amd64"),
+        ("eks", "m7g.xlarge", "arm64"),  # Graviton
+        ("eks", "c6gn.2xlarge", "arm64"),
+    ],
+)
+def test_architecture(platform: str, machine: str, arch: str) -> None:
+    assert node_sizes.architecture(platform, machine) == arch
+
+
+def test_architecture_of_bare_metal_is_not_read_from_a_name() -> None:
+    with pytest.raises(ValueError, match="no machine-type rule for platform 'baremetal'"):
+        node_sizes.architecture("baremetal", "node-1")

@@ -39,3 +39,16 @@ def test_systemd_is_init_and_docker_starts_with_it() -> None:
 def test_coder_user() -> None:
     assert re.search(r"useradd coder .*--uid 1000 .*--groups docker", runs())
     assert not [args for instruction, args in instructions() if instruction == "USER"]  # systemd runs as root
+
+
+def test_masks_the_units_sysboxs_systemd_guide_masks() -> None:
+    # nestybox/sysbox docs/user-guide/systemd.md ("Disabling Systemd Services"): they fail, or have nothing to
+    # do, in a system container
+    masked = set(" ".join(re.findall(r"systemctl mask ([^&]*)", runs())).split())
+    recommended = {
+        "systemd-journald-audit.socket",
+        "systemd-udev-trigger.service",
+        "systemd-firstboot.service",
+        "systemd-networkd-wait-online.service",
+    }
+    assert recommended <= masked
