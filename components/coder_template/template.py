@@ -257,10 +257,11 @@ def main_tf(settings: Settings) -> dict[str, Any]:
     return {
         "//": f"{GENERATED} from stack {settings.name}; do not edit.",
         "terraform": {
+            "required_version": ">= 1.1",  # moved blocks (below)
             "required_providers": {
                 "coder": {"source": "coder/coder", "version": pins.CODER_PROVIDER_CONSTRAINT},
                 "kubernetes": {"source": "hashicorp/kubernetes", "version": pins.KUBERNETES_PROVIDER_CONSTRAINT},
-            }
+            },
         },
         "variable": {
             "use_kubeconfig": {
@@ -282,4 +283,14 @@ def main_tf(settings: Settings) -> dict[str, Any]:
             "coder_agent": {"main": {"os": "linux", "arch": arch or interpolation(value("arch"))}},
             **_resources(settings),
         },
+        # Templates before 2026-12 named the workload `<runtime>_workspace`: a running workspace's Deployment is
+        # renamed in its state instead of being deleted and made again under the same name (Terraform's `moved`
+        # block, 1.1 and later: developer.hashicorp.com/terraform/language/moved).
+        "moved": [
+            {
+                "from": f"kubernetes_manifest.{resource_name(runtime, Role.WORKSPACE)}_workspace",
+                "to": f"kubernetes_manifest.{resource_name(runtime, Role.WORKSPACE)}",
+            }
+            for runtime in runtimes(settings)
+        ],
     }

@@ -114,5 +114,7 @@ SCHEMA: dict[str, Any] = _closed(
             {"coder_workspace": _labelled(_closed({})), "coder_parameter": _labelled(PARAMETER)},
         ),
         "resource": _closed({"coder_agent": _labelled(AGENT), "kubernetes_manifest": _labelled(MANIFEST)}),
+        # Terraform's moved blocks (developer.hashicorp.com/terraform/language/moved): two resource addresses
+        "moved": {"type": "array", "items": _closed({"from": STRING, "to": STRING}, ("from", "to"))},
     }
 )

@@ -360,3 +360,14 @@ def test_coder_shows_the_agent_under_the_workload(stack: tuple[Settings, dict[st
         existing = {f"kubernetes_manifest.{n}" for n in main["resource"]["kubernetes_manifest"] if n.startswith(prefix)}
         assert len(existing) > 2  # the Secret (and ConfigMap) refer to the agent too
         assert agent_resource(main, existing) == f"kubernetes_manifest.{prefix}", runtime
+
+
+def test_a_workload_of_an_older_template_is_moved_not_made_again(stack: tuple[Settings, dict[str, Any]]) -> None:
+    settings, main = stack
+    resources = {f"kubernetes_manifest.{name}" for name in main["resource"]["kubernetes_manifest"]}
+    moves = {move["from"]: move["to"] for move in main["moved"]}
+    for runtime in template.runtimes(settings):
+        workload = f"kubernetes_manifest.{template.resource_name(runtime, Role.WORKSPACE)}"
+        assert moves[f"{workload}_workspace"] == workload
+    assert set(moves.values()) <= resources and not set(moves) & resources
+    assert main["terraform"]["required_version"] == ">= 1.1"  # the first Terraform with moved blocks
