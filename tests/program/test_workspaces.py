@@ -186,6 +186,7 @@ def test_the_supervisor_registers_its_plan_and_nothing_else(
         settings.supervisor,
         sysbox_enabled=settings.sysbox.enabled,
         kubernetes_minor=settings.kubernetes_minor,
+        platform=settings.platform,
         seal=str,
     )
     frames = {n.runtime: {p.role: logical_name(p.manifest) for p in n.objects} for n in made.namespaces}
@@ -222,7 +223,9 @@ def test_egress_is_limited_in_every_workspace_namespace(full_stack: Run, envbox_
     for run in (full_stack, envbox_only_stack):
         for namespace in (NS, ENVBOX_NS):
             policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
-            assert policy == applied_by(objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/"), "dev")
+            assert policy == applied_by(
+                objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/", "baremetal"), "dev"
+            )
 
 
 @pytest.mark.parametrize(
@@ -236,7 +239,7 @@ def test_egress_reaches_coder(url: str, rules: int) -> None:
     for namespace in (NS, ENVBOX_NS):
         policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
         normal = Supervisor.model_validate({"coderUrl": url}).coder_url_text  # pydantic's form of the URL
-        assert policy == applied_by(objects.limit_egress(namespace, normal), "dev")
+        assert policy == applied_by(objects.limit_egress(namespace, normal, "baremetal"), "dev")
         assert len(policy["spec"]["egress"]) == rules, namespace
 
 
