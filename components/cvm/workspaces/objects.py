@@ -87,7 +87,8 @@ def _dns(platform: Platform) -> list[dict[str, Any]]:
 
 
 # The ports a Coder pod listens on behind its Service, by scheme: the policy sees the pod's port, which the
-# Service maps (Coder's Helm chart: 80 -> 8080, 443 -> 8443).
+# Service maps (Coder's Helm chart maps 80 -> "http", 8080, and 443 -> "https", 8443: coder/coder
+# helm/coder/templates/service.yaml at 0e8b89a5, _coder.tpl at 0135f29c).
 CODER_POD_PORTS = {"http": 8080, "https": 8443}
 
 
