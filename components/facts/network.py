@@ -26,7 +26,8 @@ KUBELET_PORTS = (10250, 10255)
 
 # DNS that a pod may be told to use on a link-local address: NodeLocal DNSCache's default listen address
 # (kubernetes.io, "Using NodeLocal DNSCache in Kubernetes Clusters"), and, on GKE with Cloud DNS alone, the
-# metadata server, which kubelet writes into every pod's resolv.conf (GKE docs, "Using Cloud DNS for GKE").
+# metadata server, where Cloud DNS's node-local data plane answers and which kubelet writes into every pod's
+# resolv.conf (GKE docs, "Using Cloud DNS for GKE"; seen dropped by a DNS policy on GKE: tektoncd/operator#4000).
 NODELOCAL_DNS = "169.254.20.10"
 GKE_CLOUD_DNS = "169.254.169.254"
 
