@@ -34,7 +34,7 @@ def shown(text: str) -> str:
     found = _AUTHORITY.match(text)
     if found and found["userinfo"] is not None:
         text = text[: found.start("userinfo")] + SECRET + text[found.end("userinfo") :]
-    elif "@" in text:  # an '@' we cannot place: it may end a password
+    elif found is None and "@" in text:  # not a URL: an '@' we cannot place may end a password
         text = SECRET
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
@@ -55,7 +55,7 @@ def _text(value: Any) -> Any:
     reasons = []
     if found["scheme"].lower() not in ("http", "https"):
         reasons.append("has a scheme other than http or https")
-    if found["userinfo"] is not None or "@" in value.split("#")[0].split("?")[0]:
+    if found["userinfo"] is not None:
         reasons.append("carries a user or password, which would land in plain text in every workspace's environment")
     if "?" in value or "#" in value:
         reasons.append("has a query or fragment, which would end up in the agent's download URL")
