@@ -49,6 +49,7 @@ supervisor = WorkspaceSupervisor(
     WorkspaceSupervisorArgs(
         supervisor=settings.supervisor,
         kubernetes_minor=settings.kubernetes_minor,
+        platform=settings.platform,
         skip_await=not awaits_workspaces(settings),
         runtime_class=sysbox.runtime_class if sysbox else None,
         last_outputs=last,

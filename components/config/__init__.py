@@ -2,6 +2,7 @@
 
 checks.py    the pieces every rule is made of (a refusal, several at once)
 values.py    value types: names, images, quantities, versions
+urls.py      supervisor.coderUrl: what the Coder URL may name, which the egress policy opens a way to
 sections.py  one model per config object (gke, baremetal, supervisor, ...), with its own rules
 settings.py  the whole config and the rules across sections
 loading.py   stored config -> Settings, and pydantic's errors -> messages naming config keys

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +21,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.config.checks import ABSENT, SECRET, Finding, check, one_of, refuse, report
+from components.config.urls import CoderUrl
 from components.config.values import (
     MAX_CPUS,
     MAX_GPUS,
@@ -256,7 +256,7 @@ class Supervisor(Model):
     namespace: WorkspaceNamespace = "cvm-workspaces"
     envbox_image: Image = pins.ENVBOX_IMAGE
     storage_class: StorageClassName | None = None
-    coder_url: AnyHttpUrl | None = None
+    coder_url: CoderUrl | None = None
     # envbox's options, for every envbox workspace: objects the operator makes in <namespace>-envbox
     image_pull_secret: ObjectName | None = None  # a kubernetes.io/dockerconfigjson Secret for private inner images
     ca_certificates: ObjectName | None = None  # a ConfigMap of PEM files envbox trusts (Coder, registries)

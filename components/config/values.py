@@ -181,11 +181,17 @@ ContextName = Annotated[
 
 # Namespaces Kubernetes keeps for itself: workspaces must not share them (kubernetes.io Namespaces docs).
 RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def reserved_namespace(name: str) -> bool:
+    return name in RESERVED_NAMESPACES or name.startswith("kube-")
+
+
 WorkspaceNamespace = Annotated[
     str,
     _dns_label(56, ", so that '<namespace>-envbox', envbox workspaces' namespace, is one too"),
     check(
-        lambda s: s not in RESERVED_NAMESPACES and not s.startswith("kube-"),
+        lambda s: not reserved_namespace(s),
         "is a namespace Kubernetes reserves ('default' and 'kube-*'); workspaces need one of their own",
     ),
 ]

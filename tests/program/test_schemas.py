@@ -12,6 +12,7 @@ from components.config import Workspace
 from components.cvm import gpu, sysbox
 from components.cvm.workspaces import objects as workspace_objects
 from components.facts import compatibility, pins
+from components.facts.platforms import Platform
 from tests.harness import FULL, SECRET_KEYS, Registered, Run, run_program
 
 SUPPORTED_MINORS = sorted({m for window in compatibility.WINDOWS.values() for m in window})
@@ -88,15 +89,16 @@ def test_the_stacks_register_the_egress_policy(objects: list[Registered]) -> Non
     ],
 )
 @pytest.mark.parametrize("minor", [str(m) for m in SUPPORTED_MINORS])
-def test_egress_policy_is_valid_for_each_coder(coder_url: str | None, minor: str) -> None:
-    policy = workspace_objects.limit_egress("cvm-workspaces-envbox", coder_url)
+@pytest.mark.parametrize("platform", ["gke", "eks"])
+def test_egress_policy_is_valid_for_each_coder(coder_url: str | None, minor: str, platform: Platform) -> None:
+    policy = workspace_objects.limit_egress("cvm-workspaces-envbox", coder_url, platform)
     assert len(policy["spec"]["egress"]) == (2 if coder_url in (None, "https://coder.example.com/") else 3)
     validate(policy, minor)
 
 
 def test_strict_validation_reaches_the_egress_rules() -> None:
     """The check itself can fail inside an egress rule: a misspelt `except` is refused."""
-    policy = workspace_objects.limit_egress("ns", None)
+    policy = workspace_objects.limit_egress("ns", None, "aks")
     rules = policy["spec"]["egress"]
     internet = {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "exept": ["10.0.0.0/8"]}}]}
     broken = {**policy, "spec": {**policy["spec"], "egress": [rules[0], internet]}}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from components.config.values import pinned_image
+from components.facts import network
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, SECRET_KEYS, Registered, Run, run_program
 
 PRIVILEGED_ALLOWED = {"sysbox-deploy-k8s", "envbox"}  # the Sysbox installer, envbox's outer container
@@ -138,13 +139,18 @@ def test_every_workspace_namespace_limits_ingress_and_egress(runs: dict[str, Run
             }
             assert set(policies) == {"cvm-workspaces-deny-ingress", "cvm-workspaces-limit-egress"}, (stack, namespace)
             assert policies["cvm-workspaces-deny-ingress"]["policyTypes"] == ["Ingress"]
-            assert_egress_is_limited(policies["cvm-workspaces-limit-egress"], (stack, namespace))
+            assert_egress_is_limited(policies["cvm-workspaces-limit-egress"], stack == "gke", (stack, namespace))
 
 
-# What no workspace may reach by address: the cluster's and the nodes' ranges, loopback and the metadata servers.
+# What no workspace may reach by address: the cluster's and the nodes' ranges, loopback, the metadata servers,
+# Azure's WireServer, and the special-purpose ranges the review found open (NAT64, 0/8, 198.18/15, 240/4); the
+# whole list is components/facts/network.py's.
 BLOCKED = {
-    "0.0.0.0/0": {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"},
-    "::/0": {"fc00::/7", "fe80::/10", "::1/128"},
+    "0.0.0.0/0": {
+        *("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"),
+        *("168.63.129.16/32", "0.0.0.0/8", "198.18.0.0/15", "240.0.0.0/4"),
+    },
+    "::/0": {"fc00::/7", "fe80::/10", "::1/128", "64:ff9b::/96"},
 }
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 KUBE_DNS = {
@@ -153,7 +159,7 @@ KUBE_DNS = {
 }
 
 
-def assert_egress_is_limited(spec: dict[str, Any], where: Any) -> None:
+def assert_egress_is_limited(spec: dict[str, Any], gke: bool, where: Any) -> None:
     """These stacks' Coder is public or absent: address blocks are the internet alone, the one selector kube-dns."""
     assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "workspace"}}, where
     assert spec["policyTypes"] == ["Egress"], where
@@ -168,8 +174,10 @@ def assert_egress_is_limited(spec: dict[str, Any], where: Any) -> None:
                 blocks[peer["ipBlock"]["cidr"]] = set(peer["ipBlock"]["except"])
             else:
                 selectors.append((peer, rule["ports"]))
-    assert blocks == BLOCKED, where
-    assert dns == {"169.254.20.10/32", "169.254.169.254/32"}, where
+    assert blocks == {"0.0.0.0/0": set(network.NOT_INTERNET_IPV4), "::/0": set(network.NOT_INTERNET_IPV6)}, where
+    assert all(BLOCKED[cidr] <= blocks[cidr] for cidr in BLOCKED), where
+    # GKE's Cloud DNS answers on the metadata address; nowhere else is it reached at all
+    assert dns == {"169.254.20.10/32", *(["169.254.169.254/32"] if gke else [])}, where
     assert selectors == [(KUBE_DNS, DNS_PORTS)], where
 
 

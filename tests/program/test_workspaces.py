@@ -11,10 +11,11 @@ import pytest
 from components.config import Supervisor, load_settings, stored_config
 from components.cvm.workspaces import objects, plan
 from components.cvm.workspaces.plan import Role
+from components.facts import network
 from components.kube.manifest import applied_by, logical_name
 from components.kube.names import RUNTIME_CLASS
 from localcluster.good_node import node_status
-from tests.harness import ENVBOX_ONLY, FULL, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
+from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces, at baseline
 ENVBOX_NS = "cvm-workspaces-envbox"  # envbox workspaces, at privileged
@@ -186,6 +187,7 @@ def test_the_supervisor_registers_its_plan_and_nothing_else(
         settings.supervisor,
         sysbox_enabled=settings.sysbox.enabled,
         kubernetes_minor=settings.kubernetes_minor,
+        platform=settings.platform,
         seal=str,
     )
     frames = {n.runtime: {p.role: logical_name(p.manifest) for p in n.objects} for n in made.namespaces}
@@ -222,7 +224,9 @@ def test_egress_is_limited_in_every_workspace_namespace(full_stack: Run, envbox_
     for run in (full_stack, envbox_only_stack):
         for namespace in (NS, ENVBOX_NS):
             policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
-            assert policy == applied_by(objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/"), "dev")
+            assert policy == applied_by(
+                objects.limit_egress(namespace, FULL["supervisor"]["coderUrl"] + "/", "baremetal"), "dev"
+            )
 
 
 @pytest.mark.parametrize(
@@ -236,8 +240,65 @@ def test_egress_reaches_coder(url: str, rules: int) -> None:
     for namespace in (NS, ENVBOX_NS):
         policy = run.one(POLICY, f"{namespace}/cvm-workspaces-limit-egress").manifest
         normal = Supervisor.model_validate({"coderUrl": url}).coder_url_text  # pydantic's form of the URL
-        assert policy == applied_by(objects.limit_egress(namespace, normal), "dev")
+        assert policy == applied_by(objects.limit_egress(namespace, normal, "baremetal"), "dev")
         assert len(policy["spec"]["egress"]) == rules, namespace
+
+
+KUBE_DNS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+NODELOCAL_DNS = {"ipBlock": {"cidr": "169.254.20.10/32"}}
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+@pytest.mark.parametrize(
+    ("stack", "url", "dns", "coder"),
+    [
+        # GKE: Cloud DNS answers on the metadata address, on port 53 alone; an in-cluster Coder, its namespace on
+        # its Service's port and the Coder pod's
+        (
+            CLOUDS["gke"],
+            "http://coder.coder.svc.cluster.local",
+            [KUBE_DNS, NODELOCAL_DNS, {"ipBlock": {"cidr": "169.254.169.254/32"}}],
+            [
+                {
+                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}],
+                    "ports": [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 8080}],
+                }
+            ],
+        ),
+        # AKS: no metadata address for DNS; a private Coder, that one address on its port
+        (
+            CLOUDS["aks"],
+            "https://10.1.2.3:8443",
+            [KUBE_DNS, NODELOCAL_DNS],
+            [{"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": [{"protocol": "TCP", "port": 8443}]}],
+        ),
+        (
+            CLOUDS["eks"],
+            "http://[fd00:10::5]:7080",
+            [KUBE_DNS, NODELOCAL_DNS],
+            [{"to": [{"ipBlock": {"cidr": "fd00:10::5/128"}}], "ports": [{"protocol": "TCP", "port": 7080}]}],
+        ),
+        # a public Coder: the internet rule covers it, nothing more
+        ({**FULL, "supervisor": {}}, "https://coder.example.com", [KUBE_DNS, NODELOCAL_DNS], []),
+    ],
+    ids=["gke in-cluster", "aks private address", "eks private IPv6", "baremetal public"],
+)
+def test_the_registered_egress_policy_has_exactly_the_intended_rules(
+    stack: dict[str, Any], url: str, dns: list[dict[str, Any]], coder: list[dict[str, Any]]
+) -> None:
+    """What the program registers for a good Coder URL, rule by rule: DNS, the internet without the private and
+    special-purpose blocks and WireServer (their lists: tests/unit/cvm/test_workspaces.py), and Coder's one rule."""
+    run = run_program({**stack, "supervisor": {"coderUrl": url}}, SECRET_KEYS)
+    spec = run.one(POLICY, f"{NS}/cvm-workspaces-limit-egress").manifest["spec"]
+    internet = [
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(network.NOT_INTERNET_IPV4)}},
+        {"ipBlock": {"cidr": "::/0", "except": list(network.NOT_INTERNET_IPV6)}},
+    ]
+    assert spec["egress"] == [{"to": dns, "ports": DNS_PORTS}, {"to": internet}, *coder]
+    assert "168.63.129.16/32" in network.NOT_INTERNET_IPV4
 
 
 def test_homes_and_their_namespaces_outlive_the_stack_and_are_sized(full_stack: Run, envbox_only_stack: Run) -> None:

@@ -4,14 +4,15 @@ home volume and Deployment. Pure: settings in, manifests out; which of them a st
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
 from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, placement, sysbox_pod
+from components.facts import network
+from components.facts.platforms import Platform
 from components.kube import manifest
-from components.kube.names import COMPONENT_LABEL, INSTANCE_LABEL, WORKSPACE_COMPONENT
+from components.kube.names import COMPONENT_LABEL, INSTANCE_LABEL, SYSTEM_NAMESPACE, WORKSPACE_COMPONENT
 
 SERVICE_ACCOUNT = "cvm-workspace"
 
@@ -72,52 +73,56 @@ def deny_ingress(namespace: str) -> dict[str, Any]:
     }
 
 
-# What a workspace may not reach beyond DNS: the cluster (pods, services, nodes and their kubelets, an API
-# server on a private address) lives in private, shared and link-local ranges, and the clouds' metadata
-# servers at 169.254.169.254 (and fd00:ec2::254 on EKS). RFC 1918, RFC 6598, RFC 3927, RFC 4193, RFC 4291.
-PRIVATE_IPV4 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8")
-PRIVATE_IPV6 = ("fc00::/7", "fe80::/10", "::1/128")
-# DNS: the cluster's resolver pods, NodeLocal DNSCache's link-local address, and GKE's Cloud DNS, which
-# answers on the metadata address (port 53 only: the metadata API itself is on 80).
-DNS = [
-    {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-    },
-    {"ipBlock": {"cidr": "169.254.20.10/32"}},
-    {"ipBlock": {"cidr": "169.254.169.254/32"}},
-]
-# <service>.<namespace>.svc, optionally followed by the cluster domain
-_IN_CLUSTER = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.cluster\.local)?")
+def _dns(platform: Platform) -> list[dict[str, Any]]:
+    """Where a workspace's DNS is answered: the cluster's resolver pods, NodeLocal DNSCache's link-local address,
+    and on GKE alone the metadata address, where Cloud DNS answers (port 53 only: the metadata API is on 80)."""
+    return [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": SYSTEM_NAMESPACE}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        },
+        {"ipBlock": {"cidr": f"{network.NODELOCAL_DNS}/32"}},
+        *([{"ipBlock": {"cidr": f"{network.GKE_CLOUD_DNS}/32"}}] if platform == "gke" else []),
+    ]
+
+
+# The ports a Coder pod listens on behind its Service, by scheme: the policy sees the pod's port, which the
+# Service maps (Coder's Helm chart maps 80 -> "http", 8080, and 443 -> "https", 8443: coder/coder
+# helm/coder/templates/service.yaml at 0e8b89a5, _coder.tpl at 0135f29c).
+CODER_POD_PORTS = {"http": 8080, "https": 8443}
 
 
 def _coder_destination(coder_url: str | None) -> list[dict[str, Any]]:
-    """A rule for a Coder that the internet rule does not cover: an in-cluster Service or a private address.
-    A public Coder needs none; a private one behind a host name cannot be known here (docs/security.md)."""
+    """A rule for a Coder that the internet rule does not cover: an in-cluster Service (its namespace, on its
+    port and the Coder pod's) or a private address (that address, on its port). A Coder behind a public name or
+    address needs none; a private one behind a host name cannot be known here (docs/security.md). The config
+    refuses every other target (components/config/urls.py)."""
     if coder_url is None:
         return []
     url = urlsplit(coder_url)
     host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
-    in_cluster = _IN_CLUSTER.fullmatch(host)
-    if in_cluster:
-        # no port: a policy sees the Coder pod's port, which its Service may map (Coder's chart: 80 -> 8080)
-        namespace = {"kubernetes.io/metadata.name": in_cluster[1]}
-        return [{"to": [{"namespaceSelector": {"matchLabels": namespace}}]}]
+    namespace = network.service_namespace(host)
+    if namespace is not None:
+        ports = [{"protocol": "TCP", "port": p} for p in sorted({port, CODER_POD_PORTS[url.scheme]})]
+        selected = {"kubernetes.io/metadata.name": namespace}
+        return [{"to": [{"namespaceSelector": {"matchLabels": selected}}], "ports": ports}]
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return []
-    ports = [{"protocol": "TCP", "port": port}]
-    if address.is_global:
+    if not network.private(address):
         return []
-    return [{"to": [{"ipBlock": {"cidr": f"{address}/{address.max_prefixlen}"}}], "ports": ports}]
+    cidr = f"{address}/{address.max_prefixlen}"
+    return [{"to": [{"ipBlock": {"cidr": cidr}}], "ports": [{"protocol": "TCP", "port": port}]}]
 
 
-def limit_egress(namespace: str, coder_url: str | None) -> dict[str, Any]:
-    """Workspaces reach DNS, the internet and Coder, and nothing of the cluster or the node."""
+def limit_egress(namespace: str, coder_url: str | None, platform: Platform) -> dict[str, Any]:
+    """Workspaces reach DNS, the internet and Coder, and nothing of the cluster, the node or the cloud's own
+    servers: the internet is every address but the private and special-purpose blocks and Azure's WireServer
+    (components/facts/network.py)."""
     internet = [
-        {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_IPV4)}},
-        {"ipBlock": {"cidr": "::/0", "except": list(PRIVATE_IPV6)}},
+        {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(network.NOT_INTERNET_IPV4)}},
+        {"ipBlock": {"cidr": "::/0", "except": list(network.NOT_INTERNET_IPV6)}},
     ]
     dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
     return {
@@ -127,7 +132,7 @@ def limit_egress(namespace: str, coder_url: str | None) -> dict[str, Any]:
         "spec": {
             "podSelector": {"matchLabels": {COMPONENT_LABEL: WORKSPACE_COMPONENT}},
             "policyTypes": ["Egress"],
-            "egress": [{"to": DNS, "ports": dns_ports}, {"to": internet}, *_coder_destination(coder_url)],
+            "egress": [{"to": _dns(platform), "ports": dns_ports}, {"to": internet}, *_coder_destination(coder_url)],
         },
     }
 

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from components.cvm.workspaces import agent, objects, pods
 from components.cvm.workspaces.inputs import SupervisorFields, SupervisorSection, WorkspaceFields
 from components.facts import pins
+from components.facts.platforms import Platform
 from components.kube.names import CANARY_NAME
 
 
@@ -108,14 +109,14 @@ def namespaces(supervisor: SupervisorSection, sysbox_enabled: bool) -> dict[str,
     return {runtime: objects.workspace_namespace(supervisor.namespace, runtime) for runtime in runtimes}
 
 
-def namespace(runtime: str, supervisor: SupervisorFields, kubernetes_minor: str) -> NamespacePlan:
+def namespace(runtime: str, supervisor: SupervisorFields, kubernetes_minor: str, platform: Platform) -> NamespacePlan:
     """A runtime's namespace at its Pod Security level, then its guard rails. The namespace holds homes, so it
     outlives the stack too (deleting it would delete them) and waits for the homes check as they do."""
     ns = objects.workspace_namespace(supervisor.namespace, runtime)
     made = objects.namespace_object(ns, objects.pod_security_level(runtime), kubernetes_minor)
     guard_rails = (
         objects.deny_ingress(ns),
-        objects.limit_egress(ns, supervisor.coder_url_text),
+        objects.limit_egress(ns, supervisor.coder_url_text, platform),
         objects.service_account(ns),
     )
     return NamespacePlan(
@@ -164,12 +165,16 @@ def stack(
     *,
     sysbox_enabled: bool,
     kubernetes_minor: str,
+    platform: Platform,
     seal: Callable[[str], Any],
     skip_await: bool = False,
 ) -> Plan:
     """Everything a stack makes for its workspaces: each runtime's namespace, then each workspace."""
     return Plan(
-        tuple(namespace(runtime, supervisor, kubernetes_minor) for runtime in namespaces(supervisor, sysbox_enabled)),
+        tuple(
+            namespace(runtime, supervisor, kubernetes_minor, platform)
+            for runtime in namespaces(supervisor, sysbox_enabled)
+        ),
         tuple(
             workspace(w, supervisor, seal=seal, is_canary=is_canary, skip_await=skip_await)
             for w, is_canary in deployed(supervisor, sysbox_enabled)

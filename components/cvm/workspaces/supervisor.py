@@ -12,6 +12,7 @@ import pulumi
 from components.config import Supervisor
 from components.cvm.workspaces import homes, plan
 from components.cvm.workspaces.plan import Role
+from components.facts.platforms import Platform
 from components.kube import register
 from components.last_run import LastOutputs
 
@@ -20,6 +21,7 @@ from components.last_run import LastOutputs
 class WorkspaceSupervisorArgs:
     supervisor: Supervisor
     kubernetes_minor: str
+    platform: Platform  # the egress policy's DNS differs on GKE
     # where the stack installs Sysbox, its RuntimeClass, which sysbox-runc workloads wait for (None: no Sysbox,
     # the canary runs under envbox)
     runtime_class: pulumi.Resource | None = None
@@ -38,6 +40,7 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
             supervisor,
             sysbox_enabled=args.runtime_class is not None,
             kubernetes_minor=args.kubernetes_minor,
+            platform=args.platform,
             seal=pulumi.Output.secret,
             skip_await=args.skip_await,
         )

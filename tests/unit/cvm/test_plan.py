@@ -33,7 +33,9 @@ def workspace(name: str, runtime: str) -> dict[str, Any]:
 
 
 def stack(section: Supervisor, sysbox_enabled: bool = True) -> plan.Plan:
-    return plan.stack(section, sysbox_enabled=sysbox_enabled, kubernetes_minor="1.34", seal=lambda text: text)
+    return plan.stack(
+        section, sysbox_enabled=sysbox_enabled, kubernetes_minor="1.34", platform="baremetal", seal=lambda text: text
+    )
 
 
 def roles(planned: plan.WorkspacePlan | plan.NamespacePlan) -> list[Role]:
@@ -147,7 +149,9 @@ def test_the_template_renders_the_roles_the_stack_plans_for_a_workspace_with_an_
     section = settings.supervisor
     assert section.coder_url is not None
     resources = template.main_tf(settings)["resource"]["kubernetes_manifest"]
-    made = plan.stack(section, sysbox_enabled=settings.sysbox.enabled, kubernetes_minor="1.34", seal=str)
+    made = plan.stack(
+        section, sysbox_enabled=settings.sysbox.enabled, kubernetes_minor="1.34", platform=settings.platform, seal=str
+    )
     with_agent = {w.runtime: w for w in made.workspaces if Role.AGENT_TOKEN in roles(w) and Role.HOME in roles(w)}
     assert set(with_agent) == set(template.runtimes(settings))
     for runtime, planned in with_agent.items():

@@ -12,6 +12,9 @@ import pytest
 
 from components.config import Supervisor, Workspace
 from components.cvm.workspaces import objects, pods
+from components.facts import network
+from components.facts.platforms import Platform
+from tests.egress import admits, selected
 
 
 def test_pod_security_level() -> None:
@@ -53,16 +56,19 @@ def coder_url(url: str) -> str | None:
     return Supervisor.model_validate({"coderUrl": url}).coder_url_text
 
 
+KUBE_DNS: dict[str, Any] = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 DNS_RULE: dict[str, Any] = {
-    "to": [
-        {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-        },
-        {"ipBlock": {"cidr": "169.254.20.10/32"}},  # NodeLocal DNSCache
-        {"ipBlock": {"cidr": "169.254.169.254/32"}},  # GKE's Cloud DNS answers on the metadata address
-    ],
-    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    "to": [KUBE_DNS, {"ipBlock": {"cidr": "169.254.20.10/32"}}],  # NodeLocal DNSCache
+    "ports": DNS_PORTS,
+}
+# GKE's Cloud DNS answers on the metadata address: there alone, on port 53 alone
+GKE_DNS_RULE: dict[str, Any] = {
+    "to": [*DNS_RULE["to"], {"ipBlock": {"cidr": "169.254.169.254/32"}}],
+    "ports": DNS_PORTS,
 }
 INTERNET_RULE: dict[str, Any] = {
     "to": [
@@ -74,27 +80,59 @@ INTERNET_RULE: dict[str, Any] = {
                     "172.16.0.0/12",
                     "192.168.0.0/16",
                     "100.64.0.0/10",
-                    "169.254.0.0/16",
+                    "0.0.0.0/8",
                     "127.0.0.0/8",
+                    "169.254.0.0/16",
+                    "192.0.0.0/24",
+                    "192.0.2.0/24",
+                    "192.88.99.0/24",
+                    "198.18.0.0/15",
+                    "198.51.100.0/24",
+                    "203.0.113.0/24",
+                    "224.0.0.0/4",
+                    "240.0.0.0/4",
+                    "168.63.129.16/32",  # Azure's WireServer and HostGAPlugin
                 ],
             }
         },
-        {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10", "::1/128"]}},
+        {
+            "ipBlock": {
+                "cidr": "::/0",
+                "except": [
+                    "fc00::/7",
+                    "::/128",
+                    "::1/128",
+                    "64:ff9b::/96",
+                    "64:ff9b:1::/48",
+                    "100::/64",
+                    "2001::/23",
+                    "2001:db8::/32",
+                    "2002::/16",
+                    "fe80::/10",
+                    "ff00::/8",
+                ],
+            }
+        },
     ]
 }
 
 
-def test_limit_egress_without_coder() -> None:
-    assert objects.limit_egress("ns", None) == {
+@pytest.mark.parametrize(("platform", "dns"), [("gke", GKE_DNS_RULE), ("aks", DNS_RULE), ("eks", DNS_RULE)])
+def test_limit_egress_without_coder(platform: Platform, dns: dict[str, Any]) -> None:
+    assert objects.limit_egress("ns", None, platform) == {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": {"name": "cvm-workspaces-limit-egress", "namespace": "ns"},
         "spec": {
             "podSelector": {"matchLabels": {"app.kubernetes.io/component": "workspace"}},
             "policyTypes": ["Egress"],
-            "egress": [DNS_RULE, INTERNET_RULE],
+            "egress": [dns, INTERNET_RULE],
         },
     }
+
+
+def tcp(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
 
 
 @pytest.mark.parametrize(
@@ -102,55 +140,41 @@ def test_limit_egress_without_coder() -> None:
     [
         (
             "http://coder.coder.svc.cluster.local:8080",
-            # no port: the policy sees the Coder pod's port, which the Service may map
-            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}]},
+            # the Service's port and the Coder pod's, which the Service maps it to: the policy sees the pod's
+            {
+                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}],
+                "ports": tcp(8080),
+            },
+        ),
+        (
+            "http://coder.coder.svc",
+            {
+                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}],
+                "ports": tcp(80, 8080),
+            },
         ),
         (
             "https://coder.platform.svc",
-            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "platform"}}}]},
+            {
+                "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "platform"}}}],
+                "ports": tcp(443, 8443),
+            },
         ),
-        (
-            "https://10.1.2.3",
-            {"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": [{"protocol": "TCP", "port": 443}]},
-        ),
-        (
-            "http://192.168.10.5:3000",
-            {"to": [{"ipBlock": {"cidr": "192.168.10.5/32"}}], "ports": [{"protocol": "TCP", "port": 3000}]},
-        ),
-        (
-            "http://[fd00::10]:7080",
-            {"to": [{"ipBlock": {"cidr": "fd00::10/128"}}], "ports": [{"protocol": "TCP", "port": 7080}]},
-        ),
+        ("https://10.1.2.3", {"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": tcp(443)}),
+        ("http://192.168.10.5:3000", {"to": [{"ipBlock": {"cidr": "192.168.10.5/32"}}], "ports": tcp(3000)}),
+        ("http://100.64.3.4:7080", {"to": [{"ipBlock": {"cidr": "100.64.3.4/32"}}], "ports": tcp(7080)}),
+        ("http://[fd00::10]:7080", {"to": [{"ipBlock": {"cidr": "fd00::10/128"}}], "ports": tcp(7080)}),
         ("https://coder.example.com", None),  # public: the internet rule covers it
         ("https://x.team.svc.example.com", None),  # a public name with `svc` in it is not a Service
         ("https://1.1.1.1:8443", None),
     ],
 )
 def test_limit_egress_reaches_coder(url: str, coder: dict[str, Any] | None) -> None:
-    egress = objects.limit_egress("ns", coder_url(url))["spec"]["egress"]
+    egress = objects.limit_egress("ns", coder_url(url), "aks")["spec"]["egress"]
     assert egress == [DNS_RULE, INTERNET_RULE, *([coder] if coder else [])]
 
 
 # --- what the policy lets a workspace reach -----------------------------------------------------------------
-
-
-def reaches(spec: dict[str, Any], address: str, port: int) -> bool:
-    """Whether an egress rule of `spec` admits TCP to `address:port` by address (ipBlock)."""
-    ip = ipaddress.ip_address(address)
-    for rule in spec["egress"]:
-        assert rule.get("to"), rule  # a rule without `to` would admit every destination
-        ports = rule.get("ports")
-        if ports is not None and not any(p["protocol"] == "TCP" and p["port"] == port for p in ports):
-            continue
-        for peer in rule["to"]:
-            block = peer.get("ipBlock")
-            if block is None:
-                continue
-            network, excepted = ipaddress.ip_network(block["cidr"]), block.get("except", [])
-            inside = ip.version == network.version and ip in network
-            if inside and not any(ip in ipaddress.ip_network(e) for e in excepted):
-                return True
-    return False
 
 
 CLUSTER_AND_NODE = [
@@ -165,54 +189,75 @@ CLUSTER_AND_NODE = [
     "100.64.0.1",  # shared address space (EKS custom networking, carrier-grade NAT)
     "169.254.169.254",  # the clouds' metadata servers
     "169.254.170.23",  # EKS Pod Identity agent
+    "168.63.129.16",  # Azure's WireServer and HostGAPlugin
     "127.0.0.1",
+    "0.0.0.1",
+    "198.18.0.1",  # benchmarking
+    "240.0.0.1",  # reserved
+    "224.0.0.251",  # multicast (mDNS)
+    "255.255.255.255",
     "fd00:ec2::254",  # EKS' IPv6 metadata server
     "fd00:10:96::1",  # an IPv6 Service range
+    "64:ff9b::a9fe:a9fe",  # NAT64 of the metadata address
+    "64:ff9b::a83f:8110",  # NAT64 of WireServer
+    "2002:a9fe:a9fe::1",  # 6to4 of the metadata address
     "fe80::1",
     "::1",
+    "ff02::1",
 ]
+PORTS = (443, 80, 6443, 10250, 10255, 8080, 32526, 53)
 
 
-# Where DNS may be answered on a link-local address: reached on port 53 alone.
-DNS_ADDRESSES = ("169.254.20.10", "169.254.169.254")
-
-
+@pytest.mark.parametrize("platform", ["gke", "aks", "eks", "baremetal"])
 @pytest.mark.parametrize("url", [None, "https://coder.example.com", "http://coder.coder.svc.cluster.local:8080"])
 @pytest.mark.parametrize("address", CLUSTER_AND_NODE)
-def test_no_rule_reaches_the_cluster_or_the_node(url: str | None, address: str) -> None:
-    spec = objects.limit_egress("ns", coder_url(url) if url else None)["spec"]
-    for port in (443, 80, 6443, 10250, 8080, 53):
-        if address in DNS_ADDRESSES and port == 53:
-            continue
-        assert not reaches(spec, address, port), (address, port)
+def test_no_rule_reaches_the_cluster_or_the_node(platform: Platform, url: str | None, address: str) -> None:
+    policy = objects.limit_egress("ns", coder_url(url) if url else None, platform)
+    for port in PORTS:
+        for protocol in ("TCP", "UDP"):
+            if port == 53 and (
+                address == network.NODELOCAL_DNS or (platform == "gke" and address == "169.254.169.254")
+            ):
+                continue
+            assert not admits(policy, address, port, protocol), (address, port, protocol)
 
 
-@pytest.mark.parametrize("address", DNS_ADDRESSES)
-def test_link_local_dns_is_reached_on_port_53_alone(address: str) -> None:
-    spec = objects.limit_egress("ns", None)["spec"]
-    assert reaches(spec, address, 53)
-    assert not any(reaches(spec, address, port) for port in (80, 443, 8080, 8775))
+@pytest.mark.parametrize("platform", ["gke", "aks", "eks", "baremetal"])
+def test_the_metadata_address_answers_dns_on_gke_alone(platform: Platform) -> None:
+    policy = objects.limit_egress("ns", None, platform)
+    for protocol in ("UDP", "TCP"):
+        assert admits(policy, "169.254.169.254", 53, protocol) is (platform == "gke")
+        assert admits(policy, "169.254.20.10", 53, protocol)  # NodeLocal DNSCache, everywhere
+    assert not any(admits(policy, a, p) for a in ("169.254.169.254", "169.254.20.10") for p in (80, 443, 8080, 8775))
 
 
-@pytest.mark.parametrize("address", ["1.1.1.1", "140.82.112.3", "2606:4700:4700::1111"])
+@pytest.mark.parametrize("address", ["1.1.1.1", "140.82.112.3", "2606:4700:4700::1111", "168.63.129.17"])
 def test_the_internet_is_reached(address: str) -> None:
     """What makes the check above able to fail: a public address is reached, on any port."""
-    spec = objects.limit_egress("ns", None)["spec"]
-    assert reaches(spec, address, 443) and reaches(spec, address, 22)
+    policy = objects.limit_egress("ns", None, "aks")
+    assert admits(policy, address, 443) and admits(policy, address, 22)
 
 
 def test_a_private_coder_is_reached_on_its_port_alone() -> None:
-    spec = objects.limit_egress("ns", coder_url("https://10.1.2.3"))["spec"]
-    assert reaches(spec, "10.1.2.3", 443)
-    assert not reaches(spec, "10.1.2.3", 22) and not reaches(spec, "10.1.2.4", 443)
+    policy = objects.limit_egress("ns", coder_url("https://10.1.2.3"), "eks")
+    assert admits(policy, "10.1.2.3", 443)
+    assert not admits(policy, "10.1.2.3", 22) and not admits(policy, "10.1.2.4", 443)
 
 
 def test_selectors_reach_dns_and_coder_alone() -> None:
-    """Besides address blocks, the policy selects kube-dns on port 53, and Coder's namespace (any port)."""
-    spec = objects.limit_egress("ns", coder_url("http://coder.coder.svc.cluster.local:8080"))["spec"]
-    selected = [(peer, rule.get("ports")) for rule in spec["egress"] for peer in rule["to"] if "ipBlock" not in peer]
+    """Besides address blocks, the policy selects kube-dns on port 53, and Coder's namespace on Coder's ports."""
+    policy = objects.limit_egress("ns", coder_url("http://coder.coder.svc.cluster.local:8080"), "gke")
     coder = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}
-    assert selected == [(DNS_RULE["to"][0], DNS_RULE["ports"]), (coder, None)]
+    assert selected(policy) == [(KUBE_DNS, DNS_PORTS), (coder, tcp(8080))]
+
+
+def test_the_special_ranges_are_excepted_within_their_block() -> None:
+    """Every `except` lies inside its block (the API server refuses one that does not), and none is dropped."""
+    internet = objects.limit_egress("ns", None, "aks")["spec"]["egress"][1]["to"]
+    for peer, listed in zip(internet, (network.NOT_INTERNET_IPV4, network.NOT_INTERNET_IPV6), strict=True):
+        block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+        assert peer["ipBlock"]["except"] == list(listed)
+        assert all(ipaddress.ip_network(e).subnet_of(block) for e in listed)  # type: ignore[arg-type]
 
 
 def test_root_home() -> None:
