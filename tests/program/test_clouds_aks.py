@@ -27,8 +27,13 @@ def run() -> Run:
 
 
 def test_the_default_is_134_on_ubuntu_2204_and_pools_move_together(run: Run) -> None:
-    assert run.one(CLUSTER, "cvm-dev").inputs["kubernetesVersion"] == "1.34"
+    cluster = run.one(CLUSTER, "cvm-dev")
+    assert cluster.inputs["kubernetesVersion"] == "1.34"
     assert run.one(POOL, "cvm-dev-cvm").inputs["orchestratorVersion"] == "1.34"
+    # the system pool moves with the control plane in the same cluster update (the runbook's second step)
+    (system,) = cluster.inputs["agentPoolProfiles"]
+    assert system["mode"] == "System" and system["orchestratorVersion"] == "1.34"
+    assert "agentPoolProfiles" not in cluster.ignore_changes
     assert run.one(POOL, "cvm-dev-cvm").inputs["osSKU"] == "Ubuntu"
 
 
@@ -109,6 +114,8 @@ def test_135_with_the_issue_accepted_or_without_sysbox() -> None:
     assert accepted.one(CLUSTER, "cvm-dev").inputs["kubernetesVersion"] == "1.35"
     envbox = run_program({**AKS, "kubernetesVersion": "1.35", "sysbox": {"enabled": False}})
     assert envbox.one(POOL, "cvm-dev-cvm").inputs["orchestratorVersion"] == "1.35"
+    (system,) = envbox.one(CLUSTER, "cvm-dev").inputs["agentPoolProfiles"]
+    assert system["orchestratorVersion"] == "1.35"
 
 
 def test_pure_window() -> None:
