@@ -31,6 +31,13 @@ def test_the_default_is_134_on_ubuntu_2204(run: Run) -> None:
     assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
 
 
+def test_extended_support_minors_get_their_22_04_image() -> None:
+    run = run_program({**EKS, "kubernetesVersion": "1.33"})
+    assert run.one(CLUSTER, "cvm-dev").inputs["version"] == "1.33"
+    parameter = "/aws/service/canonical/ubuntu/eks/22.04/1.33/stable/current/amd64/hvm/ebs-gp2/ami-id"
+    assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
+
+
 def test_the_upgrade_policy_is_stated(run: Run) -> None:
     assert run.one(CLUSTER, "cvm-dev").inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
 
