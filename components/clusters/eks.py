@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +116,9 @@ def root_disk(size_gib: int) -> list[dict[str, Any]]:
     return [{"deviceName": ROOT_DEVICE, "ebs": ebs}]
 
 
-def launch_template(root_volume_gib: int) -> pulumi.ResourceTransform:
+def launch_template(
+    root_volume_gib: int,
+) -> Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]:
     """A transform for the node group's children: its launch template gets IMDSv2 with hop limit 2 and the root
     disk (pulumi-eks makes the template for a custom AMI: nodejs/eks/nodes/nodegroup.ts)."""
 
@@ -170,12 +173,16 @@ class EksCluster(pulumi.ComponentResource):
         on_aws = pulumi.ResourceOptions(parent=self, provider=self.aws_provider)
         invoke = pulumi.InvokeOutputOptions(provider=self.aws_provider)
         partition = aws.get_partition_output(opts=invoke).partition
+
+        def arn(policy: str) -> pulumi.Output[str]:
+            return partition.apply(lambda p: policy_arn(p, policy))
+
         self.node_role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_ROLE_EC2, opts=on_aws)
         attachments = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy}",
                 role=self.node_role.name,
-                policy_arn=partition.apply(lambda p, policy=policy: policy_arn(p, policy)),
+                policy_arn=arn(policy),
                 opts=on_aws,
             )
             for policy in NODE_POLICIES
@@ -267,7 +274,7 @@ class EksCluster(pulumi.ComponentResource):
         ebs_policy = aws.iam.RolePolicyAttachment(
             f"{name}-ebs-csi-policy",
             role=self.ebs_csi_role.name,
-            policy_arn=partition.apply(lambda p: policy_arn(p, EBS_CSI_POLICY)),
+            policy_arn=arn(EBS_CSI_POLICY),
             opts=on_aws,
         )
 
