@@ -122,3 +122,21 @@ def test_pure_window() -> None:
     window = aks.maintenance_window("Monday", "01:00", 5)
     assert window["schedule"] == {"weekly": {"day_of_week": "Monday", "interval_weeks": 1}}
     assert (window["start_time"], window["duration_hours"], window["utc_offset"]) == ("01:00", 5, "+00:00")
+
+
+def test_values_the_aks_api_takes_as_the_pinned_sdk_spells_them(run: Run) -> None:
+    from pulumi_azure_native import containerservice as cs
+
+    # azure-native 3.29.0's enums: a value AKS would reject fails here
+    cluster = run.one(CLUSTER, "cvm-dev").inputs
+    profile = cluster["autoUpgradeProfile"]
+    assert profile["upgradeChannel"] in {m.value for m in cs.UpgradeChannel}
+    assert profile["nodeOSUpgradeChannel"] in {m.value for m in cs.NodeOSUpgradeChannel}
+    network = cluster["networkProfile"]
+    assert network["networkPlugin"] in {m.value for m in cs.NetworkPlugin}
+    assert network["networkPluginMode"] in {m.value for m in cs.NetworkPluginMode}
+    assert network["networkDataplane"] in {m.value for m in cs.NetworkDataplane}
+    assert network["networkPolicy"] in {m.value for m in cs.NetworkPolicy}
+    (system,) = cluster["agentPoolProfiles"]
+    assert system["mode"] in {m.value for m in cs.AgentPoolMode}
+    assert system["osSKU"] in {m.value for m in cs.OSSKU}

@@ -239,3 +239,24 @@ def test_pure_pieces() -> None:
     assert "ami-2" in (eks.newer_image("ami-1", "ami-2") or "")
     policy = json.loads(eks.ebs_csi_trust_policy("arn:x", "oidc.example/id/1"))
     assert "oidc.example/id/1:sub" in policy["Statement"][0]["Condition"]["StringEquals"]
+
+
+def test_values_the_eks_api_takes_as_the_pinned_sdks_spell_them() -> None:
+    import re
+
+    import pulumi_aws as aws
+    import pulumi_eks
+
+    # the add-on conflict modes are the CreateAddon/UpdateAddon enums pulumi-eks 4.4.0 carries
+    assert "OVERWRITE" in {m.value for m in pulumi_eks.ResolveConflictsOnCreate}
+    assert "OVERWRITE" in {m.value for m in pulumi_eks.ResolveConflictsOnUpdate}
+    # the root disk's fields are pulumi-aws 7.51.1's launch-template block device fields (a typo is a TypeError)
+    (mapping,) = eks.root_disk(100)
+
+    def snake(name: str) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+    ebs = aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(**{snake(k): v for k, v in mapping["ebs"].items()})
+    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(device_name=mapping["deviceName"], ebs=ebs)
+    options = {snake(k): v for k, v in eks.METADATA_OPTIONS.items()}
+    assert aws.ec2.LaunchTemplateMetadataOptionsArgs(**options).http_put_response_hop_limit == 2
