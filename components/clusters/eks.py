@@ -60,7 +60,7 @@ COREDNS_ADDON = "coredns"
 # attached, so dense nodes overcommit attachments (kubernetes-sigs/aws-ebs-csi-driver docs/install.md,
 # "Metadata"). Workspaces still cannot reach the metadata server: their egress policy excludes 169.254.0.0/16
 # but DNS (cvm/workspaces/objects.py), and VPC CNI enforces it (docs/security.md).
-METADATA_OPTIONS = {"httpTokens": "required", "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled"}
+METADATA_OPTIONS: dict[str, Any] = {"httpTokens": "required", "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled"}
 # Canonical's Ubuntu AMIs boot from /dev/sda1 (their RootDeviceName: `aws ec2 describe-images --query
 # 'Images[0].RootDeviceName'`; AWS EC2 docs, "Device names for volumes"); pulumi-eks's `diskSize` maps /dev/xvda,
 # the Amazon Linux name, which would add a second, unused volume. Sysbox, its CRI-O and every workspace image
