@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import containerservice, resources
@@ -37,6 +38,16 @@ NETWORK_PROFILE: containerservice.ContainerServiceNetworkProfileArgsDict = {
     "network_plugin_mode": "overlay",
     "network_dataplane": "cilium",
     "network_policy": "cilium",
+}
+
+
+# Long Term Support: the Premium tier and the AKSLongTermSupport plan together, for any supported minor from 1.27
+# (MicrosoftDocs/azure-aks-docs articles/aks/long-term-support.md; azure-native KubernetesSupportPlan,
+# ManagedClusterSKUTier). The runway for Sysbox while 1.34 is the last AKS minor the installer works on
+# (docs/operations.md, "AKS's runway"). Unset, the stack sends neither, so a cluster keeps the tier it has.
+LONG_TERM_SUPPORT: dict[str, Any] = {
+    "sku": {"name": "Base", "tier": "Premium"},
+    "support_plan": "AKSLongTermSupport",
 }
 
 
@@ -92,6 +103,7 @@ class AksCluster(pulumi.ComponentResource):
                 upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
             ),
             network_profile=NETWORK_PROFILE,
+            **(LONG_TERM_SUPPORT if args.aks.long_term_support else {}),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgsDict(
                     name="system",

@@ -108,6 +108,9 @@ class Aks(Model):
     maintenance_day: Weekday = "Saturday"
     maintenance_start: Annotated[str, check(_hh_mm, "must be a time 'HH:MM' (UTC), such as '02:00'")] = "02:00"
     maintenance_hours: Annotated[int, Field(ge=4, le=24)] = 4
+    # AKS Long Term Support (Premium tier, at extra cost): the minor stays supported and creatable for two years
+    # from GA instead of one (clusters/aks.py LONG_TERM_SUPPORT)
+    long_term_support: bool = False
 
 
 class Eks(Model):

@@ -140,3 +140,16 @@ def test_values_the_aks_api_takes_as_the_pinned_sdk_spells_them(run: Run) -> Non
     (system,) = cluster["agentPoolProfiles"]
     assert system["mode"] in {m.value for m in cs.AgentPoolMode}
     assert system["osSKU"] in {m.value for m in cs.OSSKU}
+
+
+def test_long_term_support_is_opt_in(run: Run) -> None:
+    from pulumi_azure_native import containerservice as cs
+
+    plain = run.one(CLUSTER, "cvm-dev").inputs
+    assert "sku" not in plain and "supportPlan" not in plain  # an existing cluster keeps its tier
+    lts = run_program({**AKS, "aks": {**AKS["aks"], "longTermSupport": True}}).one(CLUSTER, "cvm-dev").inputs
+    # AKS LTS needs both (azure-aks-docs long-term-support.md), spelled as azure-native 3.29.0's enums
+    assert lts["sku"] == {"name": "Base", "tier": "Premium"} and lts["supportPlan"] == "AKSLongTermSupport"
+    assert lts["supportPlan"] in {m.value for m in cs.KubernetesSupportPlan}
+    assert lts["sku"]["tier"] in {m.value for m in cs.ManagedClusterSKUTier}
+    assert lts["autoUpgradeProfile"]["upgradeChannel"] == "patch"  # what the LTS docs recommend with it
