@@ -60,6 +60,8 @@ class Registered:
     dependencies: list[str]  # URNs
     object: struct_pb2.Struct  # the serialized inputs, deserialized on first use (the benchmark replays them)
     read: str = ""  # the ID read, for a `get`
+    delete_before_replace: bool = False
+    ignore_changes: tuple[str, ...] = ()
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
@@ -192,6 +194,8 @@ class RecordingMonitor(MockMonitor):
                 list(request.dependencies),
                 inputs,
                 read,
+                delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
+                ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
             )
         )
 
@@ -216,6 +220,8 @@ CLOUD_OUTPUTS: dict[str, dict[str, Any]] = {
 }
 INVOKE_RESULTS: dict[str, dict[str, Any]] = {
     "aws:ssm/getParameter:getParameter": {"value": "ami-0123456789abcdef0", "type": "String"},
+    "aws:index/getPartition:getPartition": {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"},
+    "aws:eks/getAddonVersion:getAddonVersion": {"version": "v1.0.0-eksbuild.1"},
     "azure-native:containerservice:listManagedClusterUserCredentials": {
         "kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(FAKE_KUBECONFIG.encode()).decode()}]
     },

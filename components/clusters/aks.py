@@ -3,9 +3,9 @@
 The `patch` upgrade channel keeps the cluster on its minor (Azure applies patches only), and both the patches
 and the weekly node-image reimages run only inside the stack's maintenance window (planned maintenance
 configurations `aksManagedAutoUpgradeSchedule` and `aksManagedNodeOSUpgradeSchedule`). The CVM pool is its own
-AgentPool resource on the cluster's minor, so changing it never touches the cluster; the cluster ignores the
-pools it reports back (pulumi/pulumi-azure-native#1575, #2719). Azure CNI Overlay powered by Cilium enforces
-NetworkPolicies.
+AgentPool resource on the cluster's minor, so changing it never touches the cluster. The system pool is inline
+and on the cluster's minor too: a cluster update moves the control plane, then the system pool, and then the
+CVM pool follows (it depends on the cluster). Azure CNI Overlay powered by Cilium enforces NetworkPolicies.
 
 Node identity: the kubelet's managed identity, which AKS creates, needs no role for CVMs (AcrPull only for a
 private Azure Container Registry); the cluster's system-assigned identity gets Network Contributor on an
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 from pulumi_azure_native import containerservice, resources
@@ -37,6 +38,16 @@ NETWORK_PROFILE: containerservice.ContainerServiceNetworkProfileArgsDict = {
     "network_plugin_mode": "overlay",
     "network_dataplane": "cilium",
     "network_policy": "cilium",
+}
+
+
+# Long Term Support: the Premium tier and the AKSLongTermSupport plan together, for any supported minor from 1.27
+# (MicrosoftDocs/azure-aks-docs articles/aks/long-term-support.md; azure-native KubernetesSupportPlan,
+# ManagedClusterSKUTier). The runway for Sysbox while 1.34 is the last AKS minor the installer works on
+# (docs/operations.md, "AKS's runway"). Unset, the stack sends neither, so a cluster keeps the tier it has.
+LONG_TERM_SUPPORT: dict[str, Any] = {
+    "sku": {"name": "Base", "tier": "Premium"},
+    "support_plan": "AKSLongTermSupport",
 }
 
 
@@ -92,6 +103,7 @@ class AksCluster(pulumi.ComponentResource):
                 upgrade_channel="patch", node_os_upgrade_channel="NodeImage"
             ),
             network_profile=NETWORK_PROFILE,
+            **(LONG_TERM_SUPPORT if args.aks.long_term_support else {}),
             agent_pool_profiles=[
                 containerservice.ManagedClusterAgentPoolProfileArgsDict(
                     name="system",
@@ -102,10 +114,20 @@ class AksCluster(pulumi.ComponentResource):
                     os_sku=AKS_OS_SKU,
                     type="VirtualMachineScaleSets",
                     vnet_subnet_id=args.aks.subnet_id,
+                    # without it a minor change moves only the control plane, and AKS refuses the next upgrade
+                    # once the pool is more than two minors behind ("the node pool minor version must be within
+                    # two minor versions of the control plane": azure-native 3.29.0
+                    # ManagedClusterAgentPoolProfile `orchestrator_version`); a `<major.minor>` takes the newest
+                    # GA patch, and the same minor again triggers no upgrade (same docstring)
+                    orchestrator_version=args.kubernetes_minor,
                 )
             ],
-            # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`)
-            opts=pulumi.ResourceOptions(parent=self, protect=True, ignore_changes=["agentPoolProfiles"]),
+            # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`). The
+            # inline pools are not ignored, so the system pool's version is sent; the `cvm` pool is its own
+            # AgentPool, which a cluster update neither adds nor deletes (pulumi/pulumi-azure-native#1686,
+            # #579: a pool missing from agentPoolProfiles is left alone); after a `pulumi refresh` the preview
+            # may show it leaving agentPoolProfiles (#1575), which changes nothing in Azure
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
         )
         self.node_pool = containerservice.AgentPool(
             f"{name}-cvm",

@@ -7,7 +7,8 @@
 - **Versions held**: the cluster's upgrade policy is EXTENDED support (facts.platforms.EKS_SUPPORT_TYPE); the node group
   follows the cluster's minor through the AMI of that minor.
 - **What workspaces need**: the aws-ebs-csi-driver addon with an IRSA role and a `gp3` StorageClass; VPC CNI
-  NetworkPolicy enforcement; nodes whose pods cannot reach the instance metadata (IMDSv2 only, hop limit 1).
+  NetworkPolicy enforcement; CoreDNS as an add-on; every add-on at the newest version for the minor; IMDSv2 only,
+  hop limit 2 (the EBS CSI node plugin reads IMDS; workspaces' egress policy keeps them out); a gp3 root disk.
 - **Credentials**: the explicit aws provider takes the stack's profile and role to assume (`aws:profile`,
   `aws:assumeRoles`, or their `cvm:eks.*` keys), and the kubeconfig uses the same.
 """
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +30,13 @@ from components.facts.platforms import EKS_SUPPORT_TYPE
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
 
+# AWS managed policies, by name: their ARNs carry the partition (`aws`, `aws-us-gov`, `aws-cn`), which the
+# provider answers (aws.get_partition; awsdocs IAM reference-arns, "ARN format"; kubernetes-sigs/aws-ebs-csi-driver
+# docs/install.md, "replace arn:aws: with the local partition").
 NODE_POLICIES = (
-    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
 )
 ASSUME_ROLE_EC2 = json.dumps(
     {
@@ -43,13 +48,24 @@ ASSUME_ROLE_EC2 = json.dumps(
 # (awsdocs amazon-eks-user-guide ebs-csi.adoc, "Create an IAM role").
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
-EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-# IMDSv2 only, and a hop limit of 1: the token answer dies one hop out, so pods (a network namespace away) get
-# no node credentials (AWS EC2 docs, "Configure the instance metadata options"; EKS best practices, "Restrict
-# access to the instance profile"). pulumi-eks sets hop limit 2 on the launch template it makes
-# (pulumi/pulumi-eks nodejs/eks/nodes/nodegroup.ts @7bf0c1b1); a transform sets 1. Pods on the host network
-# (VPC CNI, kube-proxy) still reach it; the EBS CSI node plugin then reads its zone from the Kubernetes API.
-METADATA_OPTIONS = {"httpTokens": "required", "httpPutResponseHopLimit": 1, "httpEndpoint": "enabled"}
+EBS_CSI_POLICY = "service-role/AmazonEBSCSIDriverPolicy"
+# CoreDNS as an EKS add-on of cvm's own: pulumi-eks makes it only with its default node group or Fargate, and
+# otherwise leaves the self-managed CoreDNS of cluster creation, which no minor upgrade moves (pulumi/pulumi-eks
+# nodejs/eks/cluster.ts, `corednsExplicitlyEnabled`; awsdocs amazon-eks-user-guide managing-coredns.adoc).
+# kube-proxy and the VPC CNI are pulumi-eks's managed add-ons, at the most recent version for the cluster's
+# version (KubeProxyAddonOptions.version, VpcCniOptions.addonVersion docstrings), so they move with the minor.
+COREDNS_ADDON = "coredns"
+# IMDSv2 only, and a hop limit of 2: the EBS CSI node plugin runs in a pod and reads its instance's volume and
+# ENI counts from IMDS; with hop limit 1 it falls back to Kubernetes metadata and assumes one ENI and one volume
+# attached, so dense nodes overcommit attachments (kubernetes-sigs/aws-ebs-csi-driver docs/install.md,
+# "Metadata"). Workspaces still cannot reach the metadata server: their egress policy excludes 169.254.0.0/16
+# but DNS (cvm/workspaces/objects.py), and VPC CNI enforces it (docs/security.md).
+METADATA_OPTIONS: dict[str, Any] = {"httpTokens": "required", "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled"}
+# Canonical's Ubuntu AMIs boot from /dev/sda1 (their RootDeviceName: `aws ec2 describe-images --query
+# 'Images[0].RootDeviceName'`; AWS EC2 docs, "Device names for volumes"); pulumi-eks's `diskSize` maps /dev/xvda,
+# the Amazon Linux name, which would add a second, unused volume. Sysbox, its CRI-O and every workspace image
+# live on the root disk: gp3, encrypted, sized by cvm:eks.rootVolumeSize.
+ROOT_DEVICE = "/dev/sda1"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
@@ -89,11 +105,34 @@ def ebs_csi_trust_policy(oidc_provider_arn: str, oidc_provider_url: str) -> str:
     )
 
 
-def metadata_hop_limit(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """A transform for the node group's children: its launch template gets IMDSv2 with hop limit 1."""
-    if args.type_ != LAUNCH_TEMPLATE:
-        return None
-    return pulumi.ResourceTransformResult({**args.props, "metadataOptions": dict(METADATA_OPTIONS)}, args.opts)
+def policy_arn(partition: str, policy: str) -> str:
+    """An AWS managed policy's ARN in the stack's partition."""
+    return f"arn:{partition}:iam::aws:policy/{policy}"
+
+
+def root_disk(size_gib: int) -> list[dict[str, Any]]:
+    """The launch template's block device for the root volume (aws.ec2.LaunchTemplateBlockDeviceMapping)."""
+    ebs = {"volumeSize": size_gib, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"}
+    return [{"deviceName": ROOT_DEVICE, "ebs": ebs}]
+
+
+def launch_template(
+    root_volume_gib: int,
+) -> Callable[[pulumi.ResourceTransformArgs], pulumi.ResourceTransformResult | None]:
+    """A transform for the node group's children: its launch template gets IMDSv2 with hop limit 2 and the root
+    disk (pulumi-eks makes the template for a custom AMI: nodejs/eks/nodes/nodegroup.ts)."""
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if args.type_ != LAUNCH_TEMPLATE:
+            return None
+        props = {
+            **args.props,
+            "metadataOptions": dict(METADATA_OPTIONS),
+            "blockDeviceMappings": root_disk(root_volume_gib),
+        }
+        return pulumi.ResourceTransformResult(props, args.opts)
+
+    return transform
 
 
 def newer_image(pinned: str, current: str) -> str | None:
@@ -132,12 +171,21 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         on_aws = pulumi.ResourceOptions(parent=self, provider=self.aws_provider)
+        invoke = pulumi.InvokeOutputOptions(provider=self.aws_provider)
+        partition = aws.get_partition_output(opts=invoke).partition
+
+        def arn(policy: str) -> pulumi.Output[str]:
+            return partition.apply(lambda p: policy_arn(p, policy))
+
         self.node_role = aws.iam.Role(f"{name}-node", assume_role_policy=ASSUME_ROLE_EC2, opts=on_aws)
         attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-node-{arn.rsplit('/', 1)[1]}", role=self.node_role.name, policy_arn=arn, opts=on_aws
+                f"{name}-node-{policy}",
+                role=self.node_role.name,
+                policy_arn=arn(policy),
+                opts=on_aws,
             )
-            for arn in NODE_POLICIES
+            for policy in NODE_POLICIES
         ]
         credentials: eks.KubeconfigOptionsArgsDict = {}
         if args.eks.profile:
@@ -163,9 +211,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.aws_provider}, protect=True),
         )
         parameter = ubuntu_ami_parameter(args.eks.ubuntu_version, args.kubernetes_minor, args.eks.instance_type)
-        current = aws.ssm.get_parameter_output(
-            name=parameter, opts=pulumi.InvokeOutputOptions(provider=self.aws_provider)
-        ).value
+        current = aws.ssm.get_parameter_output(name=parameter, opts=invoke).value
         ami: pulumi.Input[str]
         if args.eks.ami_id is not None:
             ami = args.eks.ami_id
@@ -180,7 +226,16 @@ class EksCluster(pulumi.ComponentResource):
                 # an AMI ID is no secret: `insecureValue` keeps it readable in previews and state
                 insecure_value=current,
                 description=f"CVM node AMI pinned from {parameter}",
-                opts=pulumi.ResourceOptions(parent=self, provider=self.aws_provider, ignore_changes=["insecureValue"]),
+                # the name is fixed, so `pulumi up --replace` must delete the old parameter before it creates the
+                # new one: created first, the new one fails with ParameterAlreadyExists (`overwrite` is false on
+                # create; pulumi_aws ssm.Parameter docstring, 7.51.1), and `overwrite=True` would have the old
+                # one's delete remove the new value
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=self.aws_provider,
+                    ignore_changes=["insecureValue"],
+                    delete_before_replace=True,
+                ),
             )
             ami = self.ami_pin.insecure_value
         pulumi.Output.all(ami, current).apply(_warn_if_newer)
@@ -206,7 +261,7 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self,
                 providers={"aws": self.aws_provider},
                 depends_on=attachments,
-                transforms=[metadata_hop_limit],
+                transforms=[launch_template(args.eks.root_volume_size)],
             ),
         )
         self.ebs_csi_role = aws.iam.Role(
@@ -217,17 +272,40 @@ class EksCluster(pulumi.ComponentResource):
             opts=on_aws,
         )
         ebs_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-ebs-csi-policy", role=self.ebs_csi_role.name, policy_arn=EBS_CSI_POLICY, opts=on_aws
+            f"{name}-ebs-csi-policy",
+            role=self.ebs_csi_role.name,
+            policy_arn=arn(EBS_CSI_POLICY),
+            opts=on_aws,
         )
-        # the addon's pods need nodes to run on; EKS picks the addon's default version for the cluster's minor
+
+        def addon_version(addon: str) -> pulumi.Output[str]:
+            # the newest version for the stack's minor: a minor upgrade moves the add-on after the control plane
+            # (awsdocs amazon-eks-user-guide update-cluster.adoc, "update the add-ons"; aws.eks.get_addon_version)
+            return aws.eks.get_addon_version_output(
+                addon_name=addon, kubernetes_version=args.kubernetes_minor, most_recent=True, opts=invoke
+            ).version
+
+        # the add-ons' pods need nodes to run on
+        after_nodes = pulumi.ResourceOptions(
+            parent=self, provider=self.aws_provider, depends_on=[self.cluster, self.node_pool]
+        )
         self.ebs_csi = aws.eks.Addon(
             f"{name}-ebs-csi",
             cluster_name=args.name,
             addon_name=EBS_CSI_ADDON,
+            addon_version=addon_version(EBS_CSI_ADDON),
             service_account_role_arn=self.ebs_csi_role.arn,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=self.aws_provider, depends_on=[self.cluster, self.node_pool, ebs_policy]
-            ),
+            opts=pulumi.ResourceOptions.merge(after_nodes, pulumi.ResourceOptions(depends_on=[ebs_policy])),
+        )
+        self.coredns = aws.eks.Addon(
+            f"{name}-coredns",
+            cluster_name=args.name,
+            addon_name=COREDNS_ADDON,
+            addon_version=addon_version(COREDNS_ADDON),
+            # takes over the self-managed CoreDNS that cluster creation installed (CreateAddon API)
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=after_nodes,
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.cluster.kubeconfig_json)
         # objects go on the cluster once its CVM nodes exist

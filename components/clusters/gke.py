@@ -3,9 +3,11 @@
 The default node pool is removed and the CVM pool is a resource of its own, so changing the pool never
 replaces the cluster. The cluster stays on its minor: it is on the EXTENDED channel, and a persistent
 maintenance exclusion forbids minor upgrades until shortly before the end of that minor's extended support
-(facts/platforms.py GKE_CHANNEL); the pool's version follows the control plane's. Nodes run as a service
-account of their own with only the default node role, pods see GKE's metadata server (not the node's
-credentials), and Dataplane V2 enforces NetworkPolicies.
+(facts/platforms.py GKE_CHANNEL). The pool starts at the control plane's version and from then on node
+auto-upgrade patches it inside the maintenance window; a minor move of the pool is the runbook's step
+(docs/operations.md). Nodes, the temporary default pool's too, run as a service account of their own with only
+the default node role, pods see GKE's metadata server (not the node's credentials), and Dataplane V2 enforces
+NetworkPolicies.
 """
 
 from __future__ import annotations
@@ -85,6 +87,15 @@ def workload_pool(project: str) -> str:
     return f"{project}.svc.id.goog"
 
 
+def default_pool_config(service_account: pulumi.Input[str]) -> gcp.container.ClusterNodeConfigArgsDict:
+    """The default pool GKE builds at creation and cvm removes at once (`remove_default_node_pool`): without a
+    service account it runs as the Compute Engine default one, and creation fails in projects where that account
+    is disabled or stripped of roles (pulumi_gcp container.Cluster `node_config`, ClusterNodeConfig
+    `service_account`: "If not specified, the 'default' service account is used"; GKE docs, "Use least privilege
+    IAM service accounts")."""
+    return {"service_account": service_account, "oauth_scopes": ["https://www.googleapis.com/auth/cloud-platform"]}
+
+
 def node_config(machine_type: str, service_account: pulumi.Input[str]) -> gcp.container.NodePoolNodeConfigArgsDict:
     return {
         "machine_type": machine_type,
@@ -142,11 +153,18 @@ class GkeCluster(pulumi.ComponentResource):
             workload_identity_config={"workload_pool": pulumi.Output.from_input(project).apply(workload_pool)},
             remove_default_node_pool=True,
             initial_node_count=1,
+            node_config=default_pool_config(self.node_account.email),
             deletion_protection=args.gke.deletion_protection,
             # replacing a cluster loses everything on it: it must be asked for (`pulumi state unprotect`). The
             # datapath cannot change on an existing cluster (GKE Dataplane V2 docs): a cluster made before cvm
-            # set it keeps its own, and docs/operations.md says how to turn on NetworkPolicy there
-            opts=pulumi.ResourceOptions(parent=self, protect=True, ignore_changes=["datapathProvider"]),
+            # set it keeps its own, and docs/operations.md says how to turn on NetworkPolicy there. The default
+            # pool's config only matters at creation (the pool is gone after it) and would replace the cluster
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=True,
+                ignore_changes=["datapathProvider", "nodeConfig"],
+                depends_on=[self.node_role],
+            ),
         )
         self.node_pool = gcp.container.NodePool(
             f"{name}-cvm",
@@ -154,14 +172,15 @@ class GkeCluster(pulumi.ComponentResource):
             cluster=self.cluster.name,
             location=args.gke.location,
             project=args.gke.project,
-            # the control plane's version: the pool moves with it, minor and patch (pulumi_gcp NodePool.version).
-            # Node auto-upgrade never takes nodes past the control plane, so the two do not fight: at most an
-            # `up` after GKE patched the control plane brings the nodes to that patch a little earlier
+            # the control plane's version at creation, then node auto-upgrade's: a `version` that followed the
+            # control plane would surge-upgrade every node at the first `up` after GKE patched the control plane,
+            # outside the window ("if this field and auto_upgrade are both specified, they will fight each
+            # other ... setting both is highly discouraged": pulumi_gcp container.NodePool `version`, 10.2.0)
             version=self.cluster.master_version,
             node_count=per_zone(args.gke.location, args.gke.node_count),
             node_config=node_config(args.gke.machine_type, self.node_account.email),
             management={"auto_repair": True, "auto_upgrade": True},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_role]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_role], ignore_changes=["version"]),
         )
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.master_auth).apply(

@@ -108,6 +108,9 @@ class Aks(Model):
     maintenance_day: Weekday = "Saturday"
     maintenance_start: Annotated[str, check(_hh_mm, "must be a time 'HH:MM' (UTC), such as '02:00'")] = "02:00"
     maintenance_hours: Annotated[int, Field(ge=4, le=24)] = 4
+    # AKS Long Term Support (Premium tier, at extra cost): the minor stays supported and creatable for two years
+    # from GA instead of one (clusters/aks.py LONG_TERM_SUPPORT)
+    long_term_support: bool = False
 
 
 class Eks(Model):
@@ -127,6 +130,9 @@ class Eks(Model):
     ] = compatibility.DEFAULT_EKS_UBUNTU
     # the CVM nodes' AMI, pinned; unset: Canonical's current image, resolved once and kept (clusters/eks.py)
     ami_id: AmiId | None = None
+    # the CVM nodes' root disk in GiB (gp3, encrypted): Sysbox, its CRI-O and every workspace image live there
+    # (clusters/eks.py ROOT_DEVICE); EBS gp3 takes 1-16384 GiB, 30 holds little more than the AMI
+    root_volume_size: Annotated[int, Field(ge=30, le=16384)] = 100
     # an existing VPC and its subnets; unset: the region's default VPC
     vpc_id: AwsVpcId | None = None
     private_subnet_ids: list[AwsSubnetId] = []

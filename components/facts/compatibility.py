@@ -28,6 +28,9 @@ class NodeImage:
     containerd2: bool | None  # None: not published
     source: str
     issues: tuple[KnownIssue, ...] = ()
+    # what shows sysbox-runc pods running on this image with the pinned Sysbox: without an open issue a row is
+    # accepted, which is not proof that it works
+    evidence: str = "unproven: no open issue, and no report of Sysbox 0.7.1 running here"
 
 
 # The image family each cloud's CVM nodes use: GKE's only Ubuntu image type since 1.24 (the Docker-based
@@ -37,12 +40,16 @@ GKE_IMAGE_TYPE = "UBUNTU_CONTAINERD"
 AKS_OS_SKU = "Ubuntu"
 
 # GKE, image type UBUNTU_CONTAINERD.
+# No report shows Sysbox 0.7.1 running on GKE; the reports there are failures of 0.7.0 (the installer on a GKE
+# 1.33 pool, nestybox/sysbox#987; sysfs on Ubuntu 24.04 with containerd 2, #1013, which 0.7.1 fixed elsewhere).
+_GKE_EVIDENCE = "unproven: no report of Sysbox 0.7.1 on GKE; 0.7.0 failed there (nestybox/sysbox#987, #1013)"
 _GKE_1_35 = NodeImage(
     "Ubuntu 24.04 (ubuntu-gke-2404-1-35-*)",
     "6.8 (linux-gke)",
     "containerd 2.x (Linux nodes from GKE 1.33)",
     True,
     "GKE node-images docs; GKE docs deprecations/migrate-containerd-2",
+    evidence=_GKE_EVIDENCE,
 )
 _GKE_1_34 = NodeImage(
     "Ubuntu (release not published per minor)",
@@ -50,6 +57,7 @@ _GKE_1_34 = NodeImage(
     "containerd 2.0 (Linux nodes from GKE 1.33)",
     True,
     "GKE docs deprecations/migrate-containerd-2; node-images (no per-minor Ubuntu release table found)",
+    evidence=_GKE_EVIDENCE,
 )
 # AKS, OS SKU `Ubuntu`: Ubuntu 22.04 for 1.25-1.34 and 24.04 from 1.35 (MicrosoftDocs/azure-aks-docs
 # articles/aks/upgrade-os-version.md; AKS release notes 2026-01-04).
@@ -102,7 +110,8 @@ NODE_IMAGES: dict[str, dict[str, dict[Version, NodeImage]]] = {
     "aks": {AKS_OS_SKU: {Version("1.34"): _AKS_2204, **_rows("1.35", "1.36", _AKS_2404)}},
     "eks": {
         # Canonical publishes 1.35 only for 24.04 and 26.04; 1.31-1.34 for 22.04 and 24.04 (Canonical
-        # ubuntu-cloud-docs, EKS images; 26.04 is not a release Sysbox supports, install-k8s.md)
+        # ubuntu-cloud-docs, EKS images; 26.04 is not a release Sysbox supports, install-k8s.md). 1.31 is
+        # outside Sysbox 0.7's window and EKS's support (OFFERS)
         "22.04": _rows("1.31", "1.34", _EKS_2204),
         "24.04": _rows("1.31", "1.35", _EKS_2404),
     },
@@ -125,14 +134,18 @@ class Offer:
     source: str
 
 
-# Standard support as of November 2026: GKE release notes and endoflife.date (1.34 only on the EXTENDED
-# channel), github.com/Azure/AKS/releases/tag/2026-09-04 (GA N-2), awsdocs amazon-eks-user-guide
-# kubernetes-versions.adoc. Bare metal is bounded by the minors whose schemas this program validates its
-# objects against (tests/program/test_schemas.py).
+# Support as of December 2026: GKE release notes and endoflife.date (1.34 only on the EXTENDED channel),
+# github.com/Azure/AKS/releases/tag/2026-09-04 (GA N-2), awsdocs amazon-eks-user-guide kubernetes-versions.adoc
+# (standard 1.35-1.36; extended, at extra cost, 1.32, 1.33 and from 2026-12-02 1.34; 1.31's ended 2026-11-26).
+# EKS clusters are on the EXTENDED support policy (platforms.EKS_SUPPORT_TYPE), so its extended minors count.
+# Bare metal is bounded by the minors whose schemas this program validates its objects against
+# (tests/program/test_schemas.py).
 OFFERS: dict[Platform, Offer] = {
     "gke": Offer(minors("1.34", "1.35"), "GKE release notes 2026-09; 1.34 only on the EXTENDED channel"),
     "aks": Offer(minors("1.34", "1.36"), "Azure/AKS release 2026-09-04 (GA N-2)"),
-    "eks": Offer(minors("1.34", "1.36"), "awsdocs amazon-eks-user-guide kubernetes-versions.adoc"),
+    "eks": Offer(
+        minors("1.32", "1.36"), "awsdocs amazon-eks-user-guide kubernetes-versions.adoc; 1.32-1.34 in extended support"
+    ),
     "baremetal": Offer(minors("1.29", "1.36"), "schemas validated by tests/"),
 }
 
@@ -153,8 +166,9 @@ WINDOWS: dict[Platform, tuple[Version, ...]] = {platform: _window(platform) for 
 # newest one that the pinned Sysbox accepts and on whose default node image no known issue stops sysbox-runc pods.
 #   gke 1.35: Ubuntu 24.04, kernel 6.8, containerd 2.x; Sysbox 0.7.1 fixed the sysfs bug of 0.7.0 there.
 #   aks 1.34: the last minor on Ubuntu 22.04 with containerd 1.7: the installer's CRI-O path, untouched by #997.
-#   eks 1.34 on Ubuntu 22.04: containerd 1.7, the CRI-O path; 24.04 images have #1035. EKS standard support
-#       for 1.34 ends 2026-12-02 (awsdocs kubernetes-versions.adoc); the cluster's upgrade policy is EXTENDED.
+#   eks 1.34 on Ubuntu 22.04: containerd 1.7, the CRI-O path; 24.04 images have #1035 (every minor), and
+#       Canonical publishes no 22.04 image past 1.34. 1.34 entered extended support on 2026-12-02, at extra cost
+#       (awsdocs kubernetes-versions.adoc); the cluster's upgrade policy is EXTENDED.
 #   baremetal 1.35: the newest minor the pinned Sysbox accepts.
 DEFAULT_MINOR: dict[Platform, Version] = {
     "gke": Version("1.35"),

@@ -27,8 +27,13 @@ def run() -> Run:
 
 
 def test_the_default_is_134_on_ubuntu_2204_and_pools_move_together(run: Run) -> None:
-    assert run.one(CLUSTER, "cvm-dev").inputs["kubernetesVersion"] == "1.34"
+    cluster = run.one(CLUSTER, "cvm-dev")
+    assert cluster.inputs["kubernetesVersion"] == "1.34"
     assert run.one(POOL, "cvm-dev-cvm").inputs["orchestratorVersion"] == "1.34"
+    # the system pool moves with the control plane in the same cluster update (the runbook's second step)
+    (system,) = cluster.inputs["agentPoolProfiles"]
+    assert system["mode"] == "System" and system["orchestratorVersion"] == "1.34"
+    assert "agentPoolProfiles" not in cluster.ignore_changes
     assert run.one(POOL, "cvm-dev-cvm").inputs["osSKU"] == "Ubuntu"
 
 
@@ -109,9 +114,42 @@ def test_135_with_the_issue_accepted_or_without_sysbox() -> None:
     assert accepted.one(CLUSTER, "cvm-dev").inputs["kubernetesVersion"] == "1.35"
     envbox = run_program({**AKS, "kubernetesVersion": "1.35", "sysbox": {"enabled": False}})
     assert envbox.one(POOL, "cvm-dev-cvm").inputs["orchestratorVersion"] == "1.35"
+    (system,) = envbox.one(CLUSTER, "cvm-dev").inputs["agentPoolProfiles"]
+    assert system["orchestratorVersion"] == "1.35"
 
 
 def test_pure_window() -> None:
     window = aks.maintenance_window("Monday", "01:00", 5)
     assert window["schedule"] == {"weekly": {"day_of_week": "Monday", "interval_weeks": 1}}
     assert (window["start_time"], window["duration_hours"], window["utc_offset"]) == ("01:00", 5, "+00:00")
+
+
+def test_values_the_aks_api_takes_as_the_pinned_sdk_spells_them(run: Run) -> None:
+    from pulumi_azure_native import containerservice as cs
+
+    # azure-native 3.29.0's enums: a value AKS would reject fails here
+    cluster = run.one(CLUSTER, "cvm-dev").inputs
+    profile = cluster["autoUpgradeProfile"]
+    assert profile["upgradeChannel"] in {m.value for m in cs.UpgradeChannel}
+    assert profile["nodeOSUpgradeChannel"] in {m.value for m in cs.NodeOSUpgradeChannel}
+    network = cluster["networkProfile"]
+    assert network["networkPlugin"] in {m.value for m in cs.NetworkPlugin}
+    assert network["networkPluginMode"] in {m.value for m in cs.NetworkPluginMode}
+    assert network["networkDataplane"] in {m.value for m in cs.NetworkDataplane}
+    assert network["networkPolicy"] in {m.value for m in cs.NetworkPolicy}
+    (system,) = cluster["agentPoolProfiles"]
+    assert system["mode"] in {m.value for m in cs.AgentPoolMode}
+    assert system["osSKU"] in {m.value for m in cs.OSSKU}
+
+
+def test_long_term_support_is_opt_in(run: Run) -> None:
+    from pulumi_azure_native import containerservice as cs
+
+    plain = run.one(CLUSTER, "cvm-dev").inputs
+    assert "sku" not in plain and "supportPlan" not in plain  # an existing cluster keeps its tier
+    lts = run_program({**AKS, "aks": {**AKS["aks"], "longTermSupport": True}}).one(CLUSTER, "cvm-dev").inputs
+    # AKS LTS needs both (azure-aks-docs long-term-support.md), spelled as azure-native 3.29.0's enums
+    assert lts["sku"] == {"name": "Base", "tier": "Premium"} and lts["supportPlan"] == "AKSLongTermSupport"
+    assert lts["supportPlan"] in {m.value for m in cs.KubernetesSupportPlan}
+    assert lts["sku"]["tier"] in {m.value for m in cs.ManagedClusterSKUTier}
+    assert lts["autoUpgradeProfile"]["upgradeChannel"] == "patch"  # what the LTS docs recommend with it

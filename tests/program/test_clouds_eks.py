@@ -31,6 +31,13 @@ def test_the_default_is_134_on_ubuntu_2204(run: Run) -> None:
     assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
 
 
+def test_extended_support_minors_get_their_22_04_image() -> None:
+    run = run_program({**EKS, "kubernetesVersion": "1.33"})
+    assert run.one(CLUSTER, "cvm-dev").inputs["version"] == "1.33"
+    parameter = "/aws/service/canonical/ubuntu/eks/22.04/1.33/stable/current/amd64/hvm/ebs-gp2/ami-id"
+    assert ("aws:ssm/getParameter:getParameter", {"name": parameter}) in run.calls
+
+
 def test_the_upgrade_policy_is_stated(run: Run) -> None:
     assert run.one(CLUSTER, "cvm-dev").inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
 
@@ -86,7 +93,7 @@ def test_ebs_csi_with_its_own_role_and_a_gp3_class(monkeypatch: pytest.MonkeyPat
         "oidc.eks.eu-west-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
     }
     policies = {r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
-    assert eks.EBS_CSI_POLICY in policies
+    assert eks.policy_arn("aws", eks.EBS_CSI_POLICY) in policies
     storage = run.one("kubernetes:storage.k8s.io/v1:StorageClass", "gp3")
     assert storage.inputs["provisioner"] == "ebs.csi.aws.com" and storage.inputs["parameters"]["type"] == "gp3"
     assert storage.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
@@ -97,24 +104,68 @@ def test_network_policy_is_enforced_by_the_vpc_cni(run: Run) -> None:
     assert run.one(CLUSTER, "cvm-dev").inputs["vpcCniOptions"] == {"enableNetworkPolicy": True}
 
 
-def test_nodes_require_imdsv2_out_of_the_pods_reach(run: Run) -> None:
+def test_nodes_require_imdsv2_with_a_hop_for_the_ebs_csi_pods_and_a_root_disk(run: Run) -> None:
     assert run.one(GROUP, "cvm-dev-cvm").inputs["enableIMDSv2"] is True
     template = pulumi.ResourceTransformArgs(
         custom=True,
         type_=eks.LAUNCH_TEMPLATE,
         name="cvm-dev-cvm-launchTemplate",
-        props={"imageId": CURRENT, "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2}},
+        props={"imageId": CURRENT, "metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 1}},
         opts=pulumi.ResourceOptions(),
     )
-    result = eks.metadata_hop_limit(template)
+    transform = eks.launch_template(250)
+    result = transform(template)
+    # hop limit 2: the EBS CSI node plugin, in a pod, reads IMDS (aws-ebs-csi-driver docs/install.md)
     assert result is not None and result.props["metadataOptions"] == {
         "httpTokens": "required",
-        "httpPutResponseHopLimit": 1,
+        "httpPutResponseHopLimit": 2,
         "httpEndpoint": "enabled",
     }
+    assert result.props["blockDeviceMappings"] == [
+        {
+            "deviceName": "/dev/sda1",
+            "ebs": {"volumeSize": 250, "volumeType": "gp3", "encrypted": "true", "deleteOnTermination": "true"},
+        }
+    ]
     assert result.props["imageId"] == CURRENT
     other = pulumi.ResourceTransformArgs(True, "aws:iam/role:Role", "r", {}, pulumi.ResourceOptions())
-    assert eks.metadata_hop_limit(other) is None
+    assert transform(other) is None
+
+
+def test_the_root_disk_size_is_config_and_bounded() -> None:
+    from components.config import Eks
+
+    assert Eks().root_volume_size == 100
+    assert Eks.model_validate({"rootVolumeSize": 500}).root_volume_size == 500
+    with pytest.raises(ValueError, match="rootVolumeSize"):
+        Eks.model_validate({"rootVolumeSize": 8})
+
+
+def test_the_ami_pin_is_deleted_before_its_replacement_is_created(run: Run) -> None:
+    # a fixed SSM name: created first, the replacement fails with ParameterAlreadyExists (docs/operations.md)
+    (pin,) = run.of_type(PIN)
+    assert pin.delete_before_replace and pin.ignore_changes == ("insecureValue",)
+
+
+def test_policy_arns_follow_the_partition(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.harness as harness
+
+    monkeypatch.setitem(harness.INVOKE_RESULTS, "aws:index/getPartition:getPartition", {"partition": "aws-us-gov"})
+    run = run_program({**EKS, "aws:region": "us-gov-west-1"})
+    arns = {r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert arns == {f"arn:aws-us-gov:iam::aws:policy/{p}" for p in (*eks.NODE_POLICIES, eks.EBS_CSI_POLICY)}
+
+
+def test_addons_follow_the_minor(run: Run) -> None:
+    coredns = run.one("aws:eks/addon:Addon", "cvm-dev-coredns").inputs
+    assert coredns["addonName"] == "coredns" and coredns["resolveConflictsOnCreate"] == "OVERWRITE"
+    for name in ("cvm-dev-coredns", "cvm-dev-ebs-csi"):
+        addon = run.one("aws:eks/addon:Addon", name)
+        assert addon.inputs["addonVersion"] == "v1.0.0-eksbuild.1"
+        assert any(d.endswith("::cvm-dev-cvm") for d in addon.dependencies)
+    asked = {a["addonName"]: a for token, a in run.calls if token == "aws:eks/getAddonVersion:getAddonVersion"}
+    assert set(asked) == {"coredns", "aws-ebs-csi-driver"}
+    assert all(a["kubernetesVersion"] == "1.34" and a["mostRecent"] is True for a in asked.values())
 
 
 def test_node_role_keeps_only_the_node_policies(run: Run) -> None:
@@ -123,7 +174,7 @@ def test_node_role_keeps_only_the_node_policies(run: Run) -> None:
         for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
         if r.inputs["role"] == "cvm-dev-node"
     }
-    assert node == set(eks.NODE_POLICIES)
+    assert node == {eks.policy_arn("aws", p) for p in eks.NODE_POLICIES}
 
 
 def test_profile_and_assumed_role_reach_the_provider_and_the_kubeconfig() -> None:
@@ -188,3 +239,24 @@ def test_pure_pieces() -> None:
     assert "ami-2" in (eks.newer_image("ami-1", "ami-2") or "")
     policy = json.loads(eks.ebs_csi_trust_policy("arn:x", "oidc.example/id/1"))
     assert "oidc.example/id/1:sub" in policy["Statement"][0]["Condition"]["StringEquals"]
+
+
+def test_values_the_eks_api_takes_as_the_pinned_sdks_spell_them() -> None:
+    import re
+
+    import pulumi_aws as aws
+    import pulumi_eks
+
+    # the add-on conflict modes are the CreateAddon/UpdateAddon enums pulumi-eks 4.4.0 carries
+    assert "OVERWRITE" in {m.value for m in pulumi_eks.ResolveConflictsOnCreate}
+    assert "OVERWRITE" in {m.value for m in pulumi_eks.ResolveConflictsOnUpdate}
+    # the root disk's fields are pulumi-aws 7.51.1's launch-template block device fields (a typo is a TypeError)
+    (mapping,) = eks.root_disk(100)
+
+    def snake(name: str) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+    ebs = aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(**{snake(k): v for k, v in mapping["ebs"].items()})
+    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(device_name=mapping["deviceName"], ebs=ebs)
+    options = {snake(k): v for k, v in eks.METADATA_OPTIONS.items()}
+    assert aws.ec2.LaunchTemplateMetadataOptionsArgs(**options).http_put_response_hop_limit == 2

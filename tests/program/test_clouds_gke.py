@@ -32,12 +32,17 @@ def test_the_minor_is_held_until_the_end_of_extended_support(run: Run) -> None:
     assert exclusion["exclusionOptions"] == {"scope": "NO_MINOR_UPGRADES", "endTimeBehavior": "UNTIL_END_OF_SUPPORT"}
 
 
-def test_the_pool_follows_the_control_planes_version(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pool_starts_on_the_control_planes_version_then_auto_upgrade_owns_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     answer = {**harness.CLOUD_OUTPUTS[CLUSTER], "masterVersion": "1.35.8-gke.1036000"}
     monkeypatch.setitem(harness.CLOUD_OUTPUTS, CLUSTER, answer)
-    pool = run_program(GKE).one(POOL, "cvm-dev-cvm").inputs
-    assert pool["version"] == "1.35.8-gke.1036000"
-    assert pool["management"] == {"autoRepair": True, "autoUpgrade": True}
+    pool = run_program(GKE).one(POOL, "cvm-dev-cvm")
+    assert pool.inputs["version"] == "1.35.8-gke.1036000"
+    assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
+    # pulumi_gcp container.NodePool `version` with auto_upgrade: "highly discouraged"; a later control-plane
+    # patch must not surge-upgrade the nodes at the next `up`, outside the window
+    assert pool.ignore_changes == ("version",)
 
 
 def test_nodes_run_as_their_own_least_privilege_account(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +57,12 @@ def test_nodes_run_as_their_own_least_privilege_account(monkeypatch: pytest.Monk
     config = run.one(POOL, "cvm-dev-cvm").inputs["nodeConfig"]
     assert config["serviceAccount"] == "cvm-dev-nodes@acme-cvm.iam.gserviceaccount.com"
     assert config["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    # the temporary default pool too: a hardened project has no usable Compute Engine default account
+    cluster = run.one(CLUSTER, "cvm-dev")
+    assert cluster.inputs["removeDefaultNodePool"] is True
+    assert cluster.inputs["nodeConfig"]["serviceAccount"] == "cvm-dev-nodes@acme-cvm.iam.gserviceaccount.com"
+    assert "nodeConfig" in cluster.ignore_changes
+    assert any(d.endswith("::cvm-dev-nodes-role") for d in cluster.dependencies)
 
 
 def test_workload_identity_and_dataplane_v2(run: Run) -> None:

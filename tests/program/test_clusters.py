@@ -114,7 +114,7 @@ def test_eks(cloud_stack: CloudStack) -> None:
     assert group["instanceTypes"] == ["m6i.xlarge"] and group["labels"] == {"sysbox-install": "yes"}
     assert group["scalingConfig"] == {"desiredSize": 2, "minSize": 1, "maxSize": 4}
     policies = {r.inputs["policyArn"] for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
-    assert policies == {*eks_module.NODE_POLICIES, eks_module.EBS_CSI_POLICY}
+    assert policies == {eks_module.policy_arn("aws", p) for p in (*eks_module.NODE_POLICIES, eks_module.EBS_CSI_POLICY)}
 
 
 def test_eks_region_and_sizes() -> None:

@@ -67,7 +67,7 @@ def test_without_sysbox_the_platform_window_holds(
         == "1.36"
     )
     assert (
-        "eks offers 1.34-1.36"
+        "eks offers 1.32-1.36"
         in problems({"platform": "eks", "kubernetesVersion": "1.16", "sysbox": {"enabled": False}})[
             "cvm:kubernetesVersion"
         ]

@@ -142,3 +142,21 @@ def test_ways_out_name_a_working_minor_and_envbox() -> None:
         "aks", "Ubuntu", Version("1.35"), "0.7.1", frozenset({Version("1.34"), Version("1.35")})
     )
     assert outs[0] == 'cvm:kubernetesVersion "1.34"' and "envbox" in outs[-1]
+
+
+@pytest.mark.parametrize("minor", ["1.32", "1.33"])
+def test_eks_extended_support_minors_inside_sysbox_07s_window_are_accepted(minor: str) -> None:
+    # EKS 1.32 and 1.33 are in extended support (awsdocs kubernetes-versions.adoc) and Sysbox 0.7's window
+    settings = load({**REQUIRED["eks"], "kubernetesVersion": minor})
+    assert settings.kubernetes_minor == minor
+    assert Version(minor) in compatibility.WINDOWS["eks"]
+    assert Version("1.31") not in compatibility.WINDOWS["eks"]
+
+
+def test_every_row_says_how_far_it_is_proven() -> None:
+    for families in compatibility.NODE_IMAGES.values():
+        for rows in families.values():
+            for image in rows.values():
+                assert image.evidence.startswith("unproven") or "#" in image.evidence
+    for image in compatibility.NODE_IMAGES["gke"][compatibility.GKE_IMAGE_TYPE].values():
+        assert image.evidence.startswith("unproven") and "#987" in image.evidence and "#1013" in image.evidence
