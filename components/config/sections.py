@@ -18,6 +18,7 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -170,6 +171,19 @@ class Baremetal(Model):
     def _unique(cls, value: list[str]) -> list[str]:
         report(((i,), name, "is listed twice") for i, name in enumerate(value) if name in value[:i])
         return value
+
+    @model_validator(mode="after")
+    def _reaches_a_cluster(self) -> Baremetal:
+        """The context the stack uses (`context`, else the current one) must name a cluster with a server and a
+        user: otherwise it would be exported as the stack's kubeconfig and fail only at the first request."""
+        document = kubeconfig.parse(self.kubeconfig.get_secret_value()) if self.kubeconfig is not None else None
+        chosen = self.context or (document or {}).get("current-context")
+        if document is not None and isinstance(chosen, str) and chosen in kubeconfig.context_names(document):
+            found = kubeconfig.incomplete(document, chosen)
+            if found is not None:
+                where = (("context",), self.context) if self.context else (("kubeconfig",), SECRET)
+                report([(*where, f"is unusable: {found}")])
+        return self
 
 
 class Sysbox(Model):
