@@ -26,6 +26,7 @@ from components.config.checks import ABSENT, SECRET, Finding, check, one_of, ref
 from components.config.values import (
     MAX_CPUS,
     MAX_GPUS,
+    MAX_INNER_ENV_BYTES,
     MAX_NODES,
     AmiId,
     AwsProfile,
@@ -37,6 +38,7 @@ from components.config.values import (
     AzureSubnetId,
     BridgeCidr,
     ContextName,
+    Count,
     Disk,
     EnvName,
     GcpLocation,
@@ -57,7 +59,7 @@ from components.facts import compatibility, issues, node_sizes, pins
 from components.kube import kubeconfig
 from components.kube.names import CANARY_NAME
 
-NodeCount = Annotated[int, Field(ge=1, le=MAX_NODES)]
+NodeCount = Annotated[Count, Field(ge=1, le=MAX_NODES)]
 
 
 class Model(BaseModel):
@@ -108,7 +110,7 @@ class Aks(Model):
     # (AKS planned-maintenance docs, aksManagedNodeOSUpgradeSchedule)
     maintenance_day: Weekday = "Saturday"
     maintenance_start: Annotated[str, check(_hh_mm, "must be a time 'HH:MM' (UTC), such as '02:00'")] = "02:00"
-    maintenance_hours: Annotated[int, Field(ge=4, le=24)] = 4
+    maintenance_hours: Annotated[Count, Field(ge=4, le=24)] = 4
 
 
 class Eks(Model):
@@ -222,10 +224,10 @@ class Workspace(Model):
     image: Image
     username: UserName = "coder"
     runtime: Literal["envbox", "sysbox-runc"] = "envbox"
-    cpus: Annotated[int, Field(ge=1, le=MAX_CPUS)] = 2
+    cpus: Annotated[Count, Field(ge=1, le=MAX_CPUS)] = 2
     memory: Memory = "4Gi"
     disk: Disk = "20Gi"
-    gpus: Annotated[int, Field(ge=0, le=MAX_GPUS)] = 0
+    gpus: Annotated[Count, Field(ge=0, le=MAX_GPUS)] = 0
     agent_token: SecretStr | None = None
     # envbox's own options for the inner container (coder/envbox 0.6.7 README)
     fuse: bool = False
@@ -237,6 +239,18 @@ class Workspace(Model):
     def _gpus_need_envbox(cls, value: int, info: ValidationInfo) -> int:
         if value and info.data.get("runtime") == "sysbox-runc":
             raise refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
+        return value
+
+    @field_validator("inner_env")
+    @classmethod
+    def _fits_the_deployment(cls, value: dict[str, str]) -> dict[str, str]:
+        size = sum(len(name.encode()) + len(text.encode()) for name, text in value.items())
+        if size > MAX_INNER_ENV_BYTES:
+            limit = MAX_INNER_ENV_BYTES // 1024
+            raise refuse(
+                f"holds {size} bytes of names and values, more than {limit} KiB: the workspace's "
+                "Deployment must stay under the API server's request limit (etcd's 1.5 MiB)"
+            )
         return value
 
     @field_validator("fuse", "tun", "inner_env")
