@@ -242,15 +242,15 @@ def _problem(error: Any, secrets: Collection[str]) -> Problem:
 def _shown(loc: tuple[str | int, ...], value: Any, secrets: Collection[str]) -> Any:
     """What a refusal shows of the value at `loc`: `(secret)` for a credential, wherever and however it came.
 
-    A credential's own key, or any text of a credential, hides the value. In a section that holds credentials
-    (`baremetal`, the workspace list and each entry) a value shows only when it is a number, a boolean, or one
-    line without spaces under a known field: an entry that is not an object, a list or object where a field
-    wants a scalar, a multi-line text (a kubeconfig under `baremetal.context`) and an unknown key show as
-    `(secret)`, since a credential pasted at the wrong place looks like any of them.
+    A credential's own key (or innerEnv), or any text of a credential, hides the value. In a section that holds
+    credentials (`baremetal`, the workspace list and each entry) a value shows only when it is a number, a
+    boolean, or one line without spaces under a known field: an entry that is not an object, a list or object
+    where a field wants a scalar, a multi-line text (a kubeconfig under `baremetal.context`) and an unknown key
+    show as `(secret)`, since a credential pasted at the wrong place looks like any of them.
     """
     if value is ABSENT or value == SECRET:
         return value
-    if any(part in _SECRET_NAMES for part in loc) or _reveals(value, secrets):
+    if any(part in _UNSHOWN for part in loc) or _reveals(value, secrets):
         return SECRET
     for section in _SECRET_SECTIONS:
         if loc[: len(section)] == section:
@@ -312,6 +312,8 @@ _OBJECT_KEYS = frozenset(f.alias or name for name, f in Settings.model_fields.it
 _SECRET_PATHS = tuple(_secret_paths(Settings))
 # Keys whose values are credentials, wherever they stand in the config.
 _SECRET_NAMES = frozenset(str(path[-1]) for path in _SECRET_PATHS)
+# Keys whose values are never shown: credentials, and a workspace's variables, where users put tokens.
+_UNSHOWN = _SECRET_NAMES | {"innerEnv"}
 # The sections that hold credentials (`_shown`: `baremetal`, the workspace list), each with its known fields.
 _SECRET_SECTIONS = {
     section: frozenset(_aliased(section)[1])

@@ -73,7 +73,7 @@ def test_refused(config: dict[str, Any], key: str, words: str, problems: Callabl
         ("w" * 57, "so that '<namespace>-envbox', envbox workspaces' namespace, is one too"),
         *(
             (name, "is a namespace of Kubernetes, the cloud or a common add-on")
-            for name in ("kube-system", "default", "kube-workspaces", "istio-system", "gke-managed-system", "gmp-system")
+            for name in ("kube-system", "default", "kube-workspaces", "istio-system", "gke-managed-x", "gmp-system")
         ),
     ],
 )

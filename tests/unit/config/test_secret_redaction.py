@@ -116,3 +116,12 @@ def test_a_huge_value_gives_a_short_refusal() -> None:
     message = refusal({"supervisor": {"workspaces": [{"name": "a" * 5_000_000, "image": "x:1"}]}}, ())
     assert len(message) < 1000
     assert "cvm:supervisor.workspaces[0].name = 'aaaa" in message and "…" in message
+
+
+def test_inner_env_values_are_never_shown() -> None:
+    """innerEnv is where a careless user puts a GITHUB_TOKEN: its values are (secret), its keys still named."""
+    workspace = {"name": "a", "image": "x:1", "innerEnv": {"GITHUB_TOKEN": "ghp_s3cr3t" + "x" * 5000, "PATH": "/x"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ("cvm:supervisor",))
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].innerEnv.GITHUB_TOKEN = '(secret)'" in message
+    assert "cvm:supervisor.workspaces[0].innerEnv.PATH = '(secret)': would change envbox's privileged" in message
