@@ -233,6 +233,8 @@ class Workspace(Model):
     fuse: bool = False
     tun: bool = False
     inner_env: dict[EnvName, Annotated[str, Field(max_length=4096)]] = {}
+    # like inner_env, but credentials: kept in the workspace's Secret, reaching the pod through `secretKeyRef`
+    secret_env: dict[EnvName, Annotated[SecretStr, Field(max_length=4096)]] = {}
 
     @field_validator("gpus")
     @classmethod
@@ -241,24 +243,35 @@ class Workspace(Model):
             raise refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
         return value
 
-    @field_validator("inner_env")
+    @field_validator("inner_env", "secret_env")
     @classmethod
-    def _fits_the_deployment(cls, value: dict[str, str]) -> dict[str, str]:
-        size = sum(len(name.encode()) + len(text.encode()) for name, text in value.items())
+    def _fits_the_deployment(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = sum(len(name.encode()) + len(_text(v).encode()) for name, v in value.items())
         if size > MAX_INNER_ENV_BYTES:
             limit = MAX_INNER_ENV_BYTES // 1024
             raise refuse(
                 f"holds {size} bytes of names and values, more than {limit} KiB: the workspace's "
-                "Deployment must stay under the API server's request limit (etcd's 1.5 MiB)"
+                "Deployment (or Secret) must stay under the API server's request limit (etcd's 1.5 MiB)"
             )
         return value
 
-    @field_validator("fuse", "tun", "inner_env")
+    @field_validator("secret_env")
+    @classmethod
+    def _one_value_each(cls, value: dict[str, SecretStr], info: ValidationInfo) -> dict[str, SecretStr]:
+        plain = info.data.get("inner_env") or {}
+        report(((name,), SECRET, "is set in innerEnv too; give each variable once") for name in value if name in plain)
+        return value
+
+    @field_validator("fuse", "tun", "inner_env", "secret_env")
     @classmethod
     def _envbox_options(cls, value: Any, info: ValidationInfo) -> Any:
         if value and info.data.get("runtime") == "sysbox-runc":
             raise refuse("is an envbox option (its inner container); a sysbox-runc workspace is the container itself")
         return value
+
+
+def _text(value: Any) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def across_workspaces(entries: Sequence[tuple[Any, bool]], canary: bool, coder_url: bool | None) -> list[Finding]:

@@ -125,3 +125,22 @@ def test_inner_env_values_are_never_shown() -> None:
     assert "s3cr3t" not in message
     assert "cvm:supervisor.workspaces[0].innerEnv.GITHUB_TOKEN = '(secret)'" in message
     assert "cvm:supervisor.workspaces[0].innerEnv.PATH = '(secret)': would change envbox's privileged" in message
+
+
+def test_secret_variables_must_be_secret_and_are_never_shown() -> None:
+    workspace = {"name": "a", "image": "x:1", "innerEnv": {"A": "1"}, "secretEnv": {"A": "s3cr3t-a", "PATH": "s3cr3t"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ())
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].secretEnv = '(plaintext)': is a credential: set it with --secret" in message
+    assert "cvm:supervisor.workspaces[0].secretEnv.PATH = '(secret)': would change envbox's privileged" in message
+    workspace = {**workspace, "secretEnv": {"A": "s3cr3t-a"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ("cvm:supervisor",))
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].secretEnv.A = '(secret)': is set in innerEnv too" in message
+
+
+def test_secret_variables_are_for_envbox_workspaces() -> None:
+    workspace = {"name": "a", "image": "x:1", "runtime": "sysbox-runc", "secretEnv": {"TOKEN": "s3cr3t"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ("cvm:supervisor",))
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].secretEnv = '(secret)': is an envbox option" in message
