@@ -48,9 +48,10 @@ def resolve_kubeconfig(configured: str | None, context: str | None, environ: Map
             "`pulumi config set --secret --path baremetal.kubeconfig < FILE`"
         )
         raise SettingsError([Problem("cvm:baremetal.kubeconfig", ABSENT, reason)])
-    texts = {path: path.read_text() for path in paths}
-    # a broken file is named with its problem, never quoted: it holds credentials
-    broken = [f"{path} {found}" for path, text in texts.items() if (found := kubeconfig.problem(text))]
+    # a broken file (not UTF-8, not a kubeconfig) is named with its problem, never quoted: it holds credentials
+    read = {path: kubeconfig.read(path) for path in paths}
+    broken = [f"{path} {found}" for path, (_, found) in read.items() if found]
+    texts = {path: text for path, (text, _) in read.items()}
     if broken:
         reason = f"is not set, and the ambient kubeconfig is unusable: {'; '.join(broken)}"
         raise SettingsError([Problem("cvm:baremetal.kubeconfig", ABSENT, reason)])

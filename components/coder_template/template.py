@@ -71,6 +71,7 @@ class TemplateWorkspace:
     fuse: bool = False
     tun: bool = False
     inner_env: Mapping[str, str] = field(default_factory=dict)
+    secret_env: Mapping[str, SecretStr] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,14 @@
 
 `load_settings` takes the config as plain strings (full keys such as 'cvm:platform') and returns the typed
 settings, or raises `SettingsError` listing every problem, each with its key, the value given and what is
-accepted. Secrets are never shown: their values print as `(secret)`.
+accepted. Secrets are never shown: their values print as `(secret)` (`_shown` decides, in one place), and every
+value shown is cut to `SHOWN_LENGTH` characters.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,8 +56,34 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        given = "" if self.value is ABSENT else f" = {self.value!r}"
-        return f"{self.key}{given}: {self.reason}"
+        given = "" if self.value is ABSENT else f" = {shorten(repr(self.value))}"
+        return f"{shorten(self.key)}{given}: {self.reason}"
+
+
+# Bounded messages: a 5 MB value gives a short refusal, still recognisable by its start.
+SHOWN_LENGTH = 80
+
+
+def shorten(text: str) -> str:
+    return text if len(text) <= SHOWN_LENGTH else f"{text[: SHOWN_LENGTH - 1]}…"
+
+
+# Deeper objects than any setting needs (the deepest, a workspace's innerEnv, is 4) are refused before they are
+# parsed or validated: Python's JSON decoder, pydantic and our own walks recurse, and would hit RecursionError.
+MAX_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def json_depth(text: str) -> int:
+    """How deeply JSON text nests its arrays and objects, counted without parsing it (strings left out)."""
+    depth = deepest = 0
+    for char in _JSON_STRING.sub("", text):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 class SettingsError(ValueError):
@@ -87,11 +115,14 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
         if namespace != NAMESPACE:
             continue
         if key in _OBJECT_KEYS:
+            # an object set whole, without --path, may be a credential (a kubeconfig pasted as the value)
+            shown = SECRET if full_key in secret_keys or "\n" in str(text) else text
+            if json_depth(str(text)) > MAX_DEPTH:
+                problems.append(Problem(full_key, shown, f"nests objects and lists deeper than {MAX_DEPTH} levels"))
+                continue
             try:
                 raw[key] = json.loads(text)
             except (TypeError, ValueError):
-                # an object set whole, without --path, may be a credential (a kubeconfig pasted as the value)
-                shown = SECRET if full_key in secret_keys or "\n" in str(text) else text
                 reason = "must be an object; set its fields with `pulumi config set --path`"
                 problems.append(Problem(full_key, shown, reason))
         else:
@@ -113,7 +144,7 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
         secrets = {text for secret, text in _strings(raw) if secret and text}
         errors = error.errors(include_url=False)
         problems += [_problem(e, secrets) for e in errors]
-        problems += [p for p in _across_failed_workspaces(raw, errors) if p not in problems]
+        problems += [p for p in _across_failed_workspaces(raw, errors, secrets) if p not in problems]
         raise SettingsError(problems) from None
     if problems:
         raise SettingsError(problems)
@@ -143,7 +174,7 @@ def _present(value: Any, path: tuple[str | None, ...]) -> Iterator[tuple[str | i
         yield from ((step, *loc) for loc in _present(value[step], rest))
 
 
-def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any]) -> list[Problem]:
+def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any], secrets: Collection[str]) -> list[Problem]:
     """When an entry of the workspace list fails, pydantic skips the rules across the list: run them on the plain
     entries, so that a duplicate name is reported beside the malformed entry, not after it is fixed."""
     supervisor = raw.get("supervisor")
@@ -152,15 +183,19 @@ def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any]) -> 
     if not isinstance(workspaces, list) or not failed or ("supervisor", "workspaces") in failed:
         return []  # the list validated (its own validator ran), or it is not a list at all
     assert isinstance(supervisor, dict)
+    # a name that is not text (a list, an object) is its own entry's problem: it matches no other name
     entries = [
-        (entry.get("name"), "agentToken" in entry) if isinstance(entry, dict) else (object(), True)
+        (entry.get("name") if isinstance(entry.get("name"), str) else object(), "agentToken" in entry)
+        if isinstance(entry, dict)
+        else (object(), True)
         for entry in workspaces
     ]
     url_failed = any(tuple(e["loc"][:2]) == ("supervisor", "coderUrl") for e in errors)
     coder_url = None if url_failed else "coderUrl" in supervisor
     canary = supervisor.get("canary", True) not in (False, "false")
     findings = sections.across_workspaces(entries, canary, coder_url)
-    return [Problem(key_of(("supervisor", "workspaces", *loc)), value, reason) for loc, value, reason in findings]
+    found = [(("supervisor", "workspaces", *loc), value, reason) for loc, value, reason in findings]
+    return [Problem(key_of(at), _shown(at, value, secrets), reason) for at, value, reason in found]
 
 
 def key_of(loc: Iterable[str | int]) -> str:
@@ -193,9 +228,7 @@ def _reveals(value: Any, secrets: Collection[str]) -> bool:
 def _problem(error: Any, secrets: Collection[str]) -> Problem:
     # pydantic marks a mapping's refused key with a last part '[key]': the key itself names it
     loc, _ = _aliased(tuple(part for part in error["loc"] if part != "[key]"))
-    value = error.get("input", ABSENT)
-    if value is not ABSENT and (any(part in _SECRET_NAMES for part in loc) or _reveals(value, secrets)):
-        value = SECRET
+    value = _shown(loc, error.get("input", ABSENT), secrets)
     kind = error["type"]
     if kind == "missing":
         fallback = _FALLBACKS.get((str(loc[0]), str(loc[-1]))) if len(loc) == 2 else None
@@ -204,6 +237,28 @@ def _problem(error: Any, secrets: Collection[str]) -> Problem:
         accepted = ", ".join(sorted(_aliased(loc[:-1])[1]))
         return Problem(key_of(loc), ABSENT, f"is not a setting; accepted here: {accepted}")
     return Problem(key_of(loc), value, error["msg"])
+
+
+def _shown(loc: tuple[str | int, ...], value: Any, secrets: Collection[str]) -> Any:
+    """What a refusal shows of the value at `loc`: `(secret)` for a credential, wherever and however it came.
+
+    A credential's own key (or innerEnv), or any text of a credential, hides the value. In a section that holds
+    credentials (`baremetal`, the workspace list and each entry) a value shows only when it is a number, a
+    boolean, or one line without spaces under a known field: an entry that is not an object, a list or object
+    where a field wants a scalar, a multi-line text (a kubeconfig under `baremetal.context`) and an unknown key
+    show as `(secret)`, since a credential pasted at the wrong place looks like any of them.
+    """
+    if value is ABSENT or value == SECRET:
+        return value
+    if any(part in _UNSHOWN for part in loc) or _reveals(value, secrets):
+        return SECRET
+    for section in _SECRET_SECTIONS:
+        if loc[: len(section)] == section:
+            field = next((part for part in loc[len(section) :] if isinstance(part, str)), None)
+            plain = isinstance(value, (bool, int, float)) or (isinstance(value, str) and not re.search(r"\s", value))
+            if field is None or field not in _SECRET_SECTIONS[section] or not plain:
+                return SECRET
+    return value
 
 
 def _aliased(loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], list[str]]:
@@ -257,3 +312,10 @@ _OBJECT_KEYS = frozenset(f.alias or name for name, f in Settings.model_fields.it
 _SECRET_PATHS = tuple(_secret_paths(Settings))
 # Keys whose values are credentials, wherever they stand in the config.
 _SECRET_NAMES = frozenset(str(path[-1]) for path in _SECRET_PATHS)
+# Keys whose values are never shown: credentials, and a workspace's variables, where users put tokens.
+_UNSHOWN = _SECRET_NAMES | {"innerEnv"}
+# The sections that hold credentials (`_shown`: `baremetal`, the workspace list), each with its known fields.
+_SECRET_SECTIONS = {
+    section: frozenset(_aliased(section)[1])
+    for section in {tuple(str(p) for p in path[:-1] if p is not None) for path in _SECRET_PATHS}
+}

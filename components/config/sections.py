@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -25,6 +26,7 @@ from components.config.urls import CoderUrl
 from components.config.values import (
     MAX_CPUS,
     MAX_GPUS,
+    MAX_INNER_ENV_BYTES,
     MAX_NODES,
     AmiId,
     AwsProfile,
@@ -36,6 +38,7 @@ from components.config.values import (
     AzureSubnetId,
     BridgeCidr,
     ContextName,
+    Count,
     Disk,
     EnvName,
     GcpLocation,
@@ -56,7 +59,7 @@ from components.facts import compatibility, issues, node_sizes, pins
 from components.kube import kubeconfig
 from components.kube.names import CANARY_NAME
 
-NodeCount = Annotated[int, Field(ge=1, le=MAX_NODES)]
+NodeCount = Annotated[Count, Field(ge=1, le=MAX_NODES)]
 
 
 class Model(BaseModel):
@@ -107,7 +110,7 @@ class Aks(Model):
     # (AKS planned-maintenance docs, aksManagedNodeOSUpgradeSchedule)
     maintenance_day: Weekday = "Saturday"
     maintenance_start: Annotated[str, check(_hh_mm, "must be a time 'HH:MM' (UTC), such as '02:00'")] = "02:00"
-    maintenance_hours: Annotated[int, Field(ge=4, le=24)] = 4
+    maintenance_hours: Annotated[Count, Field(ge=4, le=24)] = 4
     # AKS Long Term Support (Premium tier, at extra cost): the minor stays supported and creatable for two years
     # from GA instead of one (clusters/aks.py LONG_TERM_SUPPORT)
     long_term_support: bool = False
@@ -177,6 +180,19 @@ class Baremetal(Model):
         report(((i,), name, "is listed twice") for i, name in enumerate(value) if name in value[:i])
         return value
 
+    @model_validator(mode="after")
+    def _reaches_a_cluster(self) -> Baremetal:
+        """The context the stack uses (`context`, else the current one) must name a cluster with a server and a
+        user: otherwise it would be exported as the stack's kubeconfig and fail only at the first request."""
+        document = kubeconfig.parse(self.kubeconfig.get_secret_value()) if self.kubeconfig is not None else None
+        chosen = self.context or (document or {}).get("current-context")
+        if document is not None and isinstance(chosen, str) and chosen in kubeconfig.context_names(document):
+            found = kubeconfig.incomplete(document, chosen)
+            if found is not None:
+                where = (("context",), self.context) if self.context else (("kubeconfig",), SECRET)
+                report([(*where, f"is unusable: {found}")])
+        return self
+
 
 class Sysbox(Model):
     enabled: bool = True
@@ -214,15 +230,17 @@ class Workspace(Model):
     image: Image
     username: UserName = "coder"
     runtime: Literal["envbox", "sysbox-runc"] = "envbox"
-    cpus: Annotated[int, Field(ge=1, le=MAX_CPUS)] = 2
+    cpus: Annotated[Count, Field(ge=1, le=MAX_CPUS)] = 2
     memory: Memory = "4Gi"
     disk: Disk = "20Gi"
-    gpus: Annotated[int, Field(ge=0, le=MAX_GPUS)] = 0
+    gpus: Annotated[Count, Field(ge=0, le=MAX_GPUS)] = 0
     agent_token: SecretStr | None = None
     # envbox's own options for the inner container (coder/envbox 0.6.7 README)
     fuse: bool = False
     tun: bool = False
     inner_env: dict[EnvName, Annotated[str, Field(max_length=4096)]] = {}
+    # like inner_env, but credentials: kept in the workspace's Secret, reaching the pod through `secretKeyRef`
+    secret_env: dict[EnvName, Annotated[SecretStr, Field(max_length=4096)]] = {}
 
     @field_validator("gpus")
     @classmethod
@@ -231,12 +249,35 @@ class Workspace(Model):
             raise refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
         return value
 
-    @field_validator("fuse", "tun", "inner_env")
+    @field_validator("inner_env", "secret_env")
+    @classmethod
+    def _fits_the_deployment(cls, value: dict[str, Any]) -> dict[str, Any]:
+        size = sum(len(name.encode()) + len(_text(v).encode()) for name, v in value.items())
+        if size > MAX_INNER_ENV_BYTES:
+            limit = MAX_INNER_ENV_BYTES // 1024
+            raise refuse(
+                f"holds {size} bytes of names and values, more than {limit} KiB: the workspace's "
+                "Deployment (or Secret) must stay under the API server's request limit (etcd's 1.5 MiB)"
+            )
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _one_value_each(cls, value: dict[str, SecretStr], info: ValidationInfo) -> dict[str, SecretStr]:
+        plain = info.data.get("inner_env") or {}
+        report(((name,), SECRET, "is set in innerEnv too; give each variable once") for name in value if name in plain)
+        return value
+
+    @field_validator("fuse", "tun", "inner_env", "secret_env")
     @classmethod
     def _envbox_options(cls, value: Any, info: ValidationInfo) -> Any:
         if value and info.data.get("runtime") == "sysbox-runc":
             raise refuse("is an envbox option (its inner container); a sysbox-runc workspace is the container itself")
         return value
+
+
+def _text(value: Any) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def across_workspaces(entries: Sequence[tuple[Any, bool]], canary: bool, coder_url: bool | None) -> list[Finding]:

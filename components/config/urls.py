@@ -15,8 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AnyHttpUrl, BeforeValidator
 
 from components.config.checks import SECRET, report
-from components.config.values import reserved_namespace
-from components.facts import network
+from components.facts import namespaces, network
 
 ACCEPTED = (
     "accepted: an http:// or https:// URL of the Coder deployment, such as 'https://coder.example.com' or "
@@ -90,7 +89,7 @@ def _target(url: AnyHttpUrl) -> AnyHttpUrl:
     else:
         labels = host.split(".")
         namespace = network.service_namespace(host) or (labels[1] if len(labels) == 2 else None)
-        if namespace is not None and reserved_namespace(namespace):
+        if namespace is not None and namespaces.reserved(namespace):
             reasons.append(
                 f"is a Service in '{namespace}', a namespace Kubernetes keeps for itself; put Coder in its own"
             )

@@ -7,6 +7,7 @@ issues.py         the known Sysbox issues: what breaks, on which nodes and relea
 compatibility.py  each cloud's node images per minor and their issues; each platform's window and default minor
 node_sizes.py     the vCPUs a cloud machine type has, read from its name
 eks_ami.py        which Ubuntu EKS AMI a node group runs (Canonical's SSM parameters)
+namespaces.py     the namespaces of Kubernetes, the clouds and common add-ons, which workspaces must not use
 
 These modules import nothing of ours outside this package: config, clusters and the components import them.
 """

@@ -31,23 +31,79 @@ def dump(document: Mapping[str, Any]) -> str:
     return str(yaml.safe_dump(dict(document), sort_keys=False))
 
 
-def problem(text: str) -> str | None:
-    """What keeps `text` from being a kubeconfig, said without quoting it (it holds credentials); None if none."""
+# Far deeper than any kubeconfig (an exec plugin's env list is 6 levels), far shallower than PyYAML's composer
+# can recurse: it builds nested nodes recursively and would raise RecursionError thousands of levels down.
+MAX_DEPTH = 32
+
+
+def _depth(text: str) -> int:
+    """How deeply the YAML text nests, read from the parser's events (which PyYAML produces without recursing)."""
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return deepest
+
+
+def _load(text: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
+        if _depth(text) > MAX_DEPTH:
+            return None, f"nests deeper than {MAX_DEPTH} levels"
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        return "is not valid YAML" + (f" (line {mark.line + 1}, column {mark.column + 1})" if mark else "")
-    return None if isinstance(document, dict) else "is not a YAML mapping"
+        return None, "is not valid YAML" + (f" (line {mark.line + 1}, column {mark.column + 1})" if mark else "")
+    return (document, None) if isinstance(document, dict) else (None, "is not a YAML mapping")
+
+
+def problem(text: str) -> str | None:
+    """What keeps `text` from being a kubeconfig, said without quoting it (it holds credentials); None if none."""
+    return _load(text)[1]
 
 
 def parse(text: str) -> dict[str, Any] | None:
-    """The kubeconfig as a mapping; None when the text is not YAML or not a mapping."""
+    """The kubeconfig as a mapping; None when the text is not YAML, not a mapping, or nested too deeply."""
+    return _load(text)[0]
+
+
+def read(path: Path) -> tuple[str, str | None]:
+    """A kubeconfig file's text and what keeps it from being one (I/O): a file that is not UTF-8 (client-go
+    reads YAML, which is Unicode) is named with the offending byte's offset, never quoted."""
+    data = path.read_bytes()
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
-    return document if isinstance(document, dict) else None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return "", f"is not UTF-8 text (byte {error.start})"
+    return text, problem(text)
+
+
+def incomplete(document: Mapping[str, Any], context: str) -> str | None:
+    """What a context lacks to reach a cluster, said without quoting credentials; None when it names a cluster
+    and a user that the kubeconfig defines (client-go refuses a context without them: 'context was not found
+    for specified context', 'no server found for cluster')."""
+    chosen = next((c for c in _entries(document, "contexts") if c.get("name") == context), None)
+    spec = chosen.get("context") if chosen is not None else None
+    if not isinstance(spec, dict):
+        return f"context {_quoted(context)} names no cluster and no user"
+    missing = []
+    for section, field in (("clusters", "cluster"), ("users", "user")):
+        name = spec.get(field)
+        if not isinstance(name, str) or not name:
+            missing.append(f"names no {field}")
+        elif not any(e.get("name") == name for e in _entries(document, section)):
+            missing.append(f"names {field} {_quoted(name)}, which the kubeconfig does not define")
+    cluster = next((e for e in _entries(document, "clusters") if e.get("name") == spec.get("cluster")), None)
+    body = cluster.get("cluster") if cluster is not None else None
+    if cluster is not None and not (isinstance(body, dict) and isinstance(body.get("server"), str) and body["server"]):
+        missing.append(f"names cluster {_quoted(str(spec.get('cluster')))}, which has no server")
+    return f"context {_quoted(context)} {' and '.join(missing)}" if missing else None
+
+
+def _quoted(name: str) -> str:
+    return f"'{name}'" if len(name) <= 63 else f"'{name[:62]}…'"
 
 
 def _entries(document: Mapping[str, Any], section: str) -> list[dict[str, Any]]:

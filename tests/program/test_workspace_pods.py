@@ -260,3 +260,19 @@ def test_only_akss_cvm_pool_is_tainted_the_others_are_the_clusters_only_pool(clo
     if platform == "aks":
         pool = run.one("azure-native:containerservice:AgentPool", "cvm-dev-cvm").inputs
         assert pool["nodeTaints"] == ["cvm/workspaces-only=true:NoSchedule"] and pool["mode"] == "User"
+
+
+def test_secret_variables_reach_the_pod_only_through_a_secret() -> None:
+    """secretEnv (issue 24): the registered Secret's values are secret Outputs; no other object holds them."""
+    config = {**FULL, "supervisor": {**FULL["supervisor"], "workspaces": [
+        {**FULL["supervisor"]["workspaces"][0], "secretEnv": {"GITHUB_TOKEN": "ghp-s3cr3t-value"}}
+    ]}}  # fmt: skip
+    run = run_program(config, SECRET_KEYS)
+    secret = run.one("kubernetes:core/v1:Secret", f"{ENVBOX_NS}/alice-env")
+    assert secret.is_secret("stringData", "GITHUB_TOKEN")
+    container = pod(run, "alice")["containers"][0]
+    assert env(container)["GITHUB_TOKEN"] == {"secretKeyRef": {"name": "alice-env", "key": "GITHUB_TOKEN"}}
+    assert "GITHUB_TOKEN" in env(container)["CODER_INNER_ENVS"].split(",")
+    for resource in run.kubernetes_objects:
+        if resource.type != "kubernetes:core/v1:Secret":
+            assert "ghp-s3cr3t-value" not in repr(resource.manifest), resource.name

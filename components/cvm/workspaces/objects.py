@@ -8,7 +8,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
-from components.cvm.workspaces.pods import agent_secret_name, envbox_pod, home_volume_name, placement, sysbox_pod
+from components.cvm.workspaces.pods import (
+    agent_secret_name,
+    env_secret_name,
+    envbox_pod,
+    home_volume_name,
+    placement,
+    sysbox_pod,
+)
 from components.facts import network
 from components.facts.platforms import Platform
 from components.kube import manifest
@@ -156,6 +163,13 @@ def agent_secret(namespace: str, workspace: WorkspaceFields, token: Any) -> dict
         "type": "Opaque",
         "stringData": {"token": token},
     }
+
+
+def env_secret(namespace: str, workspace: WorkspaceFields, values: dict[str, Any]) -> dict[str, Any]:
+    """The workspace's secret variables (secretEnv), which reach the pod only through this Secret. `values` may
+    be secret Outputs."""
+    metadata = {"name": env_secret_name(workspace.name), "namespace": namespace, "labels": labels(workspace.name)}
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": values}
 
 
 def home_volume(

@@ -32,6 +32,7 @@ class Role(StrEnum):
     SERVICE_ACCOUNT = "service_account"  # the workloads' own, which mounts no token
     RUNTIME_CLASS = "runtime_class"  # not planned here: the Sysbox component's, which sysbox-runc pods run under
     AGENT_TOKEN = "agent_token"  # the Secret that brings Coder's agent token to the pod
+    SECRET_ENV = "secret_env"  # the Secret that brings the workspace's secret variables (secretEnv) to the pod
     AGENT_FILES = "agent_files"  # the ConfigMap of the agent's systemd unit and script (agent.py)
     HOME = "home"  # the home volume
     WORKSPACE = "workspace"  # the workload: a single-replica Deployment
@@ -90,6 +91,7 @@ class Canary:
     fuse: bool = False
     tun: bool = False
     inner_env: Mapping[str, str] = field(default_factory=dict)
+    secret_env: Mapping[str, SecretStr] = field(default_factory=dict)
 
 
 def deployed(supervisor: SupervisorSection, sysbox_enabled: bool) -> list[tuple[WorkspaceFields, bool]]:
@@ -146,6 +148,9 @@ def workspace(
     if workspace.agent_token is not None:
         token = seal(workspace.agent_token.get_secret_value())
         made.append(Planned(Role.AGENT_TOKEN, objects.agent_secret(ns, workspace, token), (Role.NAMESPACE,)))
+    if workspace.secret_env:
+        values = {name: seal(value.get_secret_value()) for name, value in workspace.secret_env.items()}
+        made.append(Planned(Role.SECRET_ENV, objects.env_secret(ns, workspace, values), (Role.NAMESPACE,)))
     if workspace.runtime == "sysbox-runc" and coder_url is not None and pods.with_agent(workspace, coder_url):
         # a sysbox-runc pod boots its image's systemd, which starts the agent from these; envbox runs the script
         script = agent.script(coder_url) if bootstrap is None else bootstrap

@@ -26,6 +26,10 @@ def agent_secret_name(workspace: str) -> str:
     return f"{workspace}-agent-token"
 
 
+def env_secret_name(workspace: str) -> str:
+    return f"{workspace}-env"
+
+
 def home_volume_name(workspace: str) -> str:
     return f"{workspace}-home"
 
@@ -91,8 +95,12 @@ def _envbox_options(workspace: WorkspaceFields, supervisor: SupervisorFields) ->
     """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the bridge of envbox's own (outer)
     dockerd, and the credentials and CAs for what envbox pulls and talks to."""
     env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in workspace.inner_env.items()]
-    if workspace.inner_env:  # the outer container's variables that envbox copies into the inner one
-        env.append({"name": "CODER_INNER_ENVS", "value": ",".join(workspace.inner_env)})
+    secrets = env_secret_name(workspace.name)
+    env += [
+        {"name": name, "valueFrom": {"secretKeyRef": {"name": secrets, "key": name}}} for name in workspace.secret_env
+    ]
+    if workspace.inner_env or workspace.secret_env:  # the outer container's variables envbox copies inside
+        env.append({"name": "CODER_INNER_ENVS", "value": ",".join([*workspace.inner_env, *workspace.secret_env])})
     env += [{"name": f"CODER_ADD_{device}", "value": "true"} for device, on in (("FUSE", workspace.fuse),
             ("TUN", workspace.tun)) if on]  # fmt: skip
     if supervisor.docker_bridge_cidr is not None:

@@ -39,3 +39,11 @@ def test_resolve_reads_the_ambient_files(two_kubeconfigs: tuple[str, str], tmp_p
     assert yaml.safe_load(text)["clusters"][0]["cluster"]["certificate-authority"] == f"{tmp_path}/pki/ca.crt"
     configured = baremetal.resolve_kubeconfig(second, "edge", {}, tmp_path)
     assert yaml.safe_load(configured)["current-context"] == "edge"
+
+
+def test_an_ambient_kubeconfig_that_is_not_utf8_is_named_not_quoted(tmp_path: Path) -> None:
+    (tmp_path / "config").write_bytes(b"apiVersion: v1\nusers: [{name: a, user: {token: s\xe9cret}}]\n")
+    with pytest.raises(SettingsError) as refused:
+        baremetal.resolve_kubeconfig(None, None, {"KUBECONFIG": str(tmp_path / "config")}, tmp_path)
+    message = str(refused.value)
+    assert f"{tmp_path / 'config'} is not UTF-8 text (byte " in message and "cret" not in message

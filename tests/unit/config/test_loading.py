@@ -3,6 +3,7 @@ the keys problems are named by."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -57,3 +58,37 @@ def test_objects_must_be_objects() -> None:
 def test_key_of() -> None:
     assert key_of(("supervisor", "workspaces", 0, "name")) == "cvm:supervisor.workspaces[0].name"
     assert key_of(("platform",)) == "cvm:platform"
+
+
+@pytest.mark.parametrize("depth", [33, 5000])
+def test_deeply_nested_objects_are_refused_without_a_traceback(depth: int) -> None:
+    """Deep nesting is refused before parsing: the JSON decoder and pydantic recurse (issue 24)."""
+    config = {"cvm:platform": "baremetal", "cvm:supervisor": '{"workspaces": ' + "[" * depth + "]" * depth + "}"}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(config, "dev")
+    assert "cvm:supervisor = " in str(raised.value) and "deeper than 32 levels" in str(raised.value)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    config = {"cvm:platform": "baremetal", "cvm:supervisor": json.dumps({"namespace": "[" * 100})}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(config, "dev")
+    assert "deeper" not in str(raised.value) and "cvm:supervisor.namespace" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "reason"),
+    [
+        ({"kubeconfig": "contexts: [{name: a}]\ncurrent-context: a"}, "kubeconfig", "names no cluster and no user"),
+        (
+            {"kubeconfig": KUBECONFIG.replace("server:", "serverx:"), "context": "lab"},
+            "context",
+            "which has no server",
+        ),
+    ],
+)
+def test_a_kubeconfig_whose_context_reaches_no_cluster_is_refused(
+    problems: Callable[..., dict[str, str]], config: dict[str, str], key: str, reason: str
+) -> None:
+    found = problems({"platform": "baremetal", "baremetal": config})
+    assert reason in found[f"cvm:baremetal.{key}"] and "is unusable: context " in found[f"cvm:baremetal.{key}"]

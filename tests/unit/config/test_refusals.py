@@ -71,9 +71,10 @@ def test_refused(config: dict[str, Any], key: str, words: str, problems: Callabl
     [
         ("w" * 57, "must be a DNS label of at most 56 characters"),
         ("w" * 57, "so that '<namespace>-envbox', envbox workspaces' namespace, is one too"),
-        ("kube-system", "is a namespace Kubernetes reserves"),
-        ("default", "is a namespace Kubernetes reserves"),
-        ("kube-workspaces", "is a namespace Kubernetes reserves"),
+        *(
+            (name, "is a namespace of Kubernetes, the cloud or a common add-on")
+            for name in ("kube-system", "default", "kube-workspaces", "istio-system", "gke-managed-x", "gmp-system")
+        ),
     ],
 )
 def test_namespace_refused(namespace: str, words: str, problems: Callable[..., dict[str, str]]) -> None:

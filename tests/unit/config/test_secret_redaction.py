@@ -87,3 +87,60 @@ def test_a_broken_ambient_kubeconfig_is_named_not_quoted(tmp_path: Path) -> None
     message = str(raised.value)
     assert "s3cr3t" not in message
     assert f"{broken} is not valid YAML (line" in message
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        # the issue's examples: a credential at an unexpected place of a section that holds credentials
+        ({"supervisor": {"workspaces": ["s3cr3t-token-as-entry"]}}, "cvm:supervisor.workspaces[0]"),
+        ({"baremetal": {"nodes": ["apiVersion: v1\nusers: [{user: {token: s3cr3t-node}}]"]}}, "cvm:baremetal.nodes[0]"),
+        ({"baremetal": {"context": "apiVersion: v1\ntoken: s3cr3t-context"}}, "cvm:baremetal.context"),
+        ({"baremetal": {"nodes": {"token": "s3cr3t-in-a-map"}}}, "cvm:baremetal.nodes"),
+        ({"supervisor": {"workspaces": [{"name": ["s3cr3t-list"]}]}}, "cvm:supervisor.workspaces[0].name"),
+    ],
+)
+def test_a_credential_at_an_unexpected_place_is_secret(config: dict[str, Any], key: str) -> None:
+    message = refusal(config, ("cvm:baremetal", "cvm:supervisor"))
+    assert "s3cr3t" not in message
+    assert f"{key} = '(secret)'" in message
+
+
+def test_a_plain_value_in_a_section_with_credentials_still_shows() -> None:
+    message = refusal({"baremetal": {"nodes": ["Node_1"]}}, ("cvm:baremetal",))
+    assert "cvm:baremetal.nodes[0] = 'Node_1'" in message
+
+
+def test_a_huge_value_gives_a_short_refusal() -> None:
+    """A 5 MB name is shown by its first characters only (issue 24)."""
+    message = refusal({"supervisor": {"workspaces": [{"name": "a" * 5_000_000, "image": "x:1"}]}}, ())
+    assert len(message) < 1000
+    assert "cvm:supervisor.workspaces[0].name = 'aaaa" in message and "…" in message
+
+
+def test_inner_env_values_are_never_shown() -> None:
+    """innerEnv is where a careless user puts a GITHUB_TOKEN: its values are (secret), its keys still named."""
+    workspace = {"name": "a", "image": "x:1", "innerEnv": {"GITHUB_TOKEN": "ghp_s3cr3t" + "x" * 5000, "PATH": "/x"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ("cvm:supervisor",))
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].innerEnv.GITHUB_TOKEN = '(secret)'" in message
+    assert "cvm:supervisor.workspaces[0].innerEnv.PATH = '(secret)': would change envbox's privileged" in message
+
+
+def test_secret_variables_must_be_secret_and_are_never_shown() -> None:
+    workspace = {"name": "a", "image": "x:1", "innerEnv": {"A": "1"}, "secretEnv": {"A": "s3cr3t-a", "PATH": "s3cr3t"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ())
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].secretEnv = '(plaintext)': is a credential: set it with --secret" in message
+    assert "cvm:supervisor.workspaces[0].secretEnv.PATH = '(secret)': would change envbox's privileged" in message
+    workspace = {**workspace, "secretEnv": {"A": "s3cr3t-a"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ("cvm:supervisor",))
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].secretEnv.A = '(secret)': is set in innerEnv too" in message
+
+
+def test_secret_variables_are_for_envbox_workspaces() -> None:
+    workspace = {"name": "a", "image": "x:1", "runtime": "sysbox-runc", "secretEnv": {"TOKEN": "s3cr3t"}}
+    message = refusal({"supervisor": {"workspaces": [workspace]}}, ("cvm:supervisor",))
+    assert "s3cr3t" not in message
+    assert "cvm:supervisor.workspaces[0].secretEnv = '(secret)': is an envbox option" in message

@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from components.config import Supervisor
-from components.config.values import reserved_namespace
 from components.cvm.workspaces import objects
-from components.facts import network
+from components.facts import namespaces, network
 from components.facts.platforms import PLATFORMS, Platform
 from tests.egress import admits, selected
 
@@ -94,7 +93,7 @@ def test_no_accepted_coder_url_opens_the_node_or_the_cloud(
         if namespace == "kube-system":
             assert peer.get("podSelector") == {"matchLabels": {"k8s-app": "kube-dns"}}, url  # DNS alone
         else:
-            assert not reserved_namespace(namespace), url
+            assert not namespaces.reserved(namespace), url
 
 
 def test_the_strategy_reaches_accepted_urls_of_every_kind() -> None:

@@ -157,3 +157,30 @@ def test_the_template_renders_the_roles_the_stack_plans_for_a_workspace_with_an_
     for runtime, planned in with_agent.items():
         rendered = {name for name in resources if name.startswith(template.resource_name(runtime, Role.WORKSPACE))}
         assert rendered == {template.resource_name(runtime, role) for role in roles(planned)}
+
+
+def test_secret_variables_reach_the_pod_only_through_the_workspace_secret() -> None:
+    """secretEnv (issue 24): a Secret `<name>-env`, referenced by `secretKeyRef`; the Deployment holds no value."""
+    entry = {**workspace("ann", "envbox"), "innerEnv": {"EDITOR": "vim"}, "secretEnv": {"GITHUB_TOKEN": "s3cr3t"}}
+    sealed: list[str] = []
+
+    def seal(text: str) -> str:
+        sealed.append(text)
+        return f"<sealed {len(sealed)}>"
+
+    made = plan.workspace(Workspace.model_validate(entry), supervisor(), seal=seal)
+    objects = {p.role: p for p in made.objects}
+    assert roles(made) == [Role.SECRET_ENV, Role.HOME, Role.WORKSPACE]
+    secret = objects[Role.SECRET_ENV]
+    assert sealed == ["s3cr3t"] and secret.after == (Role.NAMESPACE,)
+    assert secret.manifest["kind"] == "Secret" and secret.manifest["metadata"]["name"] == "ann-env"
+    assert secret.manifest["stringData"] == {"GITHUB_TOKEN": "<sealed 1>"}
+    assert Role.SECRET_ENV in objects[Role.WORKSPACE].after
+    deployment = objects[Role.WORKSPACE].manifest
+    assert "s3cr3t" not in repr(deployment)
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["GITHUB_TOKEN"] == {
+        "name": "GITHUB_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "ann-env", "key": "GITHUB_TOKEN"}},
+    }
+    assert env["CODER_INNER_ENVS"]["value"] == "EDITOR,GITHUB_TOKEN"
