@@ -220,7 +220,7 @@ def engine_stack(which: str) -> Any:
 
     kubeconfig = cluster.start([])
     if which == "dev":
-        return engine.stack("dev", engine.dev_config(kubeconfig), secret_keys=("baremetal",))
+        return engine.stack("dev", engine.dev_config(kubeconfig), secret_keys=engine.SECRET_KEYS)
     stack = auto.create_or_select_stack(
         stack_name="empty",
         project_name="cvm",

@@ -28,10 +28,14 @@ from pulumi import automation as auto
 from components.config import SettingsError, load_settings, stored_config
 from components.fleet.core import error_lines
 from localcluster import ROOT, STATE, cluster, node_config, toolchain
+from localcluster.dev_config import Refused, merged, refusals, removed
 
 PROJECT = STATE / "project"
 # Local stacks only: the state never leaves this folder.
 PASSPHRASE = "cvm-local-control-plane"
+DEV_FILE = ROOT / "Pulumi.dev.yaml"
+# the dev stack's keys that may hold credentials (a kubeconfig, agent tokens), stored as secrets
+SECRET_KEYS = ("baremetal", "supervisor")
 
 
 def environment() -> dict[str, str]:
@@ -75,7 +79,8 @@ def stack(
     secret_keys: tuple[str, ...] = (),
     run: Callable[[], None] = program,
 ) -> auto.Stack:
-    """A stack of the project with `config` (keys without `cvm:` are ours; objects become JSON strings).
+    """A stack of the project whose config is exactly `config` (keys without `cvm:` are ours; objects become
+    JSON strings): keys the stack has and `config` lacks are removed, so a key deleted from the file goes.
     `run` is the program (a test may wrap `program`, say with a stack transform)."""
     variables = environment()
     PROJECT.mkdir(parents=True, exist_ok=True)
@@ -84,30 +89,36 @@ def stack(
     result = auto.create_or_select_stack(stack_name=name, project_name="cvm", program=run, opts=workspace)
     secret = {key if ":" in key else f"cvm:{key}" for key in secret_keys}
     values = {key: auto.ConfigValue(value=text, secret=key in secret) for key, text in stored_config(config).items()}
+    stale = removed(result.get_all_config(), values)
+    if stale:
+        result.remove_all_config(stale)
     result.set_all_config(values)
     return result
 
 
-def dev_config(kubeconfig: Path, nodes: list[str] | None = None) -> dict[str, Any]:
-    """The dev stack as Pulumi.dev.yaml has it, on the local control plane. Without `nodes` (a real node
-    here) nothing runs pods, so it does not wait for workloads; with them it lists them and waits."""
-    config: dict[str, Any] = {
-        k.removeprefix("cvm:"): v for k, v in yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"].items()
-    }
-    baremetal = {"kubeconfig": kubeconfig.read_text(), **({"nodes": nodes} if nodes else {})}
-    return {**config, "skipAwait": not nodes, "baremetal": baremetal}
+def dev_file(path: Path = DEV_FILE) -> dict[str, Any]:
+    """The config of the dev stack's file, as written (full keys)."""
+    return yaml.safe_load(path.read_text()).get("config") or {}
 
 
-def up_dev(with_node: bool = False) -> None:
-    """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it, show its
-    outputs."""
+def dev_config(kubeconfig: Path, with_node: bool = False, path: Path = DEV_FILE) -> dict[str, Any]:
+    """The dev stack as its file has it, on the local control plane (localcluster/dev_config.py): without a
+    node here nothing runs pods, so it does not wait for workloads; with one it lists it and waits."""
+    return merged(dev_file(path), kubeconfig.read_text(), node_config.NODE_NAME, with_node)
+
+
+def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
+    """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
+    the config of `path` (and what the local cluster adds), show its outputs."""
+    # what the local cluster cannot honour is refused before anything starts
+    if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
+        raise Refused(lines)
     kubeconfig = cluster.start(nodes=[], with_node=with_node)
-    nodes = [node_config.NODE_NAME] if with_node else None
-    config = dev_config(kubeconfig, nodes)
+    config = dev_config(kubeconfig, with_node, path)
     # the program's own check, first: a bad key is told once, not in the engine's output, its diagnostics and
     # the Automation API's error again (it raises SettingsError, which `main` prints)
-    load_settings(stored_config(config), "dev", {"cvm:baremetal"})
-    dev = stack("dev", config, secret_keys=("baremetal",))
+    load_settings(stored_config(config), "dev", {f"cvm:{key}" for key in SECRET_KEYS})
+    dev = stack("dev", config, secret_keys=SECRET_KEYS)
     dev.up(on_output=print, color="never")
     print(f"\nOutputs of the dev stack (state in {STATE / 'pulumi-state'}):")
     for key, output in sorted(dev.outputs().items()):
@@ -124,6 +135,9 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         up_dev(with_node=argv[1:] == ["--node"])
+    except Refused as error:
+        print("\n".join(f"make up: Pulumi.dev.yaml: {line}" for line in error.lines), file=sys.stderr)
+        return 1
     except SettingsError as error:
         print(f"make up: Pulumi.dev.yaml: {error}", file=sys.stderr)
         return 1
