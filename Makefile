@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 
 # `make up NODE=1`: also run a real node here (root, Linux) and wait for the canary on it
 NODE ?=
+# `make up CLUSTER=<context>`: a real cluster, that context of your kubeconfig, after a preview and a y/N;
+# `YES=1` applies without asking
+CLUSTER ?=
+YES ?=
 # Debian's packages the local node needs (bookworm's, as apt serves them): runc's seccomp, the images
 # (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
 NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables
@@ -26,8 +30,6 @@ engine:
 	@command -v openssl >/dev/null || (apt-get update -qq && apt-get install -y -qq openssl)
 	./scripts/toolchain.sh all
 
-# With a cluster in your kubeconfig: `pulumi up` of the dev stack there. Without one: the same on a local
-# control plane started here, with the engine built here.
 node-packages:
 	@[ "$$(dpkg-query -W -f='$${db:Status-Abbrev}\n' $(NODE_PACKAGES) 2>/dev/null | grep -c '^ii')" = "$(words $(NODE_PACKAGES))" ] \
 	|| (apt-get update -qq && apt-get install -y -qq $(NODE_PACKAGES))
@@ -36,10 +38,14 @@ node-packages:
 node-engine: node-packages
 	./scripts/toolchain.sh node
 
+# The dev stack on a local control plane started here, with the engine built here; on a real cluster only when
+# named (CLUSTER): a kubeconfig present is never used, nor touched, without it.
 up: setup
-	@if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then ./scripts/up.sh; \
-	elif [ -n "$(NODE)" ]; then $(MAKE) engine node-engine && $(BIN)/python -m localcluster.engine up --node; \
-	else $(MAKE) engine && $(BIN)/python -m localcluster.engine up; fi
+	@if [ -n "$(CLUSTER)" ]; then CLUSTER="$(CLUSTER)" YES="$(YES)" ./scripts/up.sh; \
+	else if [ -n "$$KUBECONFIG" ] || [ -f "$$HOME/.kube/config" ]; then \
+	echo "make up: the local cluster; your kubeconfig is not used (name a real cluster: make up CLUSTER=<context>)"; fi; \
+	if [ -n "$(NODE)" ]; then $(MAKE) engine node-engine && env -u KUBECONFIG $(BIN)/python -m localcluster.engine up --node; \
+	else $(MAKE) engine && env -u KUBECONFIG $(BIN)/python -m localcluster.engine up; fi; fi
 
 down: setup
 	$(BIN)/python -m localcluster.cluster stop
