@@ -37,6 +37,9 @@ MAKE_UP_DOWN = Runs("tests/engine/test_make.py::test_make_up_deploys_the_dev_sta
 # By the command's first words (the longest prefix wins); `python -m components.X` and `cvm X` run the same code.
 RUNNERS: dict[str, Runs] = {
     "make up": MAKE_UP_DOWN,
+    "make up CLUSTER": Runs(
+        "tests/unit/localcluster/test_up_script.py::test_make_up_cluster_previews_asks_and_applies_on_yes"
+    ),
     "make down": MAKE_UP_DOWN,
     # .ci/run runs these three whole on every submission; here only that make can read them
     "make test": Runs(smoke=("make", "-n", "test")),
