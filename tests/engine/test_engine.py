@@ -114,7 +114,9 @@ def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
 
 def test_0_operator_command_prints_each_node_with_its_verdict(kubeconfig: Path, judged_nodes: None) -> None:
     command = [sys.executable, "-m", "components.preflight", "--kubeconfig", str(kubeconfig)]
-    printed = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 1, run.stderr  # a node is refused: the command's verdict gates a script
+    printed = run.stdout
     verdicts = {line.split()[0]: line.split()[-1] for line in printed.split("\n\n")[0].splitlines()[1:]}
     expected = dict.fromkeys([*NODES, *GPU_NODES], "ok") | {AMAZON_LINUX: "refused", OLD_CONTAINERD: "warned"}
     assert verdicts == expected, printed
