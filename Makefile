@@ -62,8 +62,8 @@ lint: setup
 check: lint
 	$(BIN)/pytest -m "pure or program" tests/unit tests/program
 
-# The whole suite: the fast lane, then the engine and node lanes on the locally built engine (`make check test`
-# runs the fast lane once).
+# The whole suite: the fast lane (its first prerequisite), then the engine and node lanes on the locally built
+# engine.
 test: check engine node-engine
 	$(BIN)/pytest -m "engine or node" tests/engine tests/node
 

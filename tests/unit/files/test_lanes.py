@@ -42,7 +42,7 @@ def test_check_runs_the_fast_lanes_and_test_everything_after_it() -> None:
     assert {path.name for path in (ROOT / "tests").iterdir() if path.is_dir() and path.name != "__pycache__"} == set(
         LANES
     )
-    assert "make check test coverage" in (ROOT / ".ci" / "run").read_text()  # one make run: the fast lane first
+    assert "make test coverage" in (ROOT / ".ci" / "run").read_text()  # one make run: check is test's first step
 
 
 def test_every_lane_is_a_registered_marker() -> None:
