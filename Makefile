@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 
-.PHONY: setup engine node-engine node-packages up down lint check test coverage clean
+.PHONY: setup engine node-engine node-packages up down preview refresh destroy fleet lint check test coverage clean
 
 # `make up NODE=1`: also run a real node here (root, Linux) and wait for the canary on it
 NODE ?=
@@ -46,6 +46,17 @@ up: setup
 	echo "make up: the local cluster; your kubeconfig is not used (name a real cluster: make up CLUSTER=<context>)"; fi; \
 	if [ -n "$(NODE)" ]; then $(MAKE) engine node-engine && env -u KUBECONFIG $(BIN)/python -m localcluster.engine up --node; \
 	else $(MAKE) engine && env -u KUBECONFIG $(BIN)/python -m localcluster.engine up; fi; fi
+
+# Day 2 on the local cluster `make up` started (with its node, when one runs): what `make up` would do, the
+# state read back from the cluster, the stack deleted (the control plane keeps running), `cvm fleet` on the
+# local stacks (FLAGS: its flags). On a real cluster these are `pulumi preview|refresh|destroy` and `cvm fleet`.
+FLAGS ?=
+preview refresh destroy: setup
+	@if [ -n "$(CLUSTER)" ]; then echo "make $@ is the local cluster's; on a real one: pulumi $@ --stack dev" >&2; exit 2; fi
+	env -u KUBECONFIG $(BIN)/python -m localcluster.engine $@
+
+fleet: setup
+	env -u KUBECONFIG $(BIN)/python -m localcluster.engine fleet $(FLAGS)
 
 down: setup
 	$(BIN)/python -m localcluster.cluster stop

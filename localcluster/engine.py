@@ -7,6 +7,10 @@ secrets provider.
 
     python -m localcluster.engine up          # the main job: the dev stack on the local control plane, then its outputs
     python -m localcluster.engine up --node   # the same with a real node here, listed in the stack, awaited until Ready
+    python -m localcluster.engine preview     # day 2 on the running local cluster (`make preview`): what `up` would do,
+    python -m localcluster.engine refresh     # the stack's state read back from the cluster (drift),
+    python -m localcluster.engine destroy     # the stack's resources deleted (the control plane keeps running),
+    python -m localcluster.engine fleet [FLAG ...]   # and `cvm fleet` on the local stacks (its flags: --help)
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ import yaml
 from pulumi import automation as auto
 
 from components.config import SettingsError, load_settings, stored_config
+from components.fleet import command as fleet
 from components.fleet.core import error_lines
-from localcluster import ROOT, STATE, cluster, node_config, toolchain
+from localcluster import ROOT, STATE, cluster, control_plane, node, node_config, toolchain
 from localcluster.dev_config import Refused, merged, refusals, removed
 
 PROJECT = STATE / "project"
@@ -107,6 +112,37 @@ def dev_config(kubeconfig: Path, with_node: bool = False, path: Path = DEV_FILE)
     return merged(dev_file(path), kubeconfig.read_text(), node_config.NODE_NAME, with_node)
 
 
+def dev_stack(kubeconfig: Path, with_node: bool, path: Path = DEV_FILE) -> auto.Stack:
+    """The dev stack with exactly the config of `path` (and what the local cluster adds), checked first: a bad
+    key is told once, not in the engine's output, its diagnostics and the Automation API's error again (it
+    raises SettingsError, which `main` prints)."""
+    config = dev_config(kubeconfig, with_node, path)
+    load_settings(stored_config(config), "dev", {f"cvm:{key}" for key in SECRET_KEYS})
+    return stack("dev", config, secret_keys=SECRET_KEYS)
+
+
+class NotRunning(RuntimeError):
+    """Day 2 needs the local cluster `make up` started."""
+
+
+def day2(action: str, path: Path = DEV_FILE) -> None:
+    """`preview`, `refresh` or `destroy` of the dev stack on the running local cluster (with its node when this
+    checkout's node runs), with the config of `path` as `make up` would apply it."""
+    if not control_plane.running():
+        raise NotRunning("the local cluster is not running: `make up` (or `make up NODE=1`) starts it")
+    with_node = node.running() and node.owned_by(STATE)
+    if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
+        raise Refused(lines)
+    dev = dev_stack(STATE / "admin.kubeconfig", with_node, path)
+    if action == "preview":  # what `make up` would do, drift included (it refreshes first)
+        dev.preview(on_output=print, color="never", refresh=True)
+    elif action == "refresh":
+        dev.refresh(on_output=print, color="never")
+    else:
+        dev.destroy(on_output=print, color="never")
+        print("\nThe control plane keeps running; `make down` stops it, `make up` deploys the stack again.")
+
+
 def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
     the config of `path` (and what the local cluster adds), show its outputs."""
@@ -114,12 +150,10 @@ def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
         raise Refused(lines)
     kubeconfig = cluster.start(nodes=[], with_node=with_node)
-    config = dev_config(kubeconfig, with_node, path)
-    # the program's own check, first: a bad key is told once, not in the engine's output, its diagnostics and
-    # the Automation API's error again (it raises SettingsError, which `main` prints)
-    load_settings(stored_config(config), "dev", {f"cvm:{key}" for key in SECRET_KEYS})
-    dev = stack("dev", config, secret_keys=SECRET_KEYS)
-    dev.up(on_output=print, color="never")
+    dev = dev_stack(kubeconfig, with_node, path)
+    # refreshed first, as `pulumi up --refresh`: what was changed by hand (the canary scaled to 0) is found and
+    # put back, as a real stack's `pulumi up` after `pulumi refresh` would
+    dev.up(on_output=print, color="never", refresh=True)
     print(f"\nOutputs of the dev stack (state in {STATE / 'pulumi-state'}):")
     for key, output in sorted(dev.outputs().items()):
         print(f"  {key}: {'[secret]' if output.secret else json.dumps(output.value)}")
@@ -128,24 +162,43 @@ def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
         print(f"The node {node_config.NODE_NAME} runs the canary: KUBECONFIG={kubeconfig} kubectl get pods -A")
 
 
+DAY2 = ("preview", "refresh", "destroy")
+
+
+def local_fleet(argv: list[str]) -> int:
+    """`cvm fleet` on the local stacks: their backend and passphrase, each stack run inline (no language host)."""
+    environment()
+    return fleet.main(argv, work_dir=PROJECT, program=program)
+
+
 def main(argv: list[str]) -> int:
-    """`make up`'s entry: 0 when the stack is up; 1 with each problem told once, and no traceback, when not."""
-    if argv not in (["up"], ["up", "--node"]):
+    """`make up`'s (and `make preview`'s, `refresh`'s, `destroy`'s) entry: 0 when done; 1 with each problem told
+    once, and no traceback, when not."""
+    if argv[:1] == ["fleet"]:
+        return local_fleet(argv[1:])
+    if argv not in (["up"], ["up", "--node"], *([action] for action in DAY2)):
         print(__doc__, file=sys.stderr)
         return 2
+    action = argv[0]
     try:
-        up_dev(with_node=argv[1:] == ["--node"])
+        if action == "up":
+            up_dev(with_node=argv[1:] == ["--node"])
+        else:
+            day2(action)
+    except NotRunning as error:
+        print(f"make {action}: {error}", file=sys.stderr)
+        return 1
     except Refused as error:
-        print("\n".join(f"make up: Pulumi.dev.yaml: {line}" for line in error.lines), file=sys.stderr)
+        print("\n".join(f"make {action}: Pulumi.dev.yaml: {line}" for line in error.lines), file=sys.stderr)
         return 1
     except SettingsError as error:
-        print(f"make up: Pulumi.dev.yaml: {error}", file=sys.stderr)
+        print(f"make {action}: Pulumi.dev.yaml: {error}", file=sys.stderr)
         return 1
     except auto.CommandError as error:
         # the engine's output and its diagnostics were printed as they came; the CLI's own errors were not
         stderr = str(error).rpartition("\n stderr: ")[2]
-        lines = error_lines(stderr) or ["`pulumi up` of the dev stack failed: its output is above"]
-        print("\n".join(f"make up: {line}" for line in lines), file=sys.stderr)
+        lines = error_lines(stderr) or [f"`pulumi {action}` of the dev stack failed: its output is above"]
+        print("\n".join(f"make {action}: {line}" for line in lines), file=sys.stderr)
         return 1
     return 0
 

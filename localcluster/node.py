@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from components.cvm import sysbox
-from localcluster import ROOT, STATE, control_plane, images, node_config, processes, toolchain
+from localcluster import ROOT, STATE, control_plane, images, local_path, node_config, processes, toolchain
 from localcluster.node_config import Layout
 
 LAYOUT = Layout()
@@ -40,7 +40,7 @@ PIDS = LAYOUT.run / "pids"
 # second checkout's control plane (CVM_E2E_PORT_OFFSET) never takes down a node it does not own
 OWNER = LAYOUT.run / "control-plane"
 # in start order; stopped in reverse
-PROCESSES = ("registry", "containerd", "forwarder", "kubelet")
+PROCESSES = ("registry", "containerd", "forwarder", "kubelet", "provisioner")
 # Debian's packages the node needs (bookworm's versions: see docs/local-cluster.md, "The local node")
 PACKAGES = {
     "mmdebstrap": "/usr/bin/mmdebstrap",
@@ -292,6 +292,24 @@ def start(admin: Path) -> None:
         f"--hostname-override={node_config.NODE_NAME}", f"--node-ip={node_config.NODE_IP}", "--v=2",
     ], {"PATH": path})  # fmt: skip
     _wait("kubelet", f"node {node_config.NODE_NAME}", lambda: _node_ready(admin), 120)
+    _storage(paths, admin)
+
+
+def _storage(paths: dict[str, str], admin: Path) -> None:
+    """The storage provisioner (localcluster/local_path.py): its objects, its files, then the process; its
+    volumes live under the node's data folder, which `stop` removes (the process goes with the others)."""
+    from kubernetes import config, utils
+
+    api = config.new_client_from_config(str(admin))  # type: ignore[no-untyped-call]
+    for manifest in local_path.objects():
+        try:
+            utils.create_from_dict(api, manifest)  # type: ignore[no-untyped-call]
+        except utils.FailToCreateError as error:  # already there (a node restarted on a running control plane)
+            if any(failure.status != 409 for failure in error.api_exceptions):
+                raise
+    for path, text in local_path.files(LAYOUT, images.HELLO).items():
+        _write(path, text)
+    _spawn("provisioner", local_path.command(paths["LOCAL_PATH"], admin, LAYOUT, images.HELLO))
 
 
 def running() -> bool:

@@ -71,11 +71,6 @@ class Layout:
         return self.data / "sysbox-double"
 
     @property
-    def volumes(self) -> Path:
-        """Where the pre-created PersistentVolumes keep their data."""
-        return self.data / "volumes"
-
-    @property
     def host_record(self) -> Path:
         """What the host was like before the node started (localcluster/node.py restores it on stop)."""
         return self.data / "host-before.json"

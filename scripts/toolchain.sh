@@ -6,7 +6,9 @@
 # suite runs the program through the Automation API's inline path, which needs no host binary.
 # The node (`make up NODE=1`, tests/node/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
 # Kubernetes module, containerd and runc: `node` builds those (seccomp from Debian's libseccomp-dev, for runc).
-# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|node|all|paths]...   (default: all)
+# The node's storage: rancher's local-path-provisioner (`local-path`), its only version the proxy serves.
+# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|local-path|node|all|paths]...
+#   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (docs/local-cluster.md, "The local engine").
 set -euo pipefail
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
@@ -187,6 +189,23 @@ build_actionlint() {
   log "actionlint $ACTIONLINT_VERSION: built -> $out"
 }
 
+# The node's storage provisioner (docs/local-cluster.md, "Storage"): github.com/rancher/local-path-provisioner,
+# a main package at its module's root; v0.0.30 is the only version the Go module proxy serves (`go list -m
+# -versions`). Its go.mod has no replace, so a plain `go build` of the module works.
+LOCAL_PATH_VERSION=${LOCAL_PATH_VERSION:-v0.0.30}
+build_local_path() {
+  local out="$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION"
+  [[ -x $out/local-path-provisioner ]] && { log "local-path-provisioner $LOCAL_PATH_VERSION: cached ($out)"; return; }
+  local w="$WORK/local-path-provisioner-$LOCAL_PATH_VERSION"; new_wrapper "$w" cvmtc/local-path
+  local M=github.com/rancher/local-path-provisioner
+  ( cd "$w"
+    $GO get "$M@$LOCAL_PATH_VERSION"
+    # upstream's Makefile sets main.VERSION the same way (scripts/build)
+    $GO build -trimpath -ldflags "-s -w -X main.VERSION=${LOCAL_PATH_VERSION#v}" -o bin/local-path-provisioner "$M" )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "local-path-provisioner $LOCAL_PATH_VERSION: built -> $out"
+}
+
 build_node_kube() { build_kube kubelet kube-scheduler kubectl; }
 
 # timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time)
@@ -209,7 +228,8 @@ main() {
       kubelet) timed kubelet+kube-scheduler+kubectl build_node_kube ;;
       containerd) timed containerd build_containerd ;;
       runc) timed runc build_runc ;;
-      node) main kubelet containerd runc; return ;;
+      local-path) timed local-path-provisioner build_local_path ;;
+      node) main kubelet containerd runc local-path; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
       paths) echo "ETCD=$CACHE/etcd-$ETCD_VERSION/etcd"
@@ -218,7 +238,8 @@ main() {
              echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes"
              echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
              echo "CONTAINERD_BIN=$CACHE/containerd-$CONTAINERD_VERSION"
-             echo "RUNC=$CACHE/runc-$RUNC_VERSION/runc" ;;
+             echo "RUNC=$CACHE/runc-$RUNC_VERSION/runc"
+             echo "LOCAL_PATH=$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION/local-path-provisioner" ;;
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done

@@ -21,15 +21,16 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
 from kubernetes import client, config
 from pulumi import automation as auto
 
 from components.facts import pins
-from localcluster import cluster, coder_double, engine, images, node, node_config, toolchain
+from localcluster import cluster, coder_double, engine, images, local_path, node, node_config, toolchain
 
 NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
-STORAGE_CLASS = "cvm-e2e-local"
+STORAGE_CLASS = local_path.STORAGE_CLASS  # the node's provisioner's class
 WORKSPACE = "carol"
 # fits the node's 2 CPUs beside the canary (half a CPU) and the installer's request
 CAROL: dict[str, Any] = {
@@ -66,35 +67,6 @@ def kubeconfig(host_before: dict[str, Any]) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def core(kubeconfig: Path) -> Any:
     return client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))  # type: ignore[no-untyped-call]
-
-
-def local_volume(core: Any, workspace: str, size: str) -> str:
-    """No provisioner here: a pre-created local PersistentVolume of the class the stack names, bound in advance
-    to the workspace's home claim. Retain: the suite deletes it, and stopping the node removes its data."""
-    name = f"cvm-e2e-{workspace}-home"
-    core.create_persistent_volume(
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": name},
-            "spec": {
-                "capacity": {"storage": size},
-                "accessModes": ["ReadWriteOnce"],
-                "persistentVolumeReclaimPolicy": "Retain",
-                "storageClassName": STORAGE_CLASS,
-                "claimRef": {"namespace": NS, "name": f"{workspace}-home"},
-                "hostPath": {"path": str(node.LAYOUT.volumes / name), "type": "DirectoryOrCreate"},
-            },
-        }
-    )
-    return name
-
-
-@pytest.fixture(scope="module")
-def home_volume(core: Any) -> Iterator[str]:
-    name = local_volume(core, WORKSPACE, CAROL["disk"])
-    yield name
-    core.delete_persistent_volume(name)
 
 
 def program(create: str) -> Callable[[], None]:
@@ -159,7 +131,7 @@ def coder(kubeconfig: Path) -> Iterator[tuple[str, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def stack(kubeconfig: Path, home_volume: str, coder: tuple[str, list[str]]) -> auto.Stack:
+def stack(kubeconfig: Path, coder: tuple[str, list[str]]) -> auto.Stack:
     config_ = stack_config(kubeconfig, [{**CAROL, "agentToken": AGENT_TOKEN}])
     config_["supervisor"]["coderUrl"] = coder[0]
     return engine.stack("node", config_, ("baremetal", "supervisor"), run=program("5m"))
@@ -266,11 +238,12 @@ def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[st
     assert f"/bin/coder-linux-{'arm64' if os.uname().machine == 'aarch64' else 'amd64'}" in asked
 
 
-def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any, home_volume: str) -> None:
+def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any) -> None:
     assert stack.destroy(color="never").summary.result == "succeeded"
     # the home, and the namespace that holds it, outlive the stack
     claim = core.read_namespaced_persistent_volume_claim(f"{WORKSPACE}-home", NS)
-    assert claim.status.phase == "Bound" and claim.spec.volume_name == home_volume
+    assert claim.status.phase == "Bound"
+    home_volume = claim.spec.volume_name
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
     # and containerd runs nothing any more
     ctr = Path(toolchain.binaries("containerd")["CONTAINERD_BIN"]) / "ctr"
@@ -281,8 +254,38 @@ def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any
 
     eventually(no_tasks, "containerd's tasks gone")
     delete_home(core, WORKSPACE)
-    eventually(lambda: core.read_persistent_volume(home_volume).status.phase == "Released", "the volume released")
+    # the provisioner's helper pod removed the volume's folder, then the volume went (reclaim policy Delete)
+    eventually(lambda: home_volume not in volume_names(core), "the volume deleted")
     delete_namespace(core)
+
+
+def volume_names(core: Any) -> set[str]:
+    return {volume.metadata.name for volume in core.list_persistent_volume().items}
+
+
+def test_6b_a_workspace_added_to_the_dev_config_binds_its_home(kubeconfig: Path, core: Any, tmp_path: Path) -> None:
+    """`make up NODE=1` with a workspace added to Pulumi.dev.yaml (here a copy): its home claim, naming no class,
+    gets the node's default class; the provisioner makes its volume; the pod is Ready (issue 25, finding 5)."""
+    frank = {**CAROL, "name": "frank"}
+    dev = tmp_path / "Pulumi.dev.yaml"
+    dev.write_text(yaml.safe_dump({"config": {"cvm:platform": "baremetal", "cvm:supervisor": {"workspaces": [frank]}}}))
+    before = volume_names(core)
+    engine.up_dev(with_node=True, path=dev)
+    try:
+        claim = core.read_namespaced_persistent_volume_claim("frank-home", NS)
+        assert claim.status.phase == "Bound" and claim.spec.storage_class_name == STORAGE_CLASS
+        volume = core.read_persistent_volume(claim.spec.volume_name)
+        assert claim.spec.volume_name not in before
+        assert volume.spec.host_path.path.startswith(f"{local_path.data_dir(node.LAYOUT)}/")
+        assert ready(pod(core, "frank"))
+    finally:
+        dev_stack = engine.stack("dev", engine.dev_config(kubeconfig, True, dev), engine.SECRET_KEYS)
+        assert dev_stack.destroy(color="never").summary.result == "succeeded"
+        dev_stack.workspace.remove_stack("dev")
+    delete_home(core, "frank")
+    eventually(lambda: volume_names(core) == before, "frank's volume deleted")
+    delete_namespace(core)
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
 
 
 def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
@@ -290,7 +293,6 @@ def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
     not updated (see docs/local-cluster.md: the provider can call a Recreate update done before the new pod
     exists), one at a time (two 1-CPU workspaces do not fit on the 2-CPU node); the error it fails with, once
     cleaned up."""
-    volume = local_volume(core, workspace["name"], workspace["disk"])
     broken = engine.stack("node-broken", stack_config(kubeconfig, [workspace], canary=False), ("baremetal",),
                           run=program("1m"))  # fmt: skip
     with pytest.raises(auto.CommandError) as failed:
@@ -299,7 +301,6 @@ def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
     broken.workspace.remove_stack("node-broken")
     delete_home(core, workspace["name"])
     delete_namespace(core)
-    core.delete_persistent_volume(volume)
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
     return str(failed.value)
 

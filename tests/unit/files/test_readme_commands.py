@@ -41,6 +41,14 @@ RUNNERS: dict[str, Runs] = {
         "tests/unit/localcluster/test_up_script.py::test_make_up_cluster_previews_asks_and_applies_on_yes"
     ),
     "make down": MAKE_UP_DOWN,
+    "make preview": Runs(
+        "tests/engine/test_day2.py::test_2_drift_is_found_by_the_fleet_and_a_refresh_and_repaired_by_up"
+    ),
+    "make refresh": Runs(
+        "tests/engine/test_day2.py::test_2_drift_is_found_by_the_fleet_and_a_refresh_and_repaired_by_up"
+    ),
+    "make destroy": Runs("tests/engine/test_day2.py::test_5_destroy_deletes_the_stack_and_keeps_the_control_plane"),
+    "make fleet": Runs("tests/engine/test_day2.py::test_1_the_fleet_command_runs_on_the_local_stack"),
     # .ci/run runs these three whole on every submission; here only that make can read them
     "make test": Runs(smoke=("make", "-n", "test")),
     "make check": Runs(smoke=("make", "-n", "check")),
