@@ -10,6 +10,7 @@
 # Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|local-path|node|all|paths]...
 #   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (docs/local-cluster.md, "The local engine").
+# A fitting etcd, Kubernetes command or Pulumi CLI already on PATH is used instead of built (host_tool below).
 set -euo pipefail
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod"
 CACHE=${CVM_TOOLCHAIN_CACHE:-$HOME/.cache/cvm-toolchain}
@@ -30,6 +31,39 @@ RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 
 log() { echo "[toolchain] $*" >&2; }
 
+# --- what the machine already has (a first run builds only what is missing) ------------------------------
+# A tool on PATH is used instead of a build when its version says it fits (never its name alone): etcd and the
+# Kubernetes commands of the pinned minor, a Pulumi CLI of major 3 no older than the Python SDK
+# (requirements/core.txt) with its Python language host beside it or on PATH. The built cache, when there, wins
+# (its versions are the pinned ones). Each choice is logged with its reason.
+PULUMI_SDK_VERSION=${PULUMI_SDK_VERSION:-$(sed -n 's/^pulumi==//p' "$(dirname "$0")/../requirements/core.txt")}
+
+# version_of CMD...: the first x.y.z the command prints (`etcd --version`, `kubectl version --client`, ...)
+version_of() { { "$@" 2>/dev/null || true; } | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 || true; }
+minor_of() { local v=${1#v}; echo "${v%.*}"; }
+
+# host_tool NAME WANT VERSION_ARGS...: NAME's path on PATH when it reports WANT's minor; else empty, and says why
+host_tool() {
+  local name=$1 want=$2 path found; shift 2
+  path=$(command -v "$name") || return 0
+  found=$(version_of "$path" "$@")
+  if [[ -n $found && $(minor_of "$found") == "$(minor_of "$want")" ]]; then echo "$path"
+  else log "$name on PATH ($path) reports '${found:-no version}', not the pinned minor $(minor_of "$want"): not used"; fi
+}
+
+# host_pulumi: a Pulumi CLI on PATH of major 3, no older than the SDK, with `pulumi-language-python`
+host_pulumi() {
+  local path found older
+  path=$(command -v pulumi) || return 0
+  found=$(version_of "$path" version)
+  older=$(printf '%s\n%s\n' "$found" "$PULUMI_SDK_VERSION" | sort -V | head -n 1)
+  if [[ ${found%%.*} != 3 || ($older == "$found" && $found != "$PULUMI_SDK_VERSION") ]]; then
+    log "pulumi on PATH ($path) reports '${found:-no version}', not 3.x at least the SDK's $PULUMI_SDK_VERSION: not used"
+  elif [[ ! -x $(dirname "$path")/pulumi-language-python ]] && ! command -v pulumi-language-python >/dev/null; then
+    log "pulumi on PATH ($path, $found) has no Python language host (pulumi-language-python): not used"
+  else echo "$path"; fi
+}
+
 # new_wrapper DIR MODNAME : fresh wrapper module dir
 new_wrapper() {
   rm -rf "$1"; mkdir -p "$1"
@@ -37,8 +71,10 @@ new_wrapper() {
 }
 
 build_etcd() {
-  local out="$CACHE/etcd-$ETCD_VERSION"
+  local out="$CACHE/etcd-$ETCD_VERSION" host
   [[ -x $out/etcd ]] && { log "etcd $ETCD_VERSION: cached ($out)"; return; }
+  host=$(host_tool etcd "$ETCD_VERSION" --version)
+  [[ -n $host ]] && { log "etcd: $host ($(version_of "$host" --version), the pinned minor): used, not built"; return; }
   local w="$WORK/etcd-$ETCD_VERSION"; new_wrapper "$w" cvmtc/etcd
   ( cd "$w"
     $GO get go.etcd.io/etcd/server/v3@"$ETCD_VERSION" go.etcd.io/etcd/etcdctl/v3@"$ETCD_VERSION"
@@ -52,6 +88,7 @@ build_etcd() {
 build_kube() {
   local out="$CACHE/kubernetes-$K8S_VERSION" cmds=("$@") missing=() c
   [[ ${#cmds[@]} -gt 0 ]] || cmds=(kube-apiserver kube-controller-manager)
+  link_host_kube "$out" "${cmds[@]}"
   for c in "${cmds[@]}"; do [[ -x $out/$c ]] || missing+=("$c"); done
   [[ ${#missing[@]} -eq 0 ]] && { log "kubernetes $K8S_VERSION (${cmds[*]}): cached ($out)"; return; }
   local w="$WORK/kubernetes-$K8S_VERSION"; new_wrapper "$w" cvmtc/kubernetes
@@ -84,6 +121,26 @@ build_kube() {
   mkdir -p "$out"
   for c in "${missing[@]}"; do mv "$w/bin/$c" "$out/.$c.tmp" && mv "$out/.$c.tmp" "$out/$c"; done
   log "kubernetes $K8S_VERSION (${missing[*]}): built -> $out"
+}
+
+# link_host_kube DIR CMD...: each Kubernetes command the cache lacks that PATH has, of the pinned minor, linked
+# into DIR (the folder the scripts read); a link whose command no longer fits goes, to be built
+link_host_kube() {
+  local out=$1 c host args; shift
+  mkdir -p "$out"
+  for c in "$@"; do
+    args=(--version); [[ $c == kubectl ]] && args=(version --client)
+    if [[ -L $out/$c ]]; then
+      [[ -n $(host_tool "$(readlink "$out/$c")" "$K8S_VERSION" "${args[@]}") ]] && continue
+      rm -f "$out/$c"
+    fi
+    [[ -e $out/$c ]] && continue
+    host=$(host_tool "$c" "$K8S_VERSION" "${args[@]}")
+    [[ -z $host ]] && continue
+    ln -s "$host" "$out/$c"
+    log "$c: $host ($(version_of "$host" "${args[@]}"), the pinned minor): used, not built"
+  done
+  return 0
 }
 
 build_containerd() {
@@ -160,8 +217,10 @@ print(ge[0] if ge else vs[-1])' "$want"); fi
 }
 
 build_pulumi() {
-  local out="$CACHE/pulumi-$PULUMI_VERSION"
+  local out="$CACHE/pulumi-$PULUMI_VERSION" host
   [[ -x $out/pulumi ]] && { log "pulumi $PULUMI_VERSION: cached ($out)"; return; }
+  host=$(host_pulumi)
+  [[ -n $host ]] && { log "pulumi: $host ($(version_of "$host" version), with its Python language host): used, not built"; return; }
   local w="$WORK/pulumi-$PULUMI_VERSION"; new_wrapper "$w" cvmtc/pulumi
   ( cd "$w"
     # repeat pkg/go.mod's non-local replaces (clipboard fork)
@@ -208,6 +267,9 @@ build_local_path() {
 
 build_node_kube() { build_kube kubelet kube-scheduler kubectl; }
 
+# chosen BUILT HOST: the built binary when cached, else the fitting one on PATH, else where the build puts it
+chosen() { if [[ -x $1 || -z $2 ]]; then echo "$1"; else echo "$2"; fi; }
+
 # timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time)
 timed() {
   local start=$SECONDS
@@ -232,9 +294,10 @@ main() {
       node) main kubelet containerd runc local-path; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
-      paths) echo "ETCD=$CACHE/etcd-$ETCD_VERSION/etcd"
+      paths) echo "ETCD=$(chosen "$CACHE/etcd-$ETCD_VERSION/etcd" "$(host_tool etcd "$ETCD_VERSION" --version)")"
              echo "KUBE_BIN=$CACHE/kubernetes-$K8S_VERSION"
-             echo "PULUMI_BIN=$CACHE/pulumi-$PULUMI_VERSION"
+             local pulumi; pulumi=$(chosen "$CACHE/pulumi-$PULUMI_VERSION/pulumi" "$(host_pulumi)")
+             echo "PULUMI_BIN=$(dirname "$pulumi")"
              echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes"
              echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
              echo "CONTAINERD_BIN=$CACHE/containerd-$CONTAINERD_VERSION"
