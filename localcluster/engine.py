@@ -125,11 +125,15 @@ class NotRunning(RuntimeError):
     """Day 2 needs the local cluster `make up` started."""
 
 
+def require_running() -> None:
+    if not control_plane.running():
+        raise NotRunning("the local cluster is not running: `make up` (or `make up NODE=1`) starts it")
+
+
 def day2(action: str, path: Path = DEV_FILE) -> None:
     """`preview`, `refresh` or `destroy` of the dev stack on the running local cluster (with its node when this
     checkout's node runs), with the config of `path` as `make up` would apply it."""
-    if not control_plane.running():
-        raise NotRunning("the local cluster is not running: `make up` (or `make up NODE=1`) starts it")
+    require_running()
     with_node = node.running() and node.owned_by(STATE)
     if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
         raise Refused(lines)
@@ -167,20 +171,21 @@ DAY2 = ("preview", "refresh", "destroy")
 
 def local_fleet(argv: list[str]) -> int:
     """`cvm fleet` on the local stacks: their backend and passphrase, each stack run inline (no language host)."""
+    require_running()
     environment()
     return fleet.main(argv, work_dir=PROJECT, program=program)
 
 
 def main(argv: list[str]) -> int:
-    """`make up`'s (and `make preview`'s, `refresh`'s, `destroy`'s) entry: 0 when done; 1 with each problem told
-    once, and no traceback, when not."""
-    if argv[:1] == ["fleet"]:
-        return local_fleet(argv[1:])
-    if argv not in (["up"], ["up", "--node"], *([action] for action in DAY2)):
+    """The entry of `make up`, `make preview`, `refresh`, `destroy` and `fleet`: 0 when done; 1 with each problem
+    told once, and no traceback, when not."""
+    if argv[:1] != ["fleet"] and argv not in (["up"], ["up", "--node"], *([action] for action in DAY2)):
         print(__doc__, file=sys.stderr)
         return 2
     action = argv[0]
     try:
+        if action == "fleet":
+            return local_fleet(argv[1:])
         if action == "up":
             up_dev(with_node=argv[1:] == ["--node"])
         else:

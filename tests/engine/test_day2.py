@@ -127,7 +127,8 @@ def test_5_destroy_deletes_the_stack_and_keeps_the_control_plane(
 def test_6_day2_without_a_running_cluster_is_one_line(dev_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cluster.stop()
     capsys.readouterr()
-    assert engine.main(["refresh"]) == 1
-    assert capsys.readouterr().err == (
-        "make refresh: the local cluster is not running: `make up` (or `make up NODE=1`) starts it\n"
-    )
+    for action in ("refresh", "fleet"):
+        assert engine.main([action]) == 1
+        assert capsys.readouterr().err == (
+            f"make {action}: the local cluster is not running: `make up` (or `make up NODE=1`) starts it\n"
+        )
