@@ -294,9 +294,10 @@ main() {
       node) main kubelet containerd runc local-path; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
-      paths) echo "ETCD=$(chosen "$CACHE/etcd-$ETCD_VERSION/etcd" "$(host_tool etcd "$ETCD_VERSION" --version)")"
+      # (the build steps said why a tool on PATH was not used; `paths` does not say it again)
+      paths) echo "ETCD=$(chosen "$CACHE/etcd-$ETCD_VERSION/etcd" "$(host_tool etcd "$ETCD_VERSION" --version 2>/dev/null)")"
              echo "KUBE_BIN=$CACHE/kubernetes-$K8S_VERSION"
-             local pulumi; pulumi=$(chosen "$CACHE/pulumi-$PULUMI_VERSION/pulumi" "$(host_pulumi)")
+             local pulumi; pulumi=$(chosen "$CACHE/pulumi-$PULUMI_VERSION/pulumi" "$(host_pulumi 2>/dev/null)")
              echo "PULUMI_BIN=$(dirname "$pulumi")"
              echo "K8S_PROVIDER=$CACHE/pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION/pulumi-resource-kubernetes"
              echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"

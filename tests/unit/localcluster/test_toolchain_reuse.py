@@ -68,6 +68,7 @@ def test_an_etcd_of_another_minor_is_not_used_whatever_its_name(machine: Machine
     assert f"reports '3.5.21', not the pinned minor {ETCD_MINOR}: not used" in done.stderr
     assert machine.built() and done.returncode != 0  # it went on to build (the stand-in go fails)
     assert machine.paths()["ETCD"].startswith(str(machine.cache))
+    assert machine.run("paths").stderr == ""  # said once, by the build step
 
 
 def test_kubernetes_commands_of_the_pinned_minor_are_linked_and_only_the_rest_built(machine: Machine) -> None:
