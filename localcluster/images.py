@@ -7,7 +7,7 @@ docker-registry on 127.0.0.1:5000; containerd's hosts.toml sends those registrie
 - `registry.k8s.io/pause:3.10.1`: a 20-line static Go program (localcluster/images/pause.go);
 - `docker.io/codercom/enterprise-base:ubuntu-20240812` (the canary's image): Debian bookworm made like
   images/cvm-workspace (systemd as /sbin/init, Docker enabled, a `coder` user with uid 1000), not Coder's
-  Ubuntu image;
+  Ubuntu image; like Coder's, it names no stop signal (the pods' preStop hook halts systemd);
 - `registry.nestybox.com/nestybox/sysbox-deploy-k8s:v0.7.1-0`: the installer TEST DOUBLE, that image plus
   localcluster/images/sysbox-deploy-k8s.sh, which only labels its node;
 - `docker.io/cvm-e2e/hello:1`: busybox alone, for the nested `docker run` (also baked into the workspace image
@@ -138,7 +138,7 @@ def build() -> Path:
 
     _layer(
         layout, "workspace", rootfs, work,
-        "--config.entrypoint=/sbin/init", "--config.stopsignal=SIGRTMIN+3", "--config.env=LANG=C.UTF-8",
+        "--config.entrypoint=/sbin/init", "--config.env=LANG=C.UTF-8",
     )  # fmt: skip
     # the installer double: the workspace image (bash, curl) plus its script, where the real image keeps its own
     _run("skopeo", "copy", "--quiet", f"oci:{layout}:workspace", f"oci:{layout}:installer")
@@ -152,8 +152,6 @@ def build() -> Path:
     tar = work / "installer.tar"
     _run("tar", "--numeric-owner", "-C", work / "installer", "-cf", tar, "opt", "usr")
     _run("umoci", "raw", "add-layer", "--image", f"{layout}:installer", tar)
-    # the workspace's stop signal is systemd's; the script ends on TERM (else its pod takes the grace period)
-    _run("umoci", "config", "--image", f"{layout}:installer", "--config.stopsignal=SIGTERM")
     _run("umoci", "gc", "--layout", layout)
 
     shutil.rmtree(out, ignore_errors=True)

@@ -75,7 +75,9 @@ def assert_kubernetes_accepts(accepted: Settings) -> None:
     supervisor = accepted.supervisor
     assert DNS_LABEL.fullmatch(supervisor.namespace) and not supervisor.namespace.startswith("kube-")
     for workspace in supervisor.workspaces:
-        deployment = objects.workload(supervisor.namespace, workspace, supervisor)
+        deployment = objects.workload(
+            supervisor.namespace, workspace, supervisor, kubernetes_minor=accepted.kubernetes_minor
+        )
         assert DNS_LABEL.fullmatch(deployment["metadata"]["name"])
         assert DNS_LABEL.fullmatch(f"{workspace.name}-home")
         for amount in (workspace.memory, workspace.disk):

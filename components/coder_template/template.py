@@ -105,13 +105,14 @@ def runtimes(settings: Settings) -> dict[str, str]:
     return {runtime: ns for runtime, ns in made.items() if runtime != "sysbox-runc" or settings.sysbox.enabled}
 
 
-def workspace_plan(runtime: str, supervisor: Supervisor) -> plan.WorkspacePlan:
+def workspace_plan(runtime: str, supervisor: Supervisor, kubernetes_minor: str) -> plan.WorkspacePlan:
     """The plan of one Coder workspace under `runtime`: Coder's init script starts the agent, and the Secret holds
     Coder's token as `data` does, base64 (`_manifest` moves it there)."""
     return plan.workspace(
         TemplateWorkspace(runtime),
         TemplateSupervisor.of(supervisor),
         seal=lambda _: ref(f"base64encode({AGENT}.token)"),
+        kubernetes_minor=kubernetes_minor,
         bootstrap=ref(f"{AGENT}.init_script"),
     )
 
@@ -157,7 +158,10 @@ def _resources(settings: Settings) -> dict[str, Any]:
     for runtime in runtimes(settings):
         chosen = f'{RUNTIME} == "{runtime}"'
         # the home volume first: it outlives a stop; everything else exists only while the workspace runs
-        made = sorted(workspace_plan(runtime, settings.supervisor).objects, key=lambda p: p.role != Role.HOME)
+        made = sorted(
+            workspace_plan(runtime, settings.supervisor, settings.kubernetes_minor).objects,
+            key=lambda p: p.role != Role.HOME,
+        )
         for planned in made:
             count = f"{chosen} ? 1 : 0" if planned.role == Role.HOME else f"{chosen} ? {ME}.start_count : 0"
             manifest = render(_manifest(planned, chosen_arch))

@@ -179,6 +179,24 @@ DEFAULT_MINOR: dict[Platform, Version] = {
 DEFAULT_EKS_UBUNTU = "22.04"
 
 
+# Kubernetes runs pods in user namespaces (`hostUsers: false`) by default from 1.33: the UserNamespacesSupport
+# gate is beta and off in 1.30-1.32, on from 1.33 (kubernetes/website feature-gates/UserNamespacesSupport.md at
+# 02e08b9e), and the API server drops `hostUsers` where it is off. Below 1.33 a node the installer moved to
+# CRI-O (Sysbox 0.6.7, or 0.7.x on containerd < 2.0.5) therefore needs CRI-O's own annotation (nestybox/sysbox
+# docs/user-guide/install-k8s.md at 27cb713f, "Launching Pods on Sysbox"); from 1.33 that annotation beside
+# `hostUsers: false` breaks CRI-O's pods (nestybox/sysbox#999, #1019; cri-o/cri-o#10341).
+USER_NAMESPACES_BY_DEFAULT = Version("1.33")
+CRIO_USERNS_ANNOTATION = {"io.kubernetes.cri-o.userns-mode": "auto:size=65536"}
+
+
+def sysbox_pod_annotations(minor: Version) -> dict[str, str]:
+    """The annotations of a sysbox-runc pod on a cluster of this minor: CRI-O's user namespace below 1.33, on
+    every node, since which runtime a node ends on is the installer's choice; containerd passes a pod's
+    annotations to the runtime only when its config lists them (`pod_annotations`, which the installer's
+    sysbox-runc entry does not set), so a containerd node ignores it."""
+    return dict(CRIO_USERNS_ANNOTATION) if minor < USER_NAMESPACES_BY_DEFAULT else {}
+
+
 def blocking_issues(platform: str, family: str, minor: Version, sysbox: str) -> list[KnownIssue]:
     """The open issues that stop sysbox-runc pods of Sysbox `sysbox` on this platform's nodes."""
     image = node_image(platform, family, minor)

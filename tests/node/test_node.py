@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from kubernetes import client, config
+from kubernetes import client, config, watch
 from pulumi import automation as auto
 
 from components.facts import pins
@@ -236,6 +236,53 @@ def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[st
     record = dict(line.split("=", 1) for line in text.splitlines())
     assert record == {"args": "agent", "token": AGENT_TOKEN, "url": f"{url}/", "user": "coder"}
     assert f"/bin/coder-linux-{'arm64' if os.uname().machine == 'aarch64' else 'amd64'}" in asked
+
+
+# A unit whose stop leaves a mark on the home volume: only systemd's own shutdown runs its ExecStop.
+STOP_PROOF = """cat > /etc/systemd/system/cvm-stop-proof.service <<'EOF'
+[Unit]
+RequiresMountsFor=/home/coder
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/bin/sh -c 'echo stopped by systemd > /home/coder/stop-proof'
+EOF
+rm -f /home/coder/stop-proof && systemctl daemon-reload && systemctl start cvm-stop-proof
+"""
+
+
+def test_5c_deleting_a_pod_shuts_its_systemd_down(kubeconfig: Path, core: Any) -> None:
+    """The image names no stop signal (as Coder's): the pod's preStop hook halts systemd, which stops its units
+    (the mark) and exits 0, before its grace period ends; a SIGKILL would show exit code 137."""
+    kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c", STOP_PROOF)
+    old = pod(core, WORKSPACE)
+    assert old.spec.termination_grace_period_seconds == 120
+    core.delete_namespaced_pod(old.metadata.name, NS)
+    # the old pod's last states, from before the deletion on (so none is missed), until it is gone
+    last = None
+    events = watch.Watch().stream(  # type: ignore[no-untyped-call]
+        core.list_namespaced_pod, NS, field_selector=f"metadata.name={old.metadata.name}",
+        resource_version=old.metadata.resource_version, timeout_seconds=240,
+    )  # fmt: skip
+    for event in events:
+        statuses = event["object"].status.container_statuses or []
+        if statuses and statuses[0].state.terminated is not None:
+            last = statuses[0].state.terminated
+        if event["type"] == "DELETED":
+            break
+    assert last is not None, "the old pod went without a terminated state"
+    assert (last.exit_code, last.reason) == (0, "Completed"), last
+    said = core.list_namespaced_event(NS, field_selector=f"involvedObject.name={old.metadata.name}").items
+    assert "FailedPreStopHook" not in {e.reason for e in said}, [(e.reason, e.message) for e in said]
+
+    def replaced() -> bool:
+        found = core.list_namespaced_pod(NS, label_selector=f"app.kubernetes.io/instance={WORKSPACE}").items
+        return len(found) == 1 and found[0].metadata.name != old.metadata.name and ready(found[0])
+
+    eventually(replaced, "carol's new pod")
+    mark = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/stop-proof").stdout
+    assert mark.strip() == "stopped by systemd"
 
 
 def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any) -> None:

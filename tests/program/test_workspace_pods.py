@@ -3,6 +3,7 @@ reach them."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from components.config import Workspace
@@ -78,6 +79,8 @@ def test_envbox_workspace(full_stack: Run) -> None:
     assert host_paths == ["/lib/modules", "/usr/src"]  # and nothing else from the host
     assert "runtimeClassName" not in spec and "hostUsers" not in spec
     assert "workspace_cvm" in " ".join(container["readinessProbe"]["exec"]["command"])
+    # envbox takes SIGTERM itself (it is not systemd) and gives the agent 90 s of these
+    assert "lifecycle" not in container and spec["terminationGracePeriodSeconds"] == 120
 
 
 def test_gpu_workspace(full_stack: Run) -> None:
@@ -106,6 +109,9 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     assert container["image"] == "ghcr.io/acme/workspace:2026.11"
     assert container["command"] == ["/sbin/init"]
     assert "privileged" not in container["securityContext"]
+    # a stop halts systemd (SIGRTMIN+3) before the runtime's SIGTERM, and leaves it as long as envbox gets
+    assert container["lifecycle"] == {"preStop": {"exec": {"command": ["sh", "-c", pods.HALT_SYSTEMD]}}}
+    assert "kill -37 1" in pods.HALT_SYSTEMD and spec["terminationGracePeriodSeconds"] == 120
     assert container["resources"] == {
         "requests": {"cpu": "4", "memory": "8Gi", "ephemeral-storage": "1Gi"},
         "limits": {"cpu": "4", "memory": "8Gi", "ephemeral-storage": "20Gi"},
@@ -134,9 +140,9 @@ def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack:
     (container,) = spec["containers"]
     assert container["image"] == "docker.io/codercom/enterprise-base:ubuntu-20240812"
     assert container["command"] == ["/sbin/init"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sh", "-c", pods.HALT_SYSTEMD]
     probe = container["readinessProbe"]["exec"]["command"]
-    assert probe == ["sh", "-c", pods.CANARY_CHECK]
-    assert "/proc/1/comm" in pods.CANARY_CHECK and "docker version" in pods.CANARY_CHECK
+    assert probe == ["sh", "-c", pods.canary_check()]  # what it checks: tests/unit/cvm/test_canary_check.py
     # ephemeral: nothing to protect, and bounded on the node's disk
     assert spec["volumes"] == [{"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}]
     assert container["resources"] == {
@@ -156,9 +162,10 @@ def test_canary_without_sysbox_runs_under_envbox() -> None:
     (container,) = spec["containers"]
     assert container["command"] == ["/envbox", "docker"]
     assert env(container)["CODER_INNER_IMAGE"] == "docker.io/codercom/enterprise-base:ubuntu-20240812"
-    assert container["readinessProbe"]["exec"]["command"] == [
-        "sh", "-c", f"docker exec workspace_cvm sh -c '{pods.CANARY_CHECK}'",
-    ]  # fmt: skip
+    # the same check, in the inner container, whole (one shell word, quotes and all)
+    sh, c, command = container["readinessProbe"]["exec"]["command"]
+    assert [sh, c] == ["sh", "-c"]
+    assert shlex.split(command) == ["docker", "exec", "workspace_cvm", "sh", "-c", pods.canary_check()]
     # envbox keeps its Docker stores (the workspace image) in the scratch home: bounded by the pod's limit
     assert {"name": "home", "emptyDir": {}} in spec["volumes"]
 
@@ -276,3 +283,20 @@ def test_secret_variables_reach_the_pod_only_through_a_secret() -> None:
     for resource in run.kubernetes_objects:
         if resource.type != "kubernetes:core/v1:Secret":
             assert "ghp-s3cr3t-value" not in repr(resource.manifest), resource.name
+
+
+def test_below_1_33_sysbox_runc_pods_carry_cri_os_user_namespace_annotation() -> None:
+    """Sysbox 0.6.7 always moves its nodes to CRI-O, whose pods need the annotation below Kubernetes 1.33."""
+    workspaces = [
+        {"name": name, "image": "ghcr.io/acme/workspace:2026.11", "runtime": runtime}
+        for name, runtime in (("ann", "sysbox-runc"), ("ben", "envbox"))
+    ]
+    old = {"platform": "baremetal", "kubernetesVersion": "1.32", "sysbox": {"version": "0.6.7"}}
+    for config, annotated in ((old, True), ({"platform": "baremetal"}, False)):
+        run = run_program({**config, "supervisor": {"workspaces": workspaces}})
+        for name, namespace, runtime_annotated in (("cvm-canary", NS, annotated), ("ann", NS, annotated),
+                                                   ("ben", ENVBOX_NS, False)):  # fmt: skip
+            deployment = run.one("kubernetes:apps/v1:Deployment", f"{namespace}/{name}").manifest
+            annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+            expected = {"io.kubernetes.cri-o.userns-mode": "auto:size=65536"} if runtime_annotated else {}
+            assert annotations == expected, (config, name)

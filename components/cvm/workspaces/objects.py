@@ -7,6 +7,8 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
+from packaging.version import Version
+
 from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
 from components.cvm.workspaces.pods import (
     agent_secret_name,
@@ -16,7 +18,7 @@ from components.cvm.workspaces.pods import (
     placement,
     sysbox_pod,
 )
-from components.facts import network
+from components.facts import compatibility, network
 from components.facts.platforms import Platform
 from components.kube import manifest
 from components.kube.names import COMPONENT_LABEL, INSTANCE_LABEL, SYSTEM_NAMESPACE, WORKSPACE_COMPONENT
@@ -189,12 +191,18 @@ def workload(
     is_canary: bool = False,
     skip_await: bool = False,
     bootstrap: str | None = None,
+    *,
+    kubernetes_minor: str,
 ) -> dict[str, Any]:
-    """The single-replica Deployment of one workspace (`bootstrap`: as `envbox_pod` takes it)."""
+    """The single-replica Deployment of one workspace (`bootstrap`: as `envbox_pod` takes it) on a cluster of
+    `kubernetes_minor`."""
+    template: dict[str, Any] = {"labels": labels(workspace.name)}
     if workspace.runtime == "envbox":
         pod = envbox_pod(workspace, supervisor, is_canary, bootstrap)
     else:
         pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary)
+        annotations = compatibility.sysbox_pod_annotations(Version(kubernetes_minor))
+        template.update({"annotations": annotations} if annotations else {})
     pod = {
         **placement(workspace),
         "serviceAccountName": SERVICE_ACCOUNT,
@@ -211,6 +219,6 @@ def workload(
             # the home volume is ReadWriteOnce: the old pod must go before the new one starts
             "strategy": {"type": "Recreate"},
             "selector": {"matchLabels": selector(workspace.name)},
-            "template": {"metadata": {"labels": labels(workspace.name)}, "spec": pod},
+            "template": {"metadata": template, "spec": pod},
         },
     }

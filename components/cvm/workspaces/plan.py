@@ -135,13 +135,14 @@ def workspace(
     supervisor: SupervisorFields,
     *,
     seal: Callable[[str], Any],
+    kubernetes_minor: str,
     is_canary: bool = False,
     skip_await: bool = False,
     bootstrap: str | None = None,
 ) -> WorkspacePlan:
-    """One workspace's objects, its workload last. `seal`: what its Secret holds for the token's text (the
-    program: a secret Output). `bootstrap`: the script that starts the agent; None: cvm's own (agent.script), a
-    Coder template gives Coder's."""
+    """One workspace's objects, its workload last, on a cluster of `kubernetes_minor`. `seal`: what its Secret
+    holds for the token's text (the program: a secret Output). `bootstrap`: the script that starts the agent;
+    None: cvm's own (agent.script), a Coder template gives Coder's."""
     ns = objects.workspace_namespace(supervisor.namespace, workspace.runtime)
     coder_url = supervisor.coder_url_text
     made: list[Planned] = []
@@ -161,7 +162,9 @@ def workspace(
         made.append(Planned(Role.HOME, home, (Role.NAMESPACE,), retained=True, gated=True))
     runtime_class = (Role.RUNTIME_CLASS,) if workspace.runtime == "sysbox-runc" else ()
     after = (Role.NAMESPACE, *GUARD_RAILS, *runtime_class, *(planned.role for planned in made))
-    workload = objects.workload(ns, workspace, supervisor, is_canary, skip_await, bootstrap)
+    workload = objects.workload(
+        ns, workspace, supervisor, is_canary, skip_await, bootstrap, kubernetes_minor=kubernetes_minor
+    )
     return WorkspacePlan(workspace.name, workspace.runtime, (*made, Planned(Role.WORKSPACE, workload, after)))
 
 
@@ -181,7 +184,9 @@ def stack(
             for runtime in namespaces(supervisor, sysbox_enabled)
         ),
         tuple(
-            workspace(w, supervisor, seal=seal, is_canary=is_canary, skip_await=skip_await)
+            workspace(
+                w, supervisor, seal=seal, kubernetes_minor=kubernetes_minor, is_canary=is_canary, skip_await=skip_await
+            )
             for w, is_canary in deployed(supervisor, sysbox_enabled)
         ),
     )

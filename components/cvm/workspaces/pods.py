@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from components.cvm.workspaces import agent
@@ -13,11 +14,34 @@ INNER_CONTAINER = "workspace_cvm"  # envbox's fixed name for the inner container
 HOST_LIB_DIR = "/usr/lib/x86_64-linux-gnu"  # the NVIDIA driver's libraries on an amd64 Ubuntu host
 OUTER_LIB_DIR = "/var/coder/usr/lib"  # where envbox looks for them (CODER_USR_LIB_DIR)
 
-# What the canary proves: systemd is PID 1 and the workspace's own Docker daemon answers.
-CANARY_CHECK = (
-    'test "$(cat /proc/1/comm)" = systemd && systemctl is-active --quiet docker '
-    "&& docker version --format '{{.Server.Version}}'"
-)
+NESTED_IMAGE = "cvm-canary/nested"  # the canary's nested container: made from its own files, never pulled
+NESTED_DRIVERS = ("overlay2", "overlayfs")  # overlay2, or Docker's containerd image store on overlayfs
+
+
+def canary_check(proc: str = "/proc") -> str:
+    """What the canary proves, each failure saying which part failed: systemd is PID 1; root is not the host's
+    root (PID 1's uid_map maps it elsewhere); the workspace's own Docker runs, stores images on overlayfs (not
+    vfs, which copies every layer), and runs a nested container. That container's image is `/bin/sh` and its
+    libraries, imported from the canary's own files on the first run: Coder's image bakes no image, and an
+    air-gapped cluster pulls none. `proc`: where /proc is (a test points it at a fake)."""
+    drivers = "|".join(NESTED_DRIVERS)
+    return f"""fail() {{ echo "cvm canary: $*"; exit 1; }}
+init=$(cat {proc}/1/comm)
+test "$init" = systemd || fail "PID 1 is $init, not systemd"
+read -r inside outside count < {proc}/1/uid_map
+test "$outside" != 0 || fail "root is the host's root (uid_map $inside $outside $count)"
+systemctl is-active --quiet docker || fail "docker.service is not active"
+driver=$(docker info --format '{{{{.Driver}}}}') || fail "the inner Docker does not answer"
+case "$driver" in {drivers}) ;; *) fail "the inner Docker stores images with $driver, not overlay2" ;; esac
+if ! docker image inspect {NESTED_IMAGE} >/dev/null 2>&1; then
+  files=$(ldd /bin/sh | grep -o '/[^ ]*' | sed 's|^/||')
+  tar -C / -ch bin/sh $files | docker import - {NESTED_IMAGE} >/dev/null || fail "cannot make the nested image"
+fi
+said=$(docker run --rm {NESTED_IMAGE} /bin/sh -c 'echo nested') || fail "the nested container did not run"
+test "$said" = nested || fail "the nested container said $said"
+"""
+
+
 # An envbox workspace is ready once its inner container runs.
 INNER_RUNNING = f"test \"$(docker inspect --format '{{{{.State.Running}}}}' {INNER_CONTAINER})\" = true"
 
@@ -78,6 +102,23 @@ def _probe(command: str) -> dict[str, Any]:
         "timeoutSeconds": 10,
         "failureThreshold": 3,
     }
+
+
+# How long a stopping workspace may take before the kubelet kills it. envbox gives the agent 90 s to run its
+# shutdown scripts once it gets SIGTERM (coder/envbox 0.6.7 cli/docker.go, at 275007ff: coder/envbox#134);
+# systemd gives each unit 90 s to stop (DefaultTimeoutStopSec, systemd-system.conf(5)). 30 s more for the rest
+# of the shutdown; Kubernetes' default of 30 s would cut both short.
+STOP_GRACE_SECONDS = 120
+
+# systemd as PID 1 halts on SIGRTMIN+3 and takes SIGTERM, the runtime's stop signal where the image names none
+# (Coder's images name none), as "re-execute": it would run on until the kubelet's SIGKILL. The pod's own stop
+# signal (`lifecycle.stopSignal`, KEP-4960) is alpha and off by default through Kubernetes 1.37, so a hook
+# halts systemd before the stop signal is sent: SIGRTMIN+3 (37 under glibc, whose SIGRTMIN is 34), then it
+# waits; systemd's last step sends SIGTERM to every process left, this hook too, which then ends well. An
+# init other than systemd is left to the stop signal.
+HALT_SYSTEMD = (
+    "test \"$(cat /proc/1/comm)\" = systemd || exit 0; trap 'exit 0' TERM; kill -37 1; while sleep 1; do :; done"
+)
 
 
 def _home_source(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
@@ -162,7 +203,7 @@ def envbox_pod(
     if supervisor.ca_certificates is not None:
         mounts.append({"name": "extra-certs", "mountPath": EXTRA_CERTS_DIR, "readOnly": True})
         volumes.append({"name": "extra-certs", "configMap": {"name": supervisor.ca_certificates}})
-    check = f"docker exec {INNER_CONTAINER} sh -c '{CANARY_CHECK}'" if is_canary else INNER_RUNNING
+    check = f"docker exec {INNER_CONTAINER} sh -c {shlex.quote(canary_check())}" if is_canary else INNER_RUNNING
     container = {
         "name": "envbox",
         "image": supervisor.envbox_image,
@@ -177,8 +218,7 @@ def envbox_pod(
     return {
         "containers": [container],
         "volumes": volumes,
-        # envbox gives the agent up to 90 s to run its shutdown scripts (coder/envbox#134)
-        "terminationGracePeriodSeconds": 120,
+        "terminationGracePeriodSeconds": STOP_GRACE_SECONDS,
     }
 
 
@@ -237,10 +277,15 @@ def sysbox_pod(workspace: WorkspaceFields, coder_url: str | None, is_canary: boo
         "env": _coder_env(workspace, coder_url),
         "resources": _resources(workspace, is_canary),
         "volumeMounts": mounts,
+        "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", HALT_SYSTEMD]}}},
     }
-    pod: dict[str, Any] = {"runtimeClassName": RUNTIME_CLASS, "hostUsers": False}
+    pod: dict[str, Any] = {
+        "runtimeClassName": RUNTIME_CLASS,
+        "hostUsers": False,
+        "terminationGracePeriodSeconds": STOP_GRACE_SECONDS,
+    }
     if is_canary:
-        container["readinessProbe"] = _probe(CANARY_CHECK)
+        container["readinessProbe"] = _probe(canary_check())
     elif workspace.username != "root":
         pod["initContainers"] = [_home_owner(workspace, mounts[0])]
     return {**pod, "containers": [container], "volumes": volumes}

@@ -134,6 +134,7 @@ def test_the_token_reaches_the_secret_sealed() -> None:
         Workspace.model_validate({**workspace("ann", "envbox"), "agentToken": "t"}),
         supervisor(coder=True),
         seal=lambda text: ("sealed", text),
+        kubernetes_minor="1.35",
     )
     secret = next(p.manifest for p in made.objects if p.role == Role.AGENT_TOKEN)
     assert secret["stringData"] == {"token": ("sealed", "t")}
@@ -168,7 +169,7 @@ def test_secret_variables_reach_the_pod_only_through_the_workspace_secret() -> N
         sealed.append(text)
         return f"<sealed {len(sealed)}>"
 
-    made = plan.workspace(Workspace.model_validate(entry), supervisor(), seal=seal)
+    made = plan.workspace(Workspace.model_validate(entry), supervisor(), seal=seal, kubernetes_minor="1.35")
     objects = {p.role: p for p in made.objects}
     assert roles(made) == [Role.SECRET_ENV, Role.HOME, Role.WORKSPACE]
     secret = objects[Role.SECRET_ENV]

@@ -160,3 +160,14 @@ def test_every_row_says_how_far_it_is_proven() -> None:
                 assert image.evidence.startswith("unproven") or "#" in image.evidence
     for image in compatibility.NODE_IMAGES["gke"][compatibility.GKE_IMAGE_TYPE].values():
         assert image.evidence.startswith("unproven") and "#987" in image.evidence and "#1013" in image.evidence
+
+
+@pytest.mark.parametrize(
+    ("minor", "annotated"),
+    [("1.29", True), ("1.32", True), ("1.33", False), ("1.35", False), ("1.36", False)],
+)
+def test_sysbox_runc_pods_ask_cri_o_for_a_user_namespace_only_below_1_33(minor: str, annotated: bool) -> None:
+    """Below 1.33 the API server drops `hostUsers` and a CRI-O node needs the annotation; from 1.33 the annotation
+    beside `hostUsers: false` breaks CRI-O's pods (nestybox/sysbox#999)."""
+    expected = {"io.kubernetes.cri-o.userns-mode": "auto:size=65536"} if annotated else {}
+    assert compatibility.sysbox_pod_annotations(Version(minor)) == expected
