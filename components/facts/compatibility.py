@@ -192,8 +192,9 @@ CRIO_USERNS_ANNOTATION = {"io.kubernetes.cri-o.userns-mode": "auto:size=65536"}
 def sysbox_pod_annotations(minor: Version) -> dict[str, str]:
     """The annotations of a sysbox-runc pod on a cluster of this minor: CRI-O's user namespace below 1.33, on
     every node, since which runtime a node ends on is the installer's choice; containerd passes a pod's
-    annotations to the runtime only when its config lists them (`pod_annotations`, which the installer's
-    sysbox-runc entry does not set), so a containerd node ignores it."""
+    annotations to the runtime only when its runtime entry lists them (`pod_annotations`, containerd
+    docs/cri/config.md), which the installer's sysbox-runc entry does not (sysbox-deploy-k8s.sh), so a
+    containerd node ignores it."""
     return dict(CRIO_USERNS_ANNOTATION) if minor < USER_NAMESPACES_BY_DEFAULT else {}
 
 
