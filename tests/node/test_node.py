@@ -254,7 +254,10 @@ rm -f /home/coder/stop-proof && systemctl daemon-reload && systemctl start cvm-s
 
 def test_5c_deleting_a_pod_shuts_its_systemd_down(kubeconfig: Path, core: Any) -> None:
     """The image names no stop signal (as Coder's): the pod's preStop hook halts systemd, which stops its units
-    (the mark) and exits 0, before its grace period ends; a SIGKILL would show exit code 137."""
+    (the mark) and ends the container itself before the grace period does. systemd's last step in a container is
+    reboot(2) with HALT, which ends the PID namespace's init with SIGINT (reboot(2), "Behavior inside PID
+    namespaces"): exit code 130; 0 where the container lacks CAP_SYS_BOOT (systemd then exits); the kubelet's
+    SIGKILL at the end of the grace period would show 137."""
     kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c", STOP_PROOF)
     old = pod(core, WORKSPACE)
     assert old.spec.termination_grace_period_seconds == 120
@@ -272,17 +275,18 @@ def test_5c_deleting_a_pod_shuts_its_systemd_down(kubeconfig: Path, core: Any) -
         if event["type"] == "DELETED":
             break
     assert last is not None, "the old pod went without a terminated state"
-    assert (last.exit_code, last.reason) == (0, "Completed"), last
     said = core.list_namespaced_event(NS, field_selector=f"involvedObject.name={old.metadata.name}").items
-    assert "FailedPreStopHook" not in {e.reason for e in said}, [(e.reason, e.message) for e in said]
 
     def replaced() -> bool:
         found = core.list_namespaced_pod(NS, label_selector=f"app.kubernetes.io/instance={WORKSPACE}").items
         return len(found) == 1 and found[0].metadata.name != old.metadata.name and ready(found[0])
 
     eventually(replaced, "carol's new pod")
-    mark = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/stop-proof").stdout
-    assert mark.strip() == "stopped by systemd"
+    mark = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/stop-proof", check=False)
+    seen = (last.exit_code, "FailedPreStopHook" in {e.reason for e in said}, mark.stdout.strip())
+    assert seen in ((130, False, "stopped by systemd"), (0, False, "stopped by systemd")), (
+        seen, last, [(e.reason, e.message) for e in said], mark.stderr,
+    )  # fmt: skip
 
 
 def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any) -> None:
