@@ -194,7 +194,7 @@ def workload(
     if workspace.runtime == "envbox":
         pod = envbox_pod(workspace, supervisor, is_canary, bootstrap)
     else:
-        pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary)
+        pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary, supervisor.ca_certificates)
     pod = {
         **placement(workspace),
         "serviceAccountName": SERVICE_ACCOUNT,
