@@ -246,7 +246,7 @@ def sysbox_pod(
     """`ca_certificates`: the supervisor's ConfigMap of CAs, mounted where the agent's bootstrap finds them (in
     the workspace's namespace; optional, so a stack that made it in the envbox namespace only still starts)."""
     home = home_dir(workspace.username)
-    mounts = [
+    mounts: list[dict[str, Any]] = [
         {"name": "home", "mountPath": home, "subPath": "home"},
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": INNER_DOCKER},
     ]
