@@ -98,7 +98,7 @@ SYSBOX_998 = KnownIssue(
         "node's other Sysbox containers until Sysbox restarts"
     ),
     os="",  # any node
-    status="fixed in Sysbox 0.7.1 (nestybox/sysbox-fs#119, #121)",
+    status="fixed in Sysbox 0.7.1 by nestybox/sysbox-fs#119 and #121",
     warned_on=PLATFORMS,
 )
 

@@ -126,7 +126,7 @@ def known_problems(supervisor: SupervisorSection, sysbox_enabled: bool) -> list[
         return []
     return [
         f"envbox workspaces ({', '.join(under)}) run the Sysbox {pins.ENVBOX_SYSBOX} that {pins.ENVBOX_IMAGE} "
-        f"bundles: {issue.what} ({issue.id}); no envbox release is known to bundle a fixed Sysbox"
+        f"bundles: {issue.symptom} ({issue.id}; {issue.status}); no envbox release is known to bundle a fixed one"
         for issue in issues.ENVBOX_ISSUES
         if pins.ENVBOX_SYSBOX in issue.sysbox
     ]
