@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +26,9 @@ def bootstrap_script(access_url: str, arch: str, auth_type: str = "token") -> st
 
 
 @contextlib.contextmanager
-def serving(address: str, agent: str) -> Iterator[tuple[str, list[str]]]:
-    """Serve `agent` (the stub's text) on `address`, on a free port; yields the URL and the paths asked for."""
+def serving(address: str, agent: str, tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, list[str]]]:
+    """Serve `agent` (the stub's text) on `address`, on a free port, over HTTPS with `tls`; yields the URL and the
+    paths asked for."""
     asked: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,9 +44,11 @@ def serving(address: str, agent: str) -> Iterator[tuple[str, list[str]]]:
             pass
 
     server = http.server.ThreadingHTTPServer((address, 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://{address}:{server.server_address[1]}", asked
+        yield f"{'https' if tls else 'http'}://{address}:{server.server_address[1]}", asked
     finally:
         server.shutdown()
         server.server_close()

@@ -9,7 +9,8 @@ OCI spec it first gives what Sysbox gives a system container:
 
 - every capability inside the user namespace, `/sys` and the cgroup mount writable, `/proc/sys` writable;
 - tmpfs on `/run` and `/run/lock` (systemd wants them), a host directory on `/var/lib/docker` (overlayfs
-  cannot stack on the container's overlay root);
+  cannot stack on the container's overlay root) unless the pod mounts a volume there, which Sysbox keeps too
+  (nestybox/sysbox docs/user-guide/dind.md, "Persistence of Inner Docker Images", at 27cb713f);
 - after `runc create`, the container's v1 cgroup directories owned by its mapped root, so systemd can make
   its own cgroups (Sysbox's sysbox-fs/sysbox-mgr do this their own way).
 
@@ -86,19 +87,21 @@ def system_container(spec: dict[str, Any], docker_dir: str) -> dict[str, Any]:
     spec = json.loads(json.dumps(spec))
     process = spec.setdefault("process", {})
     process["capabilities"] = {key: list(ALL_CAPS) for key in ("bounding", "effective", "permitted")}
+    given = {mount["destination"] for mount in spec.get("mounts", [])}
     mounts: list[dict[str, Any]] = []
     for mount in spec.get("mounts", []):
         if mount["destination"] in ("/sys", "/sys/fs/cgroup"):
             options = [o for o in mount.get("options", []) if o != "ro"]
             mount = {**mount, "options": [*options, "rw"] if "rw" not in options else options}
-        if mount["destination"] in ("/run", "/run/lock", "/var/lib/docker"):
+        if mount["destination"] in ("/run", "/run/lock"):
             continue  # replaced below
         mounts.append(mount)
     own = [
         {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=755"]},
         {"destination": "/run/lock", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec"]},
-        {"destination": "/var/lib/docker", "type": "bind", "source": docker_dir, "options": ["rbind", "rw"]},
     ]
+    if "/var/lib/docker" not in given:  # Sysbox's implicit mount, where the pod brings none
+        own.append({"destination": "/var/lib/docker", "type": "bind", "source": docker_dir, "options": ["rbind", "rw"]})
     # before any mount beneath them (a mount under /run would otherwise be hidden by the tmpfs)
     under = next((i for i, m in enumerate(mounts) if m["destination"].startswith(("/run/", "/var/lib/docker/"))), None)
     at = len(mounts) if under is None else under

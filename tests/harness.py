@@ -62,6 +62,7 @@ class Registered:
     read: str = ""  # the ID read, for a `get`
     delete_before_replace: bool = False
     ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
@@ -196,6 +197,7 @@ class RecordingMonitor(MockMonitor):
                 read,
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 ignore_changes=tuple(getattr(request, "ignoreChanges", ())),
+                replace_on_changes=tuple(getattr(request, "replaceOnChanges", ())),
             )
         )
 

@@ -306,7 +306,7 @@ class Supervisor(Model):
     coder_url: CoderUrl | None = None
     # envbox's options, for every envbox workspace: objects the operator makes in <namespace>-envbox
     image_pull_secret: ObjectName | None = None  # a kubernetes.io/dockerconfigjson Secret for private inner images
-    ca_certificates: ObjectName | None = None  # a ConfigMap of PEM files envbox trusts (Coder, registries)
+    ca_certificates: ObjectName | None = None  # a ConfigMap of PEM files envbox and the agents trust
     docker_bridge_cidr: BridgeCidr | None = None
     canary: bool = True
     workspaces: list[Workspace] = []

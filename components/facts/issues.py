@@ -1,9 +1,10 @@
 """The known upstream Sysbox issues: what each one breaks, on which nodes, and in which releases.
 
 One record per issue, read by all that tell it: the settings refuse a node image that has one (node_images.py
-lists them per row), the preflight warns about a node whose kernel meets one, and the Sysbox component warns
-about the ones its platform may meet. A stack that knowingly runs a broken combination (to test a fix, or with a
-node image it pinned itself) lists the issue in `cvm:sysbox.acceptKnownIssues`.
+lists them per row), the preflight warns about a node whose kernel meets one, the Sysbox component warns
+about the ones its platform may meet, and the workspace supervisor about those of the Sysbox envbox
+bundles. A stack that knowingly runs a broken combination (to test a fix, or with a node image it pinned
+itself) lists the issue in `cvm:sysbox.acceptKnownIssues`.
 
 Read from the issues themselves (github.com/nestybox/sysbox/issues, 2026-11-28), not by running a cluster.
 """
@@ -43,7 +44,7 @@ class KnownIssue:
         node = ", ".join(
             part for part in (self.os, f"kernel {self.kernel}" if self.kernel else "", self.runtime) if part
         )
-        return f"{self.symptom} on {node} nodes ({self.status})"
+        return f"{self.symptom}{f' on {node} nodes' if node else ''} ({self.status})"
 
 
 SYSBOX_1035 = KnownIssue(
@@ -90,10 +91,26 @@ SYSBOX_721 = KnownIssue(
     warned_on=("eks",),
 )
 
+SYSBOX_998 = KnownIssue(
+    id="nestybox/sysbox#998",
+    sysbox=("0.7.0",),
+    symptom=(
+        "sysbox-fs can deadlock when many inner containers start or stop at once, hanging that workspace and the "
+        "node's other Sysbox containers until Sysbox restarts"
+    ),
+    os="",  # any node
+    status="fixed in Sysbox 0.7.1 by nestybox/sysbox-fs#119 and #121",
+    warned_on=PLATFORMS,
+)
+
+# The issues of the Sysbox that envbox bundles (facts/pins.py ENVBOX_SYSBOX), which every envbox workspace meets:
+# no envbox release is known to bundle 0.7.1 (pins.py), so the stacks that run one are warned.
+ENVBOX_ISSUES = (SYSBOX_998,)
+
 # The issues that stop sysbox-runc pods, by id: the settings refuse a node image that has one, unless
 # `cvm:sysbox.acceptKnownIssues` lists it. #721 is only warned: the installer may be restarted.
 ISSUES: dict[str, KnownIssue] = {issue.id: issue for issue in (SYSBOX_1035, SYSBOX_1025, SYSBOX_997)}
-KNOWN_ISSUES = (*ISSUES.values(), SYSBOX_721)
+KNOWN_ISSUES = (*ISSUES.values(), SYSBOX_721, SYSBOX_998)
 
 
 def warned(platform: str, sysbox: str) -> list[KnownIssue]:

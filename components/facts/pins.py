@@ -61,9 +61,15 @@ SYSBOX_RELEASES: dict[str, SysboxRelease] = {
 DEFAULT_SYSBOX = "0.7.1"
 
 
-# envbox 0.6.7 (2026-05-10) is the newest tag in coder/envbox with a readable release; 0.6.8 has the open
-# cgroup regression coder/envbox#179. Tags carry no "v" (.github/workflows/release.yaml).
+# envbox 0.6.7 (2026-05-10) is the newest tag in coder/envbox with a readable release. Its main branch moved to
+# Sysbox 0.7.1 in coder/envbox#177 (2026-08-12); 0.6.8, the one later release, fails to start workspaces where
+# /sys/fs/cgroup cannot be unmounted (coder/envbox#179, 2026-09-11), fixed on main by #181 (2026-09-14) in no
+# release seen, and its Dockerfile could not be read to confirm its Sysbox. Tags carry no "v"
+# (.github/workflows/release.yaml).
 ENVBOX_IMAGE = "ghcr.io/coder/envbox:0.6.7"
+# The Sysbox that image bundles and runs in every envbox pod, whatever cvm:sysbox.version says (coder/envbox
+# deploy/Dockerfile at 0.6.7, 275007ff: SYSBOX_VERSION="0.7.0"); facts/issues.py ENVBOX_ISSUES says what it meets.
+ENVBOX_SYSBOX = "0.7.0"
 
 # NVIDIA/k8s-device-plugin v0.20.0 (2026-08-19), deployments/static/nvidia-device-plugin.yml.
 NVIDIA_DEVICE_PLUGIN_VERSION = "v0.20.0"

@@ -10,6 +10,7 @@ before. The node's pure parts are tested anywhere, in tests/unit/localcluster/.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ import yaml
 from kubernetes import client, config, watch
 from pulumi import automation as auto
 
+from components.cvm.workspaces import pods
 from components.facts import pins
 from localcluster import cluster, coder_double, engine, images, local_path, node, node_config, toolchain
 
@@ -178,10 +180,29 @@ def test_2_canary_runs_systemd_as_pid_1(kubeconfig: Path) -> None:
     assert f"labelling node {NODE} sysbox-runtime=running" in logs
 
 
-def test_3_docker_run_inside_the_canary(kubeconfig: Path) -> None:
+def archive_bytes(kubeconfig: Path, workspace: str) -> int:
+    """The size of the baked image archive in a workspace (what `docker load` stores, uncompressed)."""
+    return int(
+        kubectl(kubeconfig, "exec", f"deploy/{workspace}", "--", "stat", "-c", "%s", images.HELLO_ARCHIVE).stdout
+    )
+
+
+def volume_used(kubeconfig: Path, core: Any, workspace: str, volume: str) -> int:
+    """What the kubelet measures of a pod's volume (its stats summary, through the API server), 0 before it has."""
+    raw = kubectl(kubeconfig, "get", "--raw", f"/api/v1/nodes/{NODE}/proxy/stats/summary").stdout
+    name = pod(core, workspace).metadata.name
+    (found,) = [p for p in json.loads(raw)["pods"] if p["podRef"]["name"] == name]
+    return sum(v.get("usedBytes", 0) for v in found.get("volume", []) if v["name"] == volume)
+
+
+def test_3_docker_run_inside_the_canary_and_the_kubelet_counts_its_store(kubeconfig: Path, core: Any) -> None:
     command = f"docker load -i {images.HELLO_ARCHIVE} && docker run --rm {images.registry_path(images.HELLO)}"
     out = kubectl(kubeconfig, "exec", "deploy/cvm-canary", "--", "sh", "-c", command).stdout
     assert "hello from a nested container" in out
+    # the inner Docker's store is in the canary's bounded emptyDir, which the kubelet measures (and evicts the
+    # pod beyond its sizeLimit), not on a host directory of the runtime's that it never sees
+    loaded = archive_bytes(kubeconfig, "cvm-canary")
+    eventually(lambda: volume_used(kubeconfig, core, "cvm-canary", "home") >= loaded, "the kubelet's count")
 
 
 def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, core: Any) -> None:
@@ -199,12 +220,29 @@ def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, co
     assert uids == [str(outside)] * 4  # the host sees the workspace's root as that unprivileged ID
 
 
-def test_5_home_is_the_users_and_survives_its_pod(kubeconfig: Path, core: Any) -> None:
+def docker_answers(kubeconfig: Path) -> bool:
+    return kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "docker", "info", check=False).returncode == 0
+
+
+def hello_id(kubeconfig: Path) -> str:
+    inspect = ["docker", "image", "inspect", "--format", "{{.Id}}", images.registry_path(images.HELLO)]
+    return kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", *inspect).stdout.strip()
+
+
+def test_5_home_and_inner_docker_images_survive_the_pod(kubeconfig: Path, core: Any) -> None:
     # a new volume is root's: the pod's home-owner init container handed it to the workspace user
     owner = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "stat", "-c", "%U:%G", "/home/coder")
     assert owner.stdout.strip() == "coder:coder"
     proof = f"written by the suite at {time.time_ns()}"
     kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c", f"echo '{proof}' > /home/coder/proof")
+    eventually(lambda: docker_answers(kubeconfig), "carol's Docker")
+    kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "docker", "load", "-i", images.HELLO_ARCHIVE)
+    loaded = hello_id(kubeconfig)
+    # the inner Docker's store is in the home volume (bounded by the claim's size), not on the runtime's own
+    claim = core.read_namespaced_persistent_volume_claim(f"{WORKSPACE}-home", NS)
+    store = Path(core.read_persistent_volume(claim.spec.volume_name).spec.host_path.path) / pods.INNER_DOCKER
+    files = [f for f in store.rglob("*") if f.is_file() and not f.is_symlink()]
+    assert sum(f.stat().st_size for f in files) >= archive_bytes(kubeconfig, WORKSPACE)
     first = pod(core, WORKSPACE).metadata.name
     core.delete_namespaced_pod(first, NS)
 
@@ -214,6 +252,8 @@ def test_5_home_is_the_users_and_survives_its_pod(kubeconfig: Path, core: Any) -
 
     eventually(replaced, "carol's new pod")
     assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/proof").stdout.strip() == proof
+    eventually(lambda: docker_answers(kubeconfig), "carol's Docker after the restart")
+    assert hello_id(kubeconfig) == loaded  # no pull: the image loaded before the restart is still there
 
 
 def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[str, list[str]]) -> None:
@@ -339,13 +379,20 @@ def test_6b_a_workspace_added_to_the_dev_config_binds_its_home(kubeconfig: Path,
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
 
 
-def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
-    """`pulumi up` of a new stack (after the destroy) with only `workspace`, so that its Deployment is created,
-    not updated (see docs/local-cluster.md: the provider can call a Recreate update done before the new pod
-    exists), one at a time (two 1-CPU workspaces do not fit on the 2-CPU node); the error it fails with, once
-    cleaned up."""
-    broken = engine.stack("node-broken", stack_config(kubeconfig, [workspace], canary=False), ("baremetal",),
-                          run=program("1m"))  # fmt: skip
+def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any], running: dict[str, Any] | None = None) -> str:
+    """`pulumi up` of a new stack (after the destroy) with only `workspace` (one at a time: two 1-CPU workspaces
+    do not fit on the 2-CPU node), or with `running` first, up and running, then changed to `workspace`; the error
+    it fails with, once cleaned up."""
+
+    def broken_stack(listed: dict[str, Any]) -> auto.Stack:
+        return engine.stack("node-broken", stack_config(kubeconfig, [listed], canary=False), ("baremetal",),
+                            run=program("1m"))  # fmt: skip
+
+    broken = broken_stack(workspace if running is None else running)
+    if running is not None:
+        assert broken.up(color="never").summary.result == "succeeded"
+        assert ready(pod(core, running["name"]))
+        broken = broken_stack(workspace)
     with pytest.raises(auto.CommandError) as failed:
         broken.up(color="never")
     assert broken.destroy(color="never").summary.result == "succeeded"
@@ -359,6 +406,15 @@ def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any]) -> str:
 def test_7_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, core: Any) -> None:
     """A workspace image without /sbin/init: `pulumi up` fails within its wait, naming the pod's reason."""
     text = broken_up(core, kubeconfig, BROKEN)
+    assert f"{NS}/{BROKEN['name']}" in text
+    assert "/sbin/init" in text, text[-3000:]
+
+
+def test_7c_an_update_to_a_broken_image_fails_the_up_with_the_pods_reason(kubeconfig: Path, core: Any) -> None:
+    """A running workspace changed to an image without /sbin/init: `pulumi up` fails, naming the new pod's reason,
+    instead of calling the update done before the new pod exists (components/cvm/workspaces/plan.py,
+    REPLACED_ON)."""
+    text = broken_up(core, kubeconfig, BROKEN, running={**BROKEN, "image": pins.CANARY_IMAGE})
     assert f"{NS}/{BROKEN['name']}" in text
     assert "/sbin/init" in text, text[-3000:]
 

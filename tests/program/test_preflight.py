@@ -16,7 +16,8 @@ def test_the_listed_nodes_are_read_through_the_stacks_kubeconfig() -> None:
     assert reads == {"cvm-dev-preflight-cpu-1", "cvm-dev-preflight-cpu-2", "cvm-dev-preflight-gpu-1"}
     reader = run.one(PROVIDER_TYPE, "cvm-dev-preflight-provider")
     assert reader.manifest["kubeconfig"] == KUBECONFIG
-    assert not run.warnings
+    assert not [w for w in run.warnings if "nestybox/sysbox#998" not in w]  # good nodes: no finding (envbox's
+    # bundled Sysbox is warned of, components/cvm/workspaces/plan.py known_problems)
 
 
 def test_a_refused_node_stops_the_run_before_any_object_is_registered() -> None:

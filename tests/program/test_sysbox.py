@@ -124,4 +124,5 @@ def test_known_problems_are_warned(bare_metal: BareMetal) -> None:
     nodes = {"nodes": ["cvm-1"]}  # no warning that no CVM node is listed
     assert bare_metal(baremetal=nodes).warnings == []
     warnings = bare_metal(baremetal=nodes, sysbox={"version": "0.7.0"}).warnings
-    assert len(warnings) == 1 and "nestybox/sysbox#1013" in warnings[0]
+    # 0.7.0's sysfs failure and its sysbox-fs deadlock, both fixed in 0.7.1
+    assert len(warnings) == 2 and "nestybox/sysbox#1013" in warnings[0] and "nestybox/sysbox#998" in warnings[1]

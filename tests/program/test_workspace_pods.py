@@ -117,6 +117,10 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
         "limits": {"cpu": "4", "memory": "8Gi", "ephemeral-storage": "20Gi"},
     }
     assert mounts(container)["/home/coder"]["subPath"] == "home"
+    # the inner Docker's store in the home volume, where envbox keeps it: bounded by the home and kept with it
+    assert mounts(container)["/var/lib/docker"] == {"name": "home", "mountPath": "/var/lib/docker",
+                                                    "subPath": pods.INNER_DOCKER}  # fmt: skip
+    assert mounts(pod(full_stack, "alice")["containers"][0])["/var/lib/coder/docker"]["subPath"] == pods.INNER_DOCKER
     assert not any("hostPath" in v for v in spec["volumes"])
     # a new home is root's: the workspace's own image hands it to the user first, with or without an agent
     (owner,) = spec["initContainers"]
@@ -143,8 +147,9 @@ def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack:
     assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sh", "-c", pods.HALT_SYSTEMD]
     probe = container["readinessProbe"]["exec"]["command"]
     assert probe == ["sh", "-c", pods.canary_check()]  # what it checks: tests/unit/cvm/test_canary_check.py
-    # ephemeral: nothing to protect, and bounded on the node's disk
+    # ephemeral: nothing to protect, and bounded on the node's disk, its inner Docker's store included
     assert spec["volumes"] == [{"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}]
+    assert mounts(container)["/var/lib/docker"]["subPath"] == pods.INNER_DOCKER
     assert container["resources"] == {
         "requests": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "1Gi"},
         "limits": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "20Gi"},
@@ -233,10 +238,30 @@ def test_envbox_options_reach_envbox() -> None:
         "name": "extra-certs", "mountPath": pods.EXTRA_CERTS_DIR, "readOnly": True,
     }  # fmt: skip
     assert {"name": "extra-certs", "configMap": {"name": "corp-ca"}} in spec["volumes"]
+    # and, read-only, in the inner container, where the agent's bootstrap trusts them (envbox's own use of them
+    # reaches only its HTTP client and dockerd's certs.d)
+    assert values["CODER_MOUNTS"] == f"/home/coder:/home/coder,{pods.EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"
+    assert values["CODER_BOOTSTRAP_SCRIPT"].startswith(agent.trust_lines())
     # none of them by default
     plain = env(pod(run_program(FULL, SECRET_KEYS), "alice")["containers"][0])
     assert not {"CODER_ADD_FUSE", "CODER_ADD_TUN", "CODER_INNER_ENVS", "CODER_DOCKER_BRIDGE_CIDR"} & set(plain)
     assert not {"CODER_IMAGE_PULL_SECRET", "CODER_EXTRA_CERTS_PATH"} & set(plain)
+
+
+def test_the_supervisors_cas_reach_a_sysbox_runc_workspaces_agent() -> None:
+    """The ConfigMap, where the agent's bootstrap reads it (optional: it must be made in this namespace too, and a
+    stack that made it in the envbox namespace only still starts), and the bootstrap trusts it."""
+    run = run_program({**FULL, "supervisor": {**FULL["supervisor"], "caCertificates": "corp-ca"}}, SECRET_KEYS)
+    spec = pod(run, "bob", NS)
+    assert mounts(spec["containers"][0])[agent.CA_DIR] == {
+        "name": "ca-certificates", "mountPath": agent.CA_DIR, "readOnly": True,
+    }  # fmt: skip
+    assert {"name": "ca-certificates", "configMap": {"name": "corp-ca", "optional": True}} in spec["volumes"]
+    files = run.one("kubernetes:core/v1:ConfigMap", f"{NS}/{agent.config_map_name('bob')}").manifest["data"]
+    assert files[agent.SCRIPT].startswith(agent.trust_lines())
+    # not without it, nor in the canary, which starts no agent
+    assert agent.CA_DIR not in mounts(pod(run_program(FULL, SECRET_KEYS), "bob", NS)["containers"][0])
+    assert agent.CA_DIR not in mounts(pod(run, "cvm-canary", NS)["containers"][0])
 
 
 def test_workspaces_run_only_on_cvm_nodes_and_gpu_workspaces_on_gpu_nodes(full_stack: Run) -> None:

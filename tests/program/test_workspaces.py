@@ -180,8 +180,9 @@ def test_workloads_wait_for_their_own_namespace_and_guard_rails(full_stack: Run)
 def test_the_supervisor_registers_its_plan_and_nothing_else(
     config: dict[str, Any], run: str, request: pytest.FixtureRequest
 ) -> None:
-    """Every object of the workspace plan (components/cvm/workspaces/plan.py), retained and waiting as planned; a
-    gated object waits for the stack's own last outputs, read by the homes check."""
+    """Every object of the workspace plan (components/cvm/workspaces/plan.py), retained, waiting and replaced as
+    planned (a replaced object is deleted first: it keeps its name); a gated object waits for the stack's own last
+    outputs, read by the homes check."""
     settings = load_settings(stored_config(config), "dev", [f"cvm:{k}" for k in SECRET_KEYS])
     made = plan.stack(
         settings.supervisor,
@@ -198,9 +199,14 @@ def test_the_supervisor_registers_its_plan_and_nothing_else(
         names |= {p.role: logical_name(p.manifest) for p in group.objects}
         for p in group.objects:
             waits = {names[role] for role in p.after} | ({"cvm-dev-previous"} if p.gated else set())
-            expected[(p.manifest["kind"], logical_name(p.manifest))] = (p.retained, waits)
+            replaced = (p.replaced_on, bool(p.replaced_on))
+            expected[(p.manifest["kind"], logical_name(p.manifest))] = (p.retained, waits, replaced)
     registered = {
-        (r.type.rsplit(":", 1)[1], r.name): (r.retain, {short(d) for d in r.dependencies})
+        (r.type.rsplit(":", 1)[1], r.name): (
+            r.retain,
+            {short(d) for d in r.dependencies},
+            (r.replace_on_changes, r.delete_before_replace),
+        )
         for r in request.getfixturevalue(run).resources
         if short(r.parent) == "workspaces"
     }

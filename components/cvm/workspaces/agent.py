@@ -60,6 +60,42 @@ exec "$dir/coder" agent
 """
 
 
+# Where a workspace finds the CAs of `supervisor.caCertificates`: the sysbox-runc pod mounts the ConfigMap there;
+# under envbox the outer container's copy is bind-mounted there in the inner container (pods.py).
+CA_DIR = "/etc/cvm/ca-certificates"
+# The system bundles of the ca-certificates packages (Debian and Ubuntu, Fedora and RHEL, Alpine and others):
+# the first found is kept beside the supervisor's CAs.
+SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+
+
+def trust_lines(ca_dir: str = CA_DIR) -> str:
+    """Shell lines, run before the bootstrap script, that make the agent's download and the agent trust the CAs
+    in `ca_dir` beside the system's: one bundle of both, in `BINARY_DIR`, named in SSL_CERT_FILE (OpenSSL, so
+    wget, and Go's crypto/x509, so the agent) and CURL_CA_BUNDLE (curl's own variable, curl.1 "ENVIRONMENT").
+    Coder's bootstrap_linux.sh downloads with curl or wget and `exec`s the agent, which keeps the variables."""
+    systems = " ".join(SYSTEM_BUNDLES)
+    return f"""# cvm: trust the CAs of supervisor.caCertificates beside the system's
+cvm_bundle="${{BINARY_DIR:-$HOME/.coder}}/cvm-ca-bundle.pem"
+mkdir -p "${{cvm_bundle%/*}}"
+{{
+  for cvm_ca in {systems}; do
+    if [ -f "$cvm_ca" ]; then cat "$cvm_ca"; break; fi
+  done
+  for cvm_ca in {shlex.quote(ca_dir)}/*; do
+    if [ -f "$cvm_ca" ]; then cat "$cvm_ca"; echo; fi
+  done
+}} > "$cvm_bundle.part" && mv "$cvm_bundle.part" "$cvm_bundle"
+export SSL_CERT_FILE="$cvm_bundle" CURL_CA_BUNDLE="$cvm_bundle"
+"""
+
+
+def bootstrap(coder_url: str, given: str | None, ca_certificates: str | None) -> str:
+    """What a workspace runs to start the agent: `given` (a Coder template's, Coder's own init script), or cvm's
+    own `script`; after `trust_lines` when the supervisor names CAs."""
+    text = script(coder_url) if given is None else given
+    return trust_lines() + text if ca_certificates is not None else text
+
+
 def unit(workspace: WorkspaceFields, home: str) -> str:
     """The systemd unit that runs the script as the workspace user, and again whenever the agent exits."""
     binary_dir = f"{home}/.coder"

@@ -200,7 +200,7 @@ def workload(
     if workspace.runtime == "envbox":
         pod = envbox_pod(workspace, supervisor, is_canary, bootstrap)
     else:
-        pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary)
+        pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary, supervisor.ca_certificates)
         annotations = compatibility.sysbox_pod_annotations(Version(kubernetes_minor))
         template.update({"annotations": annotations} if annotations else {})
     pod = {

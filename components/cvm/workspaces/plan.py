@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from components.cvm.workspaces import agent, objects, pods
 from components.cvm.workspaces.inputs import SupervisorFields, SupervisorSection, WorkspaceFields
-from components.facts import pins
+from components.facts import issues, pins
 from components.facts.platforms import Platform
 from components.kube.names import CANARY_NAME
 
@@ -45,13 +45,29 @@ GUARD_RAILS = (Role.DENY_INGRESS, Role.LIMIT_EGRESS, Role.SERVICE_ACCOUNT)
 class Planned:
     """One object. `after`: the objects it waits for, by role, in its namespace and its workspace. `retained`:
     it outlives the stack (Pulumi forgets it on delete, the cluster keeps it: homes.py). `gated`: it is sent only
-    once the homes check (homes.moves) passes, so that a refused move stops the run before it is made."""
+    once the homes check (homes.moves) passes, so that a refused move stops the run before it is made.
+    `replaced_on`: the fields whose change deletes the object and creates it again rather than updating it
+    (REPLACED_ON)."""
 
     role: Role
     manifest: dict[str, Any]
     after: tuple[Role, ...] = ()
     retained: bool = False
     gated: bool = False
+    replaced_on: tuple[str, ...] = ()
+
+
+# A change of a workload's pod template deletes its Deployment, then creates it, rather than updating it. The
+# Kubernetes provider built here (pulumi-kubernetes 4.25.0, provider/pkg/await/deployment.go at f47bc2d6) calls
+# an update of a `Recreate` Deployment done as soon as the controller has observed the new generation: the
+# controller does so once it has scaled the old ReplicaSet down, before it makes the new one
+# (kubernetes pkg/controller/deployment/recreate.go, v1.35.4), so the revision has not moved and the awaiter takes
+# the old, scaled-down ReplicaSet for the rollout (pulumi-kubernetes #2941); a broken image then "succeeds". A
+# create is awaited until the new pod is ready, and fails with the pod's reason. The old pod is gone before the
+# new one starts either way (the delete waits for it: foreground propagation), as `Recreate` promises.
+# `pulumi.com/waitFor` would wait on the new generation's status (await/condition/jsonpath.go), but it replaces
+# the built-in awaiter on create too (await/await.go), whose error then names no pod's reason.
+REPLACED_ON = ("spec.template",)
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,20 @@ def deployed(supervisor: SupervisorSection, sysbox_enabled: bool) -> list[tuple[
     if supervisor.canary:
         canaries.append((Canary("sysbox-runc" if sysbox_enabled else "envbox"), True))
     return [*canaries, *((workspace, False) for workspace in supervisor.workspaces)]
+
+
+def known_problems(supervisor: SupervisorSection, sysbox_enabled: bool) -> list[str]:
+    """The upstream problems of the Sysbox that the pinned envbox image bundles (facts/issues.py ENVBOX_ISSUES),
+    when a workspace runs under it; an image of the stack's own choosing is not second-guessed."""
+    under = [workspace.name for workspace, _ in deployed(supervisor, sysbox_enabled) if workspace.runtime == "envbox"]
+    if not under or supervisor.envbox_image != pins.ENVBOX_IMAGE:
+        return []
+    return [
+        f"envbox workspaces ({', '.join(under)}) run the Sysbox {pins.ENVBOX_SYSBOX} that {pins.ENVBOX_IMAGE} "
+        f"bundles: {issue.symptom} ({issue.id}; {issue.status}); no envbox release is known to bundle a fixed one"
+        for issue in issues.ENVBOX_ISSUES
+        if pins.ENVBOX_SYSBOX in issue.sysbox
+    ]
 
 
 def namespaces(supervisor: SupervisorSection, sysbox_enabled: bool) -> dict[str, str]:
@@ -154,7 +184,7 @@ def workspace(
         made.append(Planned(Role.SECRET_ENV, objects.env_secret(ns, workspace, values), (Role.NAMESPACE,)))
     if workspace.runtime == "sysbox-runc" and coder_url is not None and pods.with_agent(workspace, coder_url):
         # a sysbox-runc pod boots its image's systemd, which starts the agent from these; envbox runs the script
-        script = agent.script(coder_url) if bootstrap is None else bootstrap
+        script = agent.bootstrap(coder_url, bootstrap, supervisor.ca_certificates)
         files = agent.config_map(ns, workspace, script, pods.home_dir(workspace.username))
         made.append(Planned(Role.AGENT_FILES, files, (Role.NAMESPACE,)))
     if not is_canary:
@@ -165,7 +195,8 @@ def workspace(
     workload = objects.workload(
         ns, workspace, supervisor, is_canary, skip_await, bootstrap, kubernetes_minor=kubernetes_minor
     )
-    return WorkspacePlan(workspace.name, workspace.runtime, (*made, Planned(Role.WORKSPACE, workload, after)))
+    made.append(Planned(Role.WORKSPACE, workload, after, replaced_on=REPLACED_ON))
+    return WorkspacePlan(workspace.name, workspace.runtime, tuple(made))
 
 
 def stack(

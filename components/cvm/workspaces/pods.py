@@ -62,10 +62,20 @@ def home_dir(username: str) -> str:
     return "/root" if username == "root" else f"/home/{username}"
 
 
-# The node disk a workspace may fill beyond its home volume (its writable layer, logs, scratch): bounded, so
-# that one workspace cannot fill the node's disk and get its neighbours evicted.
+# The node disk a workspace may fill beyond its home volume (its writable layer, logs, emptyDirs): what the
+# kubelet counts against this limit, evicting the pod beyond it. It does not see what a runtime writes outside
+# the pod's own layer and volumes: Sysbox's implicit host mounts under /var/lib/sysbox, for an inner
+# /var/lib/kubelet or /var/lib/containerd (nestybox/sysbox docs/user-guide/design.md at 27cb713f); the inner
+# Docker's store is kept off them, in the home volume (INNER_DOCKER).
 SCRATCH_REQUEST, SCRATCH_LIMIT = "1Gi", "20Gi"
 CANARY_HOME_LIMIT = "1Gi"
+# Where a workspace's inner Docker keeps its images and containers: in the home volume, so bounded by the
+# home's size and kept across restarts, as the home is. Under envbox, the inner container's store; under
+# sysbox-runc, the pod's own /var/lib/docker, which Sysbox would otherwise put on an implicit host directory
+# that no volume bounds and that goes with each stop (nestybox/sysbox docs/user-guide/dind.md, "Persistence of
+# Inner Docker Images", at 27cb713f: a volume there is used instead, by one container at a time, which the
+# Deployment's `Recreate` and the home's ReadWriteOnce keep).
+INNER_DOCKER = "cache/docker"
 
 
 # The canary only boots systemd and asks Docker for its version: half a CPU, so that it leaves a node's whole
@@ -132,6 +142,16 @@ def _home_source(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
 EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
 
 
+def _envbox_mounts(home: str, ca_certificates: str | None) -> str:
+    """What envbox bind-mounts from the outer container into the inner one (CODER_MOUNTS, `src:dst[:ro]`): the
+    home, and the supervisor's CAs, read-only, where the agent's bootstrap finds them (agent.CA_DIR). envbox's own
+    CODER_EXTRA_CERTS_PATH reaches only its HTTP client and dockerd's certs.d for the inner image's registry, not
+    the inner container (coder/envbox 0.6.7 cli/docker.go: the flag's two uses, and the mounts' remount, chmod and
+    chown before the inner container starts)."""
+    certs = [f"{EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"] if ca_certificates is not None else []
+    return ",".join([f"{home}:{home}", *certs])
+
+
 def _envbox_options(workspace: WorkspaceFields, supervisor: SupervisorFields) -> list[dict[str, Any]]:
     """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the bridge of envbox's own (outer)
     dockerd, and the credentials and CAs for what envbox pulls and talks to."""
@@ -169,18 +189,17 @@ def envbox_pod(
         # the inner container gets the outer one's limits (envbox rounds CPUs up to whole ones)
         {"name": "CODER_CPUS", "valueFrom": {"resourceFieldRef": {**field, "resource": "limits.cpu", "divisor": "1"}}},
         {"name": "CODER_MEMORY", "valueFrom": {"resourceFieldRef": {**field, "resource": "limits.memory"}}},
-        {"name": "CODER_MOUNTS", "value": f"{home}:{home}"},
+        {"name": "CODER_MOUNTS", "value": _envbox_mounts(home, supervisor.ca_certificates)},
     ]
     if coder_url is not None and with_agent(workspace, coder_url):
         # envbox starts the agent only through this script (coder/envbox cli/docker.go)
-        env.append(
-            {"name": "CODER_BOOTSTRAP_SCRIPT", "value": agent.script(coder_url) if bootstrap is None else bootstrap}
-        )
+        script = agent.bootstrap(coder_url, bootstrap, supervisor.ca_certificates)
+        env.append({"name": "CODER_BOOTSTRAP_SCRIPT", "value": script})
     env += _envbox_options(workspace, supervisor)
     mounts = [
         {"name": "home", "mountPath": home, "subPath": "home"},
         # the inner container's Docker and containers stores, kept with the home volume
-        {"name": "home", "mountPath": "/var/lib/coder/docker", "subPath": "cache/docker"},
+        {"name": "home", "mountPath": "/var/lib/coder/docker", "subPath": INNER_DOCKER},
         {"name": "home", "mountPath": "/var/lib/coder/containers", "subPath": "cache/containers"},
         # the outer dockerd's store (it caches the workspace image); neither may sit on overlayfs
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": "envbox/docker"},
@@ -261,13 +280,23 @@ def _home_owner(workspace: WorkspaceFields, mount: dict[str, Any]) -> dict[str, 
     }
 
 
-def sysbox_pod(workspace: WorkspaceFields, coder_url: str | None, is_canary: bool) -> dict[str, Any]:
+def sysbox_pod(
+    workspace: WorkspaceFields, coder_url: str | None, is_canary: bool, ca_certificates: str | None = None
+) -> dict[str, Any]:
+    """`ca_certificates`: the supervisor's ConfigMap of CAs, mounted where the agent's bootstrap finds them (in
+    the workspace's namespace; optional, so a stack that made it in the envbox namespace only still starts)."""
     home = home_dir(workspace.username)
-    mounts = [{"name": "home", "mountPath": home, "subPath": "home"}]
+    mounts: list[dict[str, Any]] = [
+        {"name": "home", "mountPath": home, "subPath": "home"},
+        {"name": "home", "mountPath": "/var/lib/docker", "subPath": INNER_DOCKER},
+    ]
     volumes = [_home_source(workspace, is_canary)]
     if with_agent(workspace, coder_url):
         mounts += agent.sysbox_mounts()
         volumes.append(agent.sysbox_volume(workspace.name))
+        if ca_certificates is not None:
+            mounts.append({"name": "ca-certificates", "mountPath": agent.CA_DIR, "readOnly": True})
+            volumes.append({"name": "ca-certificates", "configMap": {"name": ca_certificates, "optional": True}})
     container: dict[str, Any] = {
         "name": "workspace",
         "image": workspace.image,

@@ -36,6 +36,8 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkspaceSupervisorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:WorkspaceSupervisor", name, None, opts)
         supervisor = args.supervisor
+        for problem in plan.known_problems(supervisor, sysbox_enabled=args.runtime_class is not None):
+            pulumi.log.warn(problem, resource=self)
         planned = plan.stack(
             supervisor,
             sysbox_enabled=args.runtime_class is not None,
@@ -78,7 +80,12 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
         made: dict[Role, pulumi.Resource] = {}
         for item in planned:
             options = pulumi.ResourceOptions(
-                parent=self, depends_on=[found[role] for role in item.after], retain_on_delete=item.retained or None
+                parent=self,
+                depends_on=[found[role] for role in item.after],
+                retain_on_delete=item.retained or None,
+                # the object keeps its name: the old one must go first
+                replace_on_changes=list(item.replaced_on) or None,
+                delete_before_replace=bool(item.replaced_on) or None,
             )
             made[item.role] = found[item.role] = register.create(
                 item.manifest, options, self._gate if item.gated else None

@@ -371,3 +371,15 @@ def test_a_workload_of_an_older_template_is_moved_not_made_again(stack: tuple[Se
         assert moves[f"{workload}_workspace"] == workload
     assert set(moves.values()) <= resources and not set(moves) & resources
     assert main["terraform"]["required_version"] == ">= 1.1"  # the first Terraform with moved blocks
+
+
+def test_the_supervisors_cas_come_before_coders_init_script() -> None:
+    """With supervisor.caCertificates, both runtimes' bootstrap is the trust lines (agent.trust_lines), written
+    literally through Terraform's templates, then Coder's init script."""
+    config = {**FULL, "supervisor": {**FULL["supervisor"], "caCertificates": "corp-ca"}}
+    settings = load_settings(stored_config(config), "full", [f"cvm:{k}" for k in SECRET_KEYS])
+    script = coder_double.bootstrap_script("https://coder.example.com/", ARCH)
+    for runtime in ("sysbox-runc", "envbox"):
+        made = filled(template.main_tf(settings), runtime, init_script=script)
+        texts = [text for m in made for text in strings(m) if text.endswith(script)]
+        assert texts == [agent.trust_lines() + script], runtime

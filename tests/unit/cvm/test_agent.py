@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import ssl
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,45 @@ def test_the_script_waits_while_coder_is_unreachable(tmp_path: Path) -> None:
         run(agent.script("http://127.0.0.1:9/"), tmp_path, timeout=3)  # the discard port: nothing answers
     assert "cannot fetch the agent from http://127.0.0.1:9 yet" in str(waited.value.stderr)
     assert not (tmp_path / "record").exists()
+
+
+@pytest.fixture
+def private_coder(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The stand-in over HTTPS on 127.0.0.1, its certificate from a CA of the test's own (a private CA); yields
+    its URL and a folder holding that CA, as the supervisor's ConfigMap would."""
+    ca = tmp_path / "ca"
+    ca.mkdir()
+    key, cert = tmp_path / "key.pem", ca / "corp-ca.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+         "-subj", "/CN=cvm test CA", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    with coder_double.serving("127.0.0.1", STUB, tls) as (url, _):
+        yield f"{url}/", ca
+
+
+def test_the_bootstrap_trusts_the_supervisors_cas(private_coder: tuple[str, Path], tmp_path: Path) -> None:
+    """With supervisor.caCertificates, the agent is fetched from a Coder behind a private CA: the bundle of the
+    system's CAs and the mounted ones, which the agent keeps in its environment too."""
+    url, ca = private_coder
+    result = run(agent.trust_lines(str(ca)) + agent.script(url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    bundle = tmp_path / "home" / ".coder" / "cvm-ca-bundle.pem"
+    assert (ca / "corp-ca.pem").read_text() in bundle.read_text()
+    system = next((Path(p) for p in agent.SYSTEM_BUNDLES if Path(p).is_file()), None)
+    assert system is None or bundle.read_text().startswith(system.read_text())
+    assert agent.bootstrap(url, None, "corp-ca") == agent.trust_lines() + agent.script(url)
+    assert agent.bootstrap(url, "#!/bin/sh\necho coder", None) == "#!/bin/sh\necho coder"
+
+
+def test_without_the_cas_a_private_coder_is_not_trusted(private_coder: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = private_coder
+    with pytest.raises(subprocess.TimeoutExpired) as waited:
+        run(agent.script(url), tmp_path, timeout=3)
+    assert "cannot fetch the agent" in str(waited.value.stderr)
 
 
 def test_a_url_cannot_break_out_of_the_script() -> None:

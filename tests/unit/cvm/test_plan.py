@@ -114,6 +114,17 @@ def test_only_namespaces_and_homes_outlive_the_stack_and_wait_for_the_homes_chec
     assert sum(p.role == Role.HOME for p in everything) == 2  # ann's and bea's, not the canary's
 
 
+def test_only_a_workloads_pod_template_change_replaces_it() -> None:
+    """Every workload (the canary's too) is deleted and created again when its pod template changes, so that
+    `pulumi up` awaits a create, which fails with the pod's reason (plan.REPLACED_ON); nothing else is replaced."""
+    made = stack(supervisor(workspace("ann", "envbox"), workspace("bea", "sysbox-runc"), coder=True))
+    groups: list[plan.NamespacePlan | plan.WorkspacePlan] = [*made.namespaces, *made.workspaces]
+    replaced = {(p.role, p.replaced_on) for group in groups for p in group.objects if p.replaced_on}
+    assert replaced == {(Role.WORKSPACE, ("spec.template",))}
+    assert sum(p.role == Role.WORKSPACE for w in made.workspaces for p in w.objects) == 3  # the canary, ann, bea
+    assert all("template" in w.objects[-1].manifest["spec"] for w in made.workspaces)
+
+
 def test_the_workload_waits_for_its_namespace_and_everything_of_its_own() -> None:
     made = stack(supervisor(workspace("ann", "envbox"), workspace("bea", "sysbox-runc"), coder=True))
     frame = {n.runtime: roles(n) for n in made.namespaces}
@@ -185,3 +196,16 @@ def test_secret_variables_reach_the_pod_only_through_the_workspace_secret() -> N
         "valueFrom": {"secretKeyRef": {"name": "ann-env", "key": "GITHUB_TOKEN"}},
     }
     assert env["CODER_INNER_ENVS"]["value"] == "EDITOR,GITHUB_TOKEN"
+
+
+def test_envbox_workspaces_are_warned_of_the_sysbox_envbox_bundles() -> None:
+    """The pinned envbox image bundles Sysbox 0.7.0, which has the sysbox-fs deadlock (nestybox/sysbox#998):
+    said once, naming the workspaces under it (the canary too, under envbox without Sysbox); not without one, nor
+    for an envbox image the stack chose."""
+    (warning,) = plan.known_problems(supervisor(workspace("ann", "envbox"), workspace("bea", "sysbox-runc")), True)
+    assert "(ann)" in warning and "nestybox/sysbox#998" in warning and "Sysbox 0.7.0" in warning
+    (warning,) = plan.known_problems(supervisor(workspace("bea", "sysbox-runc")), False)
+    assert f"({CANARY_NAME})" in warning
+    assert plan.known_problems(supervisor(workspace("bea", "sysbox-runc")), True) == []
+    own = supervisor(workspace("ann", "envbox"), envboxImage="registry.example.com/envbox:0.7.1-build")
+    assert plan.known_problems(own, True) == []

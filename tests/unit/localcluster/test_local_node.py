@@ -97,6 +97,15 @@ def test_double_gives_a_user_namespaced_container_what_a_system_container_needs(
     assert sysbox_runc_double.mapped_root({"linux": {"namespaces": [{"type": "pid"}]}}) is None
 
 
+def test_double_keeps_a_volume_the_pod_mounts_on_var_lib_docker() -> None:
+    """As Sysbox does (its docs, "Persistence of Inner Docker Images"): the implicit host directory only where
+    the pod mounts nothing there."""
+    volume = {"destination": "/var/lib/docker", "type": "bind", "source": "/pv/cache/docker", "options": ["rbind"]}
+    spec: dict[str, Any] = {"mounts": [volume], "linux": {}}
+    adjusted = sysbox_runc_double.system_container(spec, "/host/docker")
+    assert [m for m in adjusted["mounts"] if m["destination"] == "/var/lib/docker"] == [volume]
+
+
 def test_double_gives_the_cgroup_directories_to_the_mapped_root(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("chown needs root")
