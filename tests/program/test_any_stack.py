@@ -157,9 +157,7 @@ def assert_objects_accepted(objects: list[Registered], minor: str) -> None:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(stack=stacks())
-def test_any_stack_runs_or_is_refused_cleanly_and_keeps_its_secrets(
-    stack: tuple[dict[str, Any], tuple[str, ...]],
-) -> None:
+def test_any_stack_runs_or_is_refused_cleanly_keeping_its_secrets(stack: Stack) -> None:
     config, secret_keys = stack
     run = Run()
     try:
