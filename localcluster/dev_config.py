@@ -71,6 +71,18 @@ def merged(file_config: Mapping[str, Any], kubeconfig: str, local_node: str, wit
     return {**config, "skipAwait": not with_node, "baremetal": baremetal}
 
 
+def node_listed(asked: bool, ours_runs: bool, local_node: str) -> tuple[bool, str | None]:
+    """Whether a run lists the local node, and what it says when it decides so itself: when asked (`make up
+    NODE=1`), or when this checkout's node already runs. A plain `make up` after `make up NODE=1` would
+    otherwise unlist it (its label patch deleted, the Sysbox installer's pod ended; issue 25)."""
+    if asked or not ours_runs:
+        return asked, None
+    return True, (
+        f"make up: the local node {local_node!r} runs (`make up NODE=1` started it), so the dev stack keeps "
+        "it listed; `make down` stops it"
+    )
+
+
 def removed(current: Collection[str], desired: Collection[str]) -> list[str]:
     """The stack's keys the desired config no longer has (full keys, as `pulumi config` lists them)."""
     return sorted(set(current) - set(desired))

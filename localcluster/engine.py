@@ -7,6 +7,7 @@ secrets provider.
 
     python -m localcluster.engine up          # the main job: the dev stack on the local control plane, then its outputs
     python -m localcluster.engine up --node   # the same with a real node here, listed in the stack, awaited until Ready
+                                              # (a plain `up` keeps a node of this checkout that runs listed)
     python -m localcluster.engine preview     # day 2 on the running local cluster (`make preview`): what `up` would do,
     python -m localcluster.engine refresh     # the stack's state read back from the cluster (drift),
     python -m localcluster.engine destroy     # the stack's resources deleted (the control plane keeps running),
@@ -33,7 +34,7 @@ from components.config import SettingsError, load_settings, stored_config
 from components.fleet import command as fleet
 from components.fleet.core import error_lines
 from localcluster import ROOT, STATE, cluster, control_plane, node, node_config, toolchain
-from localcluster.dev_config import Refused, merged, refusals, removed
+from localcluster.dev_config import Refused, merged, node_listed, refusals, removed
 
 PROJECT = STATE / "project"
 # Local stacks only: the state never leaves this folder.
@@ -150,6 +151,10 @@ def day2(action: str, path: Path = DEV_FILE) -> None:
 def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
     the config of `path` (and what the local cluster adds), show its outputs."""
+    # a node of this checkout that runs stays listed (a plain `make up` after `make up NODE=1`)
+    with_node, note = node_listed(with_node, node.running() and node.owned_by(STATE), node_config.NODE_NAME)
+    if note:
+        print(note)
     # what the local cluster cannot honour is refused before anything starts
     if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
         raise Refused(lines)

@@ -7,7 +7,12 @@ inside, the images and the canary's probe. containerd registers this script as t
 binary; it hands every call to runc unchanged, except `create` of a container with a user namespace, whose
 OCI spec it first gives what Sysbox gives a system container:
 
-- every capability inside the user namespace, `/sys` and the cgroup mount writable, `/proc/sys` writable;
+- the capabilities Sysbox gives a process of a system container, its init and every process `exec` starts
+  (`kubectl exec`): a root one every capability, in all five sets, held inside the user namespace only; any
+  other user none, but the bounding set (nestybox/sysbox-runc libsysbox/syscont/spec.go `cfgCapabilities`,
+  called for `create` and for `exec`'s process by `ConvertProcessSpec`, exec.go `getProcess`, at 081856cc;
+  nestybox/sysbox docs/user-guide/security.md, "Process Capabilities", at 27cb713f);
+- `/sys` and the cgroup mount writable, `/proc/sys` writable;
 - tmpfs on `/run` and `/run/lock` (systemd wants them), a host directory on `/var/lib/docker` (overlayfs
   cannot stack on the container's overlay root) unless the pod mounts a volume there, which Sysbox keeps too
   (nestybox/sysbox docs/user-guide/dind.md, "Persistence of Inner Docker Images", at 27cb713f);
@@ -82,11 +87,18 @@ def mapped_root(spec: dict[str, Any]) -> tuple[int, int] | None:
     return host_id(linux["uidMappings"]), host_id(linux["gidMappings"])
 
 
+def system_process(process: dict[str, Any]) -> dict[str, Any]:
+    """`process` (an OCI process: the init's, or one `runc exec` starts) with the capabilities Sysbox gives it:
+    root every one in all five sets, any other user only the bounding set. Pure: returns a new process."""
+    root = process.get("user", {}).get("uid", 0) == 0
+    sets = {key: list(ALL_CAPS) if root else [] for key in ("effective", "permitted", "inheritable", "ambient")}
+    return {**process, "capabilities": {"bounding": list(ALL_CAPS), **sets}}
+
+
 def system_container(spec: dict[str, Any], docker_dir: str) -> dict[str, Any]:
     """`spec` with what a system container needs (see the module's docstring). Pure: returns a new spec."""
     spec = json.loads(json.dumps(spec))
-    process = spec.setdefault("process", {})
-    process["capabilities"] = {key: list(ALL_CAPS) for key in ("bounding", "effective", "permitted")}
+    spec["process"] = system_process(spec.get("process", {}))
     given = {mount["destination"] for mount in spec.get("mounts", [])}
     mounts: list[dict[str, Any]] = []
     for mount in spec.get("mounts", []):
@@ -142,6 +154,10 @@ def main(args: list[str]) -> int:
         if code == 0 and root is not None and spec.get("linux", {}).get("cgroupsPath"):
             give_cgroups(spec["linux"]["cgroupsPath"], *root)
         return code
+    if sub == "exec" and (data / container_id).is_dir():  # a system container's: made so by `create` above
+        process = Path(option(args[at:], "--process", "-p") or "")
+        if process.is_file():
+            process.write_text(json.dumps(system_process(json.loads(process.read_text()))))
     if sub == "delete":
         code = subprocess.run([runc, *args], close_fds=False).returncode
         shutil.rmtree(data / container_id, ignore_errors=True)

@@ -1,13 +1,17 @@
 """Generated configs, good and bad, and what an accepted one must hold against Kubernetes' and the clouds' rules:
-shared by the fuzz test (tests/unit/config/test_fuzz.py) and its figures (bench/config_fuzz.py)."""
+shared by the fuzz test (tests/unit/config/test_fuzz.py), its figures (bench/config_fuzz.py) and the program's
+property test (tests/program/test_any_stack.py)."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
+import kubernetes_validate
 from hypothesis import strategies as st
 
-from components.config import Settings
+from components.config import Settings, values
 from components.cvm.workspaces import objects
 from components.kube import units
 
@@ -85,3 +89,27 @@ def assert_kubernetes_accepts(accepted: Settings) -> None:
         assert 1 <= workspace.cpus <= 256 and 0 <= workspace.gpus <= 16
     if accepted.gke is not None:
         assert accepted.gke.location.isascii() and accepted.gke.location.strip() == accepted.gke.location
+
+
+# etcd's request limit (--max-request-bytes, 1.5 MiB, etcd.io "System limits"), which every write of an object goes
+# through; the object must leave room for its managed fields and status.
+ETCD_REQUEST_BYTES = 1536 * 1024
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+
+
+def assert_object_accepted(manifest: dict[str, Any], minor: str) -> None:
+    """What the API server of `minor` checks of an object before it stores it: its schema, strictly (unknown
+    fields fail; kubernetes-validate), its name and namespace, its labels' values, its size."""
+    try:
+        kubernetes_validate.validate(manifest, minor, strict=True)
+    except kubernetes_validate.ValidationError as error:
+        path = "/".join(str(p) for p in error.path)
+        raise AssertionError(f"{manifest['kind']} invalid for {minor} at {path}: {error.message}") from None
+    metadata = manifest["metadata"]
+    name = metadata["name"]
+    assert values.dns_subdomain(name), name
+    namespace = metadata.get("namespace")
+    assert namespace is None or (DNS_LABEL.fullmatch(namespace) and len(namespace) <= 63), namespace
+    for value in metadata.get("labels", {}).values():
+        assert len(value) <= 63 and LABEL_VALUE.fullmatch(value), value
+    assert len(json.dumps(manifest).encode()) < ETCD_REQUEST_BYTES, name

@@ -7,7 +7,8 @@ The one helper module of the tests (the conftest.py files hold the fixtures), ke
   each registration and read as it reached the monitor: type, name, inputs, parent, provider, `protect` and
   dependencies. Everything else here uses only the SDK's public testing API.
 - what the fake clouds and the fake cluster answer (`FakeCloud`; a Node reads as localcluster/good_node.py's);
-- the stacks the tests share (`KUBECONFIG`, `FULL`, `ENVBOX_ONLY`, `CLOUDS`);
+- the stacks the tests share (`KUBECONFIG`, `FULL`, `ENVBOX_ONLY`, `CLOUDS`, `STANDARD_STACKS`);
+- what a run holds in plain text (`Run.plain_texts`), which the secret audits search;
 - `run_program`, which runs the program in a fresh `contextvars.Context` with its own event loop, so the SDK's
   global state (root stack, config, settings) starts empty every time and nothing leaks between runs.
 
@@ -24,13 +25,14 @@ import gc
 import logging
 import runpy
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from google.protobuf import struct_pb2  # type: ignore[import-untyped]
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
@@ -97,6 +99,21 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, text) of every string, dict keys included, in `value` outside the secrets it holds."""
+    if rpc.is_rpc_secret(value):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield f"{path}.{key}", str(key)
+            yield from plain_strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from plain_strings(item, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
 @dataclass
 class Run:
     resources: list[Registered] = field(default_factory=list)  # the program's; the SDK's root stack is left out
@@ -123,6 +140,17 @@ class Run:
     def node_reads(self) -> list[Registered]:
         """The preflight's reads of the Nodes (the stack's read of its own last outputs is a read too)."""
         return [r for r in self.resources if r.read and r.type == "kubernetes:core/v1:Node"]
+
+    def plain_texts(self) -> Iterator[tuple[str, str]]:
+        """(where, text) of every string, dict keys included, that the program sent or exported in plain text:
+        each resource's inputs outside their secrets, and each output not marked secret (issue 24's audit)."""
+        for r in self.resources:
+            for path, text in plain_strings(r.inputs):
+                yield f"{r.type} {r.name} {path}", text
+        for name, value in self.outputs.items():
+            if name not in self.secret_outputs:
+                for path, text in plain_strings(value):
+                    yield f"output {name}{path}", text
 
     @property
     def protected(self) -> set[tuple[str, str]]:
@@ -307,6 +335,18 @@ ENVBOX_ONLY: dict[str, Any] = {
         **FULL["supervisor"],
         "workspaces": [w for w in FULL["supervisor"]["workspaces"] if w.get("runtime") != "sysbox-runc"],
     },
+}
+
+
+# Every standard stack: the examples, the dev stack and the two above, with their secret keys. What each registers
+# is recorded (tests/program/test_registrations.py), and audited for plain text (tests/program/test_plain_audit.py).
+STANDARD_STACKS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    **{
+        p.name.split(".")[1]: (yaml.safe_load(p.read_text())["config"], ()) for p in ROOT.glob("examples/Pulumi.*.yaml")
+    },
+    "dev": (yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"], ()),
+    "full": (FULL, SECRET_KEYS),
+    "envbox-only": (ENVBOX_ONLY, SECRET_KEYS),
 }
 
 

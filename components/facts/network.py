@@ -7,6 +7,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from components.facts.platforms import Platform
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # The clouds' instance metadata servers: GCE, Azure IMDS and EC2 on 169.254.169.254, EC2's IPv6 endpoint on
@@ -30,6 +32,28 @@ KUBELET_PORTS = (10250, 10255)
 # resolv.conf (GKE docs, "Using Cloud DNS for GKE"; seen dropped by a DNS policy on GKE: tektoncd/operator#4000).
 NODELOCAL_DNS = "169.254.20.10"
 GKE_CLOUD_DNS = "169.254.169.254"
+# AKS LocalDNS, a DNS proxy on every node (a systemd service, default in AKS Automatic and, from 1.37, preferred
+# in AKS Standard): 169.254.10.11 for pods' ClusterFirst queries, 169.254.10.10 for the VNet's
+# (learn.microsoft.com azure/aks/localdns-custom, "Verify LocalDNS"; Azure/AgentBaker's localdns e2e scenario).
+AKS_LOCALDNS = ("169.254.10.10", "169.254.10.11")
+# The kube-dns Service's ClusterIP, where NodeLocal DNSCache in its usual mode (kube-proxy in iptables mode) also
+# listens: it binds that address on a dummy interface of the node and skips the Service's DNAT, so a pod's query
+# to it reaches a host-network process that no pod selector matches, and the policy must name the address
+# (kubernetes.io, "Using NodeLocal DNSCache in Kubernetes Clusters", Configuration: "node-local-dns Pods listen on
+# both the kube-dns service IP as well as <node-local-address>"; kubernetes/kubernetes
+# cluster/addons/dns/nodelocaldns/README.md, "Network policy and DNS connectivity"; GKE docs, "Set up NodeLocal
+# DNSCache", network policy: an ipBlock rule for the kube-dns ClusterIP). It is the tenth address of the
+# Service range, known where the cluster keeps its platform's default range: kubeadm's 10.96.0.0/12 (the local
+# cluster's 10.96.0.0/16 too) and k3s and RKE2's 10.43.0.0/16 on bare metal; AKS' 10.0.0.0/16 (dnsServiceIP
+# 10.0.0.10, AKS networking docs; cvm's clusters set no serviceCidr); EKS' 10.100.0.0/16 or 172.20.0.0/16, by
+# the VPC's range (EKS API, KubernetesNetworkConfigRequest serviceIpv4Cidr). GKE's managed Service range,
+# 34.118.224.0/20 (GKE docs, "VPC-native clusters"), is outside the private blocks: the internet rule reaches it.
+KUBE_DNS_ADDRESSES: dict[Platform, tuple[str, ...]] = {
+    "baremetal": ("10.96.0.10", "10.43.0.10"),
+    "aks": ("10.0.0.10",),
+    "eks": ("10.100.0.10", "172.20.0.10"),
+    "gke": (),
+}
 
 # The address blocks the Internet does not route to a workspace's destination (RFC 6890 and the IANA IPv4 and
 # IPv6 Special-Purpose Address Registries, iana.org/assignments/iana-ipv4-special-registry and

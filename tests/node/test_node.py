@@ -220,6 +220,21 @@ def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, co
     assert uids == [str(outside)] * 4  # the host sees the workspace's root as that unprivileged ID
 
 
+def test_4a_an_exec_d_root_process_has_sysbox_capabilities_and_mounts(kubeconfig: Path) -> None:
+    """As under Sysbox (nestybox/sysbox-runc `cfgCapabilities`, for `exec` too): root started by `kubectl exec`
+    holds every capability the kernel has, in all five sets, inside the workspace's user namespace, and mounts."""
+    script = (
+        "grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status; cat /proc/sys/kernel/cap_last_cap; "
+        "mkdir -p /tmp/cvm-e2e-mount && mount -t tmpfs -o size=1m tmpfs /tmp/cvm-e2e-mount "
+        "&& grep -c ' /tmp/cvm-e2e-mount tmpfs ' /proc/self/mounts && umount /tmp/cvm-e2e-mount"
+    )
+    out = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c", script).stdout.split()
+    sets = {out[i].rstrip(":"): int(out[i + 1], 16) for i in range(0, 10, 2)}
+    every = (1 << (int(out[10]) + 1)) - 1  # the kernel's capabilities, CAP_SYS_ADMIN among them
+    assert sets == dict.fromkeys(("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"), every), sets
+    assert out[11] == "1"  # the tmpfs was mounted (and is unmounted)
+
+
 def docker_answers(kubeconfig: Path) -> bool:
     return kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "docker", "info", check=False).returncode == 0
 

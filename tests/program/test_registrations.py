@@ -20,19 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.harness import ENVBOX_ONLY, FULL, KUBECONFIG, ROOT, SECRET_KEYS, Run, run_program
+from tests.harness import KUBECONFIG, STANDARD_STACKS, Run, run_program
 
 RECORDED = Path(__file__).resolve().parent / "registrations"
-STACKS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
-    **{
-        p.name.split(".")[1]: (yaml.safe_load(p.read_text())["config"], ()) for p in ROOT.glob("examples/Pulumi.*.yaml")
-    },
-    "dev": (yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"], ()),
-    "full": (FULL, SECRET_KEYS),
-    "envbox-only": (ENVBOX_ONLY, SECRET_KEYS),
-}
+STACKS = STANDARD_STACKS
 
 
 def short(urn: str) -> str:

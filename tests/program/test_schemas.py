@@ -1,5 +1,6 @@
 """Every Kubernetes object the program creates, validated strictly (unknown fields fail) against the OpenAPI
-schema of each Kubernetes minor the program supports, with kubernetes-validate."""
+schema of each Kubernetes minor the program supports, with kubernetes-validate, and Kubernetes' name, label and
+size rules (tests/fuzz_configs.py `assert_object_accepted`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from components.cvm import gpu, sysbox
 from components.cvm.workspaces import objects as workspace_objects
 from components.facts import compatibility, pins
 from components.facts.platforms import Platform
+from tests.fuzz_configs import assert_object_accepted
 from tests.harness import FULL, SECRET_KEYS, Registered, Run, run_program
 
 SUPPORTED_MINORS = sorted({m for window in compatibility.WINDOWS.values() for m in window})
@@ -27,13 +29,7 @@ def objects(envbox_only_stack: Run) -> list[Registered]:
 
 
 def validate(manifest: dict[str, Any], minor: str) -> None:
-    try:
-        kubernetes_validate.validate(manifest, minor, strict=True)
-    except kubernetes_validate.ValidationError as error:
-        path = "/".join(str(p) for p in error.path)
-        pytest.fail(
-            f"{manifest['kind']} {manifest['metadata'].get('name')} invalid for {minor} at {path}: {error.message}"
-        )
+    assert_object_accepted(manifest, minor)
 
 
 def test_supported_minors_cover_the_issue() -> None:

@@ -139,7 +139,8 @@ def test_every_workspace_namespace_limits_ingress_and_egress(runs: dict[str, Run
             }
             assert set(policies) == {"cvm-workspaces-deny-ingress", "cvm-workspaces-limit-egress"}, (stack, namespace)
             assert policies["cvm-workspaces-deny-ingress"]["policyTypes"] == ["Ingress"]
-            assert_egress_is_limited(policies["cvm-workspaces-limit-egress"], stack == "gke", (stack, namespace))
+            platform = stack if stack in CLOUDS else "baremetal"
+            assert_egress_is_limited(policies["cvm-workspaces-limit-egress"], platform, (stack, namespace))
 
 
 # What no workspace may reach by address: the cluster's and the nodes' ranges, loopback, the metadata servers,
@@ -159,7 +160,17 @@ KUBE_DNS = {
 }
 
 
-def assert_egress_is_limited(spec: dict[str, Any], gke: bool, where: Any) -> None:
+# Where a node-local resolver may answer, on port 53 alone: NodeLocal DNSCache's address and the kube-dns ClusterIP
+# it also binds (by the platform's default Service range), AKS LocalDNS, GKE's Cloud DNS on the metadata address.
+NODE_LOCAL_DNS = {
+    "baremetal": {"169.254.20.10/32", "10.96.0.10/32", "10.43.0.10/32"},
+    "aks": {"169.254.20.10/32", "10.0.0.10/32", "169.254.10.10/32", "169.254.10.11/32"},
+    "eks": {"169.254.20.10/32", "10.100.0.10/32", "172.20.0.10/32"},
+    "gke": {"169.254.20.10/32", "169.254.169.254/32"},
+}
+
+
+def assert_egress_is_limited(spec: dict[str, Any], platform: str, where: Any) -> None:
     """These stacks' Coder is public or absent: address blocks are the internet alone, the one selector kube-dns."""
     assert spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "workspace"}}, where
     assert spec["policyTypes"] == ["Egress"], where
@@ -177,7 +188,7 @@ def assert_egress_is_limited(spec: dict[str, Any], gke: bool, where: Any) -> Non
     assert blocks == {"0.0.0.0/0": set(network.NOT_INTERNET_IPV4), "::/0": set(network.NOT_INTERNET_IPV6)}, where
     assert all(BLOCKED[cidr] <= blocks[cidr] for cidr in BLOCKED), where
     # GKE's Cloud DNS answers on the metadata address; nowhere else is it reached at all
-    assert dns == {"169.254.20.10/32", *(["169.254.169.254/32"] if gke else [])}, where
+    assert dns == NODE_LOCAL_DNS[platform], where
     assert selectors == [(KUBE_DNS, DNS_PORTS)], where
 
 

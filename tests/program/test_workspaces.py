@@ -255,6 +255,12 @@ KUBE_DNS = {
     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
 }
 NODELOCAL_DNS = {"ipBlock": {"cidr": "169.254.20.10/32"}}
+
+
+def at(*addresses: str) -> list[dict[str, Any]]:
+    return [{"ipBlock": {"cidr": f"{address}/32"}} for address in addresses]
+
+
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 
@@ -266,7 +272,7 @@ DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
         (
             CLOUDS["gke"],
             "http://coder.coder.svc.cluster.local",
-            [KUBE_DNS, NODELOCAL_DNS, {"ipBlock": {"cidr": "169.254.169.254/32"}}],
+            [KUBE_DNS, NODELOCAL_DNS, *at("169.254.169.254")],
             [
                 {
                     "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "coder"}}}],
@@ -274,21 +280,27 @@ DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
                 }
             ],
         ),
-        # AKS: no metadata address for DNS; a private Coder, that one address on its port
+        # AKS: no metadata address for DNS, the kube-dns ClusterIP and LocalDNS's addresses; a private Coder, that
+        # one address on its port
         (
             CLOUDS["aks"],
             "https://10.1.2.3:8443",
-            [KUBE_DNS, NODELOCAL_DNS],
+            [KUBE_DNS, NODELOCAL_DNS, *at("10.0.0.10", "169.254.10.10", "169.254.10.11")],
             [{"to": [{"ipBlock": {"cidr": "10.1.2.3/32"}}], "ports": [{"protocol": "TCP", "port": 8443}]}],
         ),
         (
             CLOUDS["eks"],
             "http://[fd00:10::5]:7080",
-            [KUBE_DNS, NODELOCAL_DNS],
+            [KUBE_DNS, NODELOCAL_DNS, *at("10.100.0.10", "172.20.0.10")],
             [{"to": [{"ipBlock": {"cidr": "fd00:10::5/128"}}], "ports": [{"protocol": "TCP", "port": 7080}]}],
         ),
         # a public Coder: the internet rule covers it, nothing more
-        ({**FULL, "supervisor": {}}, "https://coder.example.com", [KUBE_DNS, NODELOCAL_DNS], []),
+        (
+            {**FULL, "supervisor": {}},
+            "https://coder.example.com",
+            [KUBE_DNS, NODELOCAL_DNS, *at("10.96.0.10", "10.43.0.10")],
+            [],
+        ),
     ],
     ids=["gke in-cluster", "aks private address", "eks private IPv6", "baremetal public"],
 )

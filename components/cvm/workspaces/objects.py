@@ -82,16 +82,26 @@ def deny_ingress(namespace: str) -> dict[str, Any]:
     }
 
 
+def dns_addresses(platform: Platform) -> tuple[str, ...]:
+    """The addresses where a node-local resolver may answer a workspace's DNS, reached on port 53 alone:
+    NodeLocal DNSCache's link-local address and the kube-dns ClusterIP it also binds, AKS LocalDNS's, and on GKE
+    the metadata address, where Cloud DNS answers (its API is on port 80). components/facts/network.py says why."""
+    return (
+        network.NODELOCAL_DNS,
+        *network.KUBE_DNS_ADDRESSES[platform],
+        *(network.AKS_LOCALDNS if platform == "aks" else ()),
+        *((network.GKE_CLOUD_DNS,) if platform == "gke" else ()),
+    )
+
+
 def _dns(platform: Platform) -> list[dict[str, Any]]:
-    """Where a workspace's DNS is answered: the cluster's resolver pods, NodeLocal DNSCache's link-local address,
-    and on GKE alone the metadata address, where Cloud DNS answers (port 53 only: the metadata API is on 80)."""
+    """Where a workspace's DNS is answered: the cluster's resolver pods, and the node-local resolvers' addresses."""
     return [
         {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": SYSTEM_NAMESPACE}},
             "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
         },
-        {"ipBlock": {"cidr": f"{network.NODELOCAL_DNS}/32"}},
-        *([{"ipBlock": {"cidr": f"{network.GKE_CLOUD_DNS}/32"}}] if platform == "gke" else []),
+        *({"ipBlock": {"cidr": f"{address}/32"}} for address in dns_addresses(platform)),
     ]
 
 

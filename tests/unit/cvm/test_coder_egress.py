@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from components.config import Supervisor
 from components.cvm.workspaces import objects
-from components.facts import namespaces, network
+from components.facts import namespaces
 from components.facts.platforms import PLATFORMS, Platform
 from tests.egress import admits, selected
 
@@ -69,8 +69,7 @@ PORT = st.one_of(st.integers(1, 65535), st.sampled_from([53, 80, 443, 8080, 8443
 
 
 def dns_answered(address: str, port: int, platform: Platform) -> bool:
-    dns = {network.NODELOCAL_DNS, *([network.GKE_CLOUD_DNS] if platform == "gke" else [])}
-    return port == 53 and address in dns
+    return port == 53 and address in objects.dns_addresses(platform)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -61,15 +61,22 @@ KUBE_DNS: dict[str, Any] = {
     "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
 }
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-DNS_RULE: dict[str, Any] = {
-    "to": [KUBE_DNS, {"ipBlock": {"cidr": "169.254.20.10/32"}}],  # NodeLocal DNSCache
-    "ports": DNS_PORTS,
+
+
+def dns_rule(*addresses: str) -> dict[str, Any]:
+    return {"to": [KUBE_DNS, *({"ipBlock": {"cidr": f"{a}/32"}} for a in addresses)], "ports": DNS_PORTS}
+
+
+# NodeLocal DNSCache's link-local address everywhere, and the kube-dns ClusterIP it also binds in its usual mode
+# where the platform's default Service range makes it known; AKS LocalDNS's two addresses; GKE's Cloud DNS on the
+# metadata address, there alone (and on port 53 alone)
+DNS_RULES: dict[str, dict[str, Any]] = {
+    "gke": dns_rule("169.254.20.10", "169.254.169.254"),
+    "aks": dns_rule("169.254.20.10", "10.0.0.10", "169.254.10.10", "169.254.10.11"),
+    "eks": dns_rule("169.254.20.10", "10.100.0.10", "172.20.0.10"),
+    "baremetal": dns_rule("169.254.20.10", "10.96.0.10", "10.43.0.10"),
 }
-# GKE's Cloud DNS answers on the metadata address: there alone, on port 53 alone
-GKE_DNS_RULE: dict[str, Any] = {
-    "to": [*DNS_RULE["to"], {"ipBlock": {"cidr": "169.254.169.254/32"}}],
-    "ports": DNS_PORTS,
-}
+DNS_RULE = DNS_RULES["aks"]
 INTERNET_RULE: dict[str, Any] = {
     "to": [
         {
@@ -117,8 +124,8 @@ INTERNET_RULE: dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize(("platform", "dns"), [("gke", GKE_DNS_RULE), ("aks", DNS_RULE), ("eks", DNS_RULE)])
-def test_limit_egress_without_coder(platform: Platform, dns: dict[str, Any]) -> None:
+@pytest.mark.parametrize("platform", DNS_RULES)
+def test_limit_egress_without_coder(platform: Platform) -> None:
     assert objects.limit_egress("ns", None, platform) == {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -126,7 +133,7 @@ def test_limit_egress_without_coder(platform: Platform, dns: dict[str, Any]) -> 
         "spec": {
             "podSelector": {"matchLabels": {"app.kubernetes.io/component": "workspace"}},
             "policyTypes": ["Egress"],
-            "egress": [dns, INTERNET_RULE],
+            "egress": [DNS_RULES[platform], INTERNET_RULE],
         },
     }
 
@@ -215,9 +222,7 @@ def test_no_rule_reaches_the_cluster_or_the_node(platform: Platform, url: str | 
     policy = objects.limit_egress("ns", coder_url(url) if url else None, platform)
     for port in PORTS:
         for protocol in ("TCP", "UDP"):
-            if port == 53 and (
-                address == network.NODELOCAL_DNS or (platform == "gke" and address == "169.254.169.254")
-            ):
+            if port == 53 and address in objects.dns_addresses(platform):
                 continue
             assert not admits(policy, address, port, protocol), (address, port, protocol)
 
@@ -229,6 +234,30 @@ def test_the_metadata_address_answers_dns_on_gke_alone(platform: Platform) -> No
         assert admits(policy, "169.254.169.254", 53, protocol) is (platform == "gke")
         assert admits(policy, "169.254.20.10", 53, protocol)  # NodeLocal DNSCache, everywhere
     assert not any(admits(policy, a, p) for a in ("169.254.169.254", "169.254.20.10") for p in (80, 443, 8080, 8775))
+
+
+@pytest.mark.parametrize(
+    ("platform", "cluster_ip"),
+    [("baremetal", "10.96.0.10"), ("baremetal", "10.43.0.10"), ("aks", "10.0.0.10"), ("eks", "10.100.0.10"),
+     ("eks", "172.20.0.10"), ("gke", "34.118.224.10")],
+)  # fmt: skip
+def test_the_kube_dns_cluster_ip_answers_dns_alone(platform: Platform, cluster_ip: str) -> None:
+    """NodeLocal DNSCache in iptables mode answers on the kube-dns ClusterIP itself (no DNAT to a pod): reached on
+    port 53, nothing else; another platform's ClusterIP stays closed (GKE's is public, as the internet is)."""
+    policy = objects.limit_egress("ns", None, platform)
+    assert all(admits(policy, cluster_ip, 53, protocol) for protocol in ("UDP", "TCP"))
+    if platform != "gke":
+        assert not any(admits(policy, cluster_ip, port) for port in (80, 443, 6443, 10250))
+    every = {address for addresses in network.KUBE_DNS_ADDRESSES.values() for address in addresses}
+    assert not any(admits(policy, other, 53) for other in every - set(network.KUBE_DNS_ADDRESSES[platform]))
+
+
+@pytest.mark.parametrize("platform", ["gke", "aks", "eks", "baremetal"])
+def test_aks_localdns_answers_on_aks_alone(platform: Platform) -> None:
+    policy = objects.limit_egress("ns", None, platform)
+    for address in network.AKS_LOCALDNS:
+        assert admits(policy, address, 53, "UDP") is admits(policy, address, 53, "TCP") is (platform == "aks")
+        assert not admits(policy, address, 80)
 
 
 @pytest.mark.parametrize("address", ["1.1.1.1", "140.82.112.3", "2606:4700:4700::1111", "168.63.129.17"])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.config import load_settings, stored_config
-from localcluster.dev_config import Refused, merged, refusals, removed
+from localcluster.dev_config import Refused, merged, node_listed, refusals, removed
 from tests.harness import KUBECONFIG
 
 NODE = "cvm-e2e-node"
@@ -82,3 +82,15 @@ def test_the_keys_the_file_no_longer_has_are_removed() -> None:
     desired = {"cvm:platform": "baremetal", "cvm:baremetal": "{}", "cvm:skipAwait": "true"}
     assert removed(current, desired) == ["cvm:kubernetesVersoin", "cvm:supervisor"]
     assert removed(desired, desired) == []
+
+
+def test_a_running_node_of_this_checkout_stays_listed_by_a_plain_up() -> None:
+    """`make up` after `make up NODE=1` keeps the node listed, and says so once; otherwise the run does as asked."""
+    listed, note = node_listed(asked=False, ours_runs=True, local_node=NODE)
+    assert listed and note is not None and NODE in note and "make down" in note
+    assert node_listed(asked=False, ours_runs=False, local_node=NODE) == (False, None)
+    assert node_listed(asked=True, ours_runs=True, local_node=NODE) == (True, None)
+    assert node_listed(asked=True, ours_runs=False, local_node=NODE) == (True, None)
+    # what a plain `make up` then applies: the node listed, its workloads awaited
+    config = merged({"cvm:platform": "baremetal"}, KUBECONFIG, NODE, listed)
+    assert config["baremetal"]["nodes"] == [NODE] and config["skipAwait"] is False

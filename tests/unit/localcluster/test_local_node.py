@@ -106,6 +106,23 @@ def test_double_keeps_a_volume_the_pod_mounts_on_var_lib_docker() -> None:
     assert [m for m in adjusted["mounts"] if m["destination"] == "/var/lib/docker"] == [volume]
 
 
+def test_double_gives_a_process_the_capabilities_sysbox_gives() -> None:
+    """Root, in its init or `exec`'d: every capability in all five sets; another user: the bounding set alone."""
+    every = sysbox_runc_double.ALL_CAPS
+    default = {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN", "CAP_KILL"]}
+    root = sysbox_runc_double.system_process({"user": {"uid": 0, "gid": 0}, "args": ["sh"], "capabilities": default})
+    assert root["capabilities"] == dict.fromkeys(
+        ("bounding", "effective", "permitted", "inheritable", "ambient"), every
+    )
+    assert root["args"] == ["sh"] and default["effective"] == ["CAP_CHOWN", "CAP_KILL"]  # the input is left alone
+    user = sysbox_runc_double.system_process({"user": {"uid": 1000, "gid": 1000}, "capabilities": default})
+    assert user["capabilities"] == {
+        "bounding": every,
+        **{key: [] for key in ("effective", "permitted", "inheritable", "ambient")},
+    }
+    assert "CAP_SYS_ADMIN" in every and len(every) == len(set(every)) == 41
+
+
 def test_double_gives_the_cgroup_directories_to_the_mapped_root(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("chown needs root")
