@@ -126,8 +126,10 @@ def test_node_daemons_are_system_node_critical(runs: dict[str, Run]) -> None:
             assert spec["priorityClassName"] == "system-node-critical", (stack, daemon_set.name)
             seen.add(daemon_set.name)
     assert seen == {
-        "kube-system/sysbox-deploy-k8s", "kube-system/cvm-sysbox-containerd2", "kube-system/nvidia-device-plugin-daemonset"
-    }  # fmt: skip
+        "kube-system/sysbox-deploy-k8s",
+        "kube-system/cvm-sysbox-containerd2",
+        "kube-system/nvidia-device-plugin-daemonset",
+    }
 
 
 def test_every_workspace_namespace_limits_ingress_and_egress(runs: dict[str, Run]) -> None:
