@@ -49,6 +49,7 @@ config=${CVM_CONTAINERD_CONFIG:-/mnt/host/etc/containerd/config.toml}
 q="[\"']"
 old="plugins\\.${q}io\\.containerd\\.grpc\\.v1\\.cri${q}\\.containerd\\.runtimes"
 new="plugins\\.${q}io\\.containerd\\.cri\\.v1\\.runtime${q}\\.containerd\\.runtimes"
+sb="${q}?sysbox-runc${q}?"  # a bare key, or quoted
 header='^[[:space:]]*\[[[:space:]]*([^][]+[^][[:space:]])[[:space:]]*\][[:space:]]*(#.*)?$'
 
 tables() {  # every table header's name, one a line
@@ -67,8 +68,8 @@ version() {  # the top-level `version` (before the first table); containerd take
 # whether containerd reads a sysbox-runc runtime from this file: under the new key; or under the old one
 # where its migration carries it over (below version 3, and no runtimes table under the new key)
 reads_sysbox() {
-  has "$new\\.sysbox-runc" && return 0
-  has "$old\\.sysbox-runc" && [ "$(version)" -lt 3 ] && ! has "$new"
+  has "$new\\.$sb" && return 0
+  has "$old\\.$sb" && [ "$(version)" -lt 3 ] && ! has "$new"
 }
 # the installer's sysbox-runc tables, renamed to the new key, once they name the binary
 moved() {
@@ -76,9 +77,9 @@ moved() {
   while IFS= read -r line; do
     if [[ $line =~ $header ]]; then
       name=${BASH_REMATCH[1]} inside=0
-      if [[ $name =~ ^$old\.sysbox-runc(\.|$) ]]; then
-        inside=1
-        line="[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.sysbox-runc${name#*sysbox-runc}]"
+      if [[ $name =~ ^$old\.$sb(\.|$) ]]; then
+        inside=1 name=${name#*sysbox-runc}
+        line="[plugins.\"io.containerd.cri.v1.runtime\".containerd.runtimes.sysbox-runc${name#[\"\']}]"
       fi
     fi
     if [ $inside = 1 ]; then
@@ -94,7 +95,7 @@ step() {
   local before block
   before=$(cat "$config")
   reads_sysbox && return 0
-  has "$old\\.sysbox-runc" || return 0
+  has "$old\\.$sb" || return 0
   block=$(moved) || return 0
   echo "cvm: containerd does not read the installer's sysbox-runc entry; adding it under io.containerd.cri.v1.runtime"
   printf '\n%s\n%s\n' "__MARKER__" "$block" >>"$config"

@@ -73,15 +73,22 @@ def run(config: Path, mode: str, tmp_path: Path, systemctl_exit: int = 0) -> tup
     return done.returncode, done.stdout + done.stderr, calls.read_text().splitlines() if calls.exists() else []
 
 
-@pytest.mark.parametrize("shape", [AKS, V3], ids=["aks-version-2", "version-3"])
-def test_the_installers_ignored_entry_is_copied_where_containerd_reads_it(shape: str, tmp_path: Path) -> None:
+QUOTED = INSTALLERS.replace("runtimes.sysbox-runc", "runtimes.'sysbox-runc'")  # a writer that quotes every key
+
+
+@pytest.mark.parametrize(
+    ("shape", "entry"), [(AKS, INSTALLERS), (V3, INSTALLERS), (AKS, QUOTED)], ids=["aks-version-2", "version-3", "quoted"]
+)
+def test_the_installers_ignored_entry_is_copied_where_containerd_reads_it(
+    shape: str, entry: str, tmp_path: Path
+) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(shape + INSTALLERS)
+    config.write_text(shape + entry)
     assert run(config, "check", tmp_path)[0] == 1  # not ready: containerd reads no sysbox-runc
     code, out, calls = run(config, "step", tmp_path)
     assert code == 0 and calls == ["restart containerd"], out
     text = config.read_text()
-    assert text.startswith(shape + INSTALLERS) and containerd_fix.MARKER in text  # appended, nothing else changed
+    assert text.startswith(shape + entry) and containerd_fix.MARKER in text  # appended, nothing else changed
     runtime = tomllib.loads(text)["plugins"]["io.containerd.cri.v1.runtime"]["containerd"]["runtimes"]
     assert runtime["sysbox-runc"] == {
         "runtime_type": "io.containerd.runc.v2",
