@@ -77,7 +77,9 @@ QUOTED = INSTALLERS.replace("runtimes.sysbox-runc", "runtimes.'sysbox-runc'")  #
 
 
 @pytest.mark.parametrize(
-    ("shape", "entry"), [(AKS, INSTALLERS), (V3, INSTALLERS), (AKS, QUOTED)], ids=["aks-version-2", "version-3", "quoted"]
+    ("shape", "entry"),
+    [(AKS, INSTALLERS), (V3, INSTALLERS), (AKS, QUOTED)],
+    ids=["aks-version-2", "version-3", "quoted"],
 )
 def test_the_installers_ignored_entry_is_copied_where_containerd_reads_it(
     shape: str, entry: str, tmp_path: Path
