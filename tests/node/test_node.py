@@ -404,10 +404,14 @@ def test_9_containerd_2_reads_the_installers_entry_only_from_a_bare_version_2_co
 def on_the_nodes_folder(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
     """cvm's containerd fix mounts the node's /etc/containerd; this node keeps its containerd config in a folder of
     its own (node_config.Layout.containerd_config): the one change made to the program's objects."""
-    props: dict[str, Any] = copy.deepcopy(dict(args.props))  # plain dicts: the manifest as built
-    if args.type_ != "kubernetes:apps/v1:DaemonSet" or props["metadata"]["name"] != CONTAINERD_FIX:
+    metadata, spec = args.props.get("metadata"), args.props.get("spec")
+    if args.type_ != "kubernetes:apps/v1:DaemonSet" or not isinstance(metadata, dict) or not isinstance(spec, dict):
         return None
-    for volume in props["spec"]["template"]["spec"]["volumes"]:
+    if metadata.get("name") != CONTAINERD_FIX:
+        return None
+    spec = copy.deepcopy(spec)  # plain dicts: the manifest as built
+    props = {**args.props, "spec": spec}
+    for volume in spec["template"]["spec"]["volumes"]:
         if volume.get("hostPath", {}).get("path") == containerd_fix.CONFIG_DIR:
             volume["hostPath"]["path"] = str(node.LAYOUT.containerd_config.parent)
     return pulumi.ResourceTransformationResult(props, args.opts)
