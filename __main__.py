@@ -28,7 +28,12 @@ on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
 sysbox = (
     SysboxRuntime(
         "sysbox",
-        SysboxRuntimeArgs(release=settings.sysbox.release, platform=settings.platform, skip_await=settings.skip_await),
+        SysboxRuntimeArgs(
+            release=settings.sysbox.release,
+            platform=settings.platform,
+            skip_await=settings.skip_await,
+            containerd_fix=settings.sysbox.containerd_fix,
+        ),
         on_cluster,
     )
     if settings.sysbox.enabled

@@ -9,7 +9,8 @@ docker-registry on 127.0.0.1:5000; containerd's hosts.toml sends those registrie
   images/cvm-workspace (systemd as /sbin/init, Docker enabled, a `coder` user with uid 1000), not Coder's
   Ubuntu image; like Coder's, it names no stop signal (the pods' preStop hook halts systemd);
 - `registry.nestybox.com/nestybox/sysbox-deploy-k8s:v0.7.1-0`: the installer TEST DOUBLE, that image plus
-  localcluster/images/sysbox-deploy-k8s.sh, which only labels its node;
+  localcluster/images/sysbox-deploy-k8s.sh, which adds its runtime to containerd's config as the real one
+  does and labels its node, and doubles of `kubectl` and `systemctl` (localcluster/images/);
 - `docker.io/cvm-e2e/hello:1`: busybox alone, for the nested `docker run` (also baked into the workspace image
   as a `docker load` archive, since pods cannot reach the host's loopback registry) and as a broken workspace
   image (no /sbin/init).
@@ -146,9 +147,11 @@ def build() -> Path:
     scripts.mkdir(parents=True)
     for script in ("sysbox-deploy-k8s.sh", "api.sh"):
         shutil.copy2(HERE / script, scripts / script)
-    # and the kubectl its readiness probe calls, a double too (the real image has kubectl)
+    # and the kubectl its readiness probe calls, a double too (the real image has kubectl); and a systemctl double
+    # for the one request it and cvm's containerd fix make of the node's systemd (localcluster/systemd_double.py)
     (work / "installer" / "usr" / "local" / "bin").mkdir(parents=True)
-    shutil.copy2(HERE / "kubectl", work / "installer" / "usr" / "local" / "bin" / "kubectl")
+    for tool in ("kubectl", "systemctl"):
+        shutil.copy2(HERE / tool, work / "installer" / "usr" / "local" / "bin" / tool)
     tar = work / "installer.tar"
     _run("tar", "--numeric-owner", "-C", work / "installer", "-cf", tar, "opt", "usr")
     _run("umoci", "raw", "add-layer", "--image", f"{layout}:installer", tar)

@@ -40,7 +40,7 @@ PIDS = LAYOUT.run / "pids"
 # second checkout's control plane (CVM_E2E_PORT_OFFSET) never takes down a node it does not own
 OWNER = LAYOUT.run / "control-plane"
 # in start order; stopped in reverse
-PROCESSES = ("registry", "containerd", "forwarder", "kubelet", "provisioner")
+PROCESSES = ("registry", "containerd", "systemd", "forwarder", "kubelet", "provisioner")
 # Debian's packages the node needs (bookworm's versions: see docs/local-cluster.md, "The local node")
 PACKAGES = {
     "mmdebstrap": "/usr/bin/mmdebstrap",
@@ -67,6 +67,7 @@ INSTALLER_PATHS = tuple(
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 FORWARD_PORT = 6443  # where pods reach the API server: NODE_IP:6443 (localcluster/images/sysbox-deploy-k8s.sh)
+SYSTEMD_PORT = 6444  # where pods ask the systemd double to restart containerd (localcluster/images/systemctl)
 
 
 def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -193,6 +194,7 @@ def _configure(paths: dict[str, str], admin: Path) -> Path:
     """Every file containerd, the kubelet, the registry and the double read; returns the kubelet's config."""
     runc = Path(paths["RUNC"])
     _write(LAYOUT.containerd_config, node_config.toml(node_config.containerd_config(LAYOUT, runc)))
+    _write(LAYOUT.installer_entry, node_config.toml(node_config.installer_entry(LAYOUT)))
     for registry in node_config.MIRRORED:
         _write(LAYOUT.certs_d / registry / "hosts.toml", node_config.hosts_toml(registry))
     network = json.dumps(node_config.cni_config(LAYOUT), indent=2)
@@ -277,15 +279,15 @@ def start(admin: Path) -> None:
     _wait("registry", "registry", lambda: _http_ok(f"http://{node_config.REGISTRY}/v2/"), 30)
     images.push(layout, node_config.REGISTRY)
 
-    containerd = Path(paths["CONTAINERD_BIN"])
-    path = f"{containerd}{os.pathsep}{os.environ['PATH']}"  # the shim is found next to containerd
-    _spawn("containerd", [str(containerd / "containerd"), "--config", str(LAYOUT.containerd_config)], {"PATH": path})
-    _wait("containerd", "containerd", LAYOUT.containerd_socket.exists, 30)
+    _start_containerd(Path(paths["CONTAINERD_BIN"]) / "containerd")
+    listen = f"{node_config.NODE_IP}:{SYSTEMD_PORT}"
+    _spawn("systemd", [sys.executable, "-m", "localcluster.systemd_double", listen, str(LAYOUT.run)])
 
     api = f"127.0.0.1:{control_plane.API_PORT}"
     listen = f"{node_config.NODE_IP}:{FORWARD_PORT}"
     _spawn("forwarder", [sys.executable, "-m", "localcluster.node", "forward", listen, api, str(LAYOUT.run)])
     kube = Path(paths["KUBE_BIN"])
+    path = f"{paths['CONTAINERD_BIN']}{os.pathsep}{os.environ['PATH']}"
     _spawn("kubelet", [
         str(kube / "kubelet"), f"--config={kubelet_config}", f"--kubeconfig={LAYOUT.run / 'kubelet.kubeconfig'}",
         f"--root-dir={LAYOUT.kubelet_root}", f"--cert-dir={LAYOUT.kubelet_root / 'pki'}",
@@ -310,6 +312,36 @@ def _storage(paths: dict[str, str], admin: Path) -> None:
     for path, text in local_path.files(LAYOUT, images.HELLO).items():
         _write(path, text)
     _spawn("provisioner", local_path.command(paths["LOCAL_PATH"], admin, LAYOUT, images.HELLO))
+
+
+def _containerd_answers() -> bool:
+    with socket.socket(socket.AF_UNIX) as probe:
+        return probe.connect_ex(str(LAYOUT.containerd_socket)) == 0
+
+
+def _start_containerd(binary: Path) -> None:
+    path = f"{binary.parent}{os.pathsep}{os.environ['PATH']}"  # the shim is found next to containerd
+    _spawn("containerd", [str(binary), "--config", str(LAYOUT.containerd_config)], {"PATH": path})
+    _wait("containerd", "containerd", _containerd_answers, 30)
+
+
+def restart_containerd() -> None:
+    """What `systemctl restart containerd` does to a node (the systemd double's one request): the same containerd
+    stops and starts again, reading its config file as it is now; the containers' shims, so the pods, keep running."""
+    found = processes.pid(PIDS / "containerd.pid")
+    if found is None or not processes.exists(found):
+        raise RuntimeError("the node's containerd does not run")
+    binary = Path((Path("/proc") / str(found) / "cmdline").read_bytes().split(b"\0")[0].decode())
+    processes.stop([found], grace=10)
+    _start_containerd(binary)
+
+
+def configure_containerd(version: int, sysbox: bool) -> None:
+    """Rewrite containerd's config in another shape (node_config.containerd_config) and restart it."""
+    runc = Path(toolchain.binaries("node")["RUNC"])
+    config = node_config.containerd_config(LAYOUT, runc, version=version, sysbox=sysbox)
+    _write(LAYOUT.containerd_config, node_config.toml(config))
+    restart_containerd()
 
 
 def running() -> bool:
@@ -374,7 +406,7 @@ def stop() -> None:
     with contextlib.suppress(OSError, ValueError):
         record = json.loads(LAYOUT.host_record.read_text())
     pids = {name: pid for name in PROCESSES if (pid := processes.pid(PIDS / f"{name}.pid")) is not None}
-    processes.stop([pids[n] for n in ("kubelet", "forwarder") if n in pids], grace=10)
+    processes.stop([pids[n] for n in ("kubelet", "forwarder", "systemd") if n in pids], grace=10)
     processes.stop(_container_pids(), grace=1)  # the pods' processes, then their shims, then containerd
     processes.stop([int(p.split()[0]) for p in _processes() if "containerd-shim" in p], grace=5)
     processes.stop([pids[n] for n in ("containerd", "registry") if n in pids], grace=10)

@@ -46,7 +46,14 @@ class Layout:
 
     @property
     def containerd_config(self) -> Path:
-        return self.run / "containerd.toml"
+        """In a folder of its own, which stands for a node's /etc/containerd (the Sysbox installer edits the file,
+        cvm's containerd fix mounts the folder)."""
+        return self.run / "etc-containerd" / "config.toml"
+
+    @property
+    def installer_entry(self) -> Path:
+        """What the installer double appends to the containerd config (`installer_entry`)."""
+        return self.run / "installer-entry.toml"
 
     @property
     def certs_d(self) -> Path:
@@ -88,6 +95,11 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"no TOML for {value!r}")
 
 
+def _key(key: str) -> str:
+    """A bare key where TOML allows one (letters, digits, `_`, `-`), else a literal string."""
+    return key if key.replace("_", "").replace("-", "").isalnum() else f"'{key}'"
+
+
 def toml(document: dict[str, Any]) -> str:
     """A small TOML writer: scalars and lists as key = value, nested dicts as [dotted.'quoted'] tables."""
     lines: list[str] = []
@@ -95,8 +107,8 @@ def toml(document: dict[str, Any]) -> str:
     def table(path: list[str], body: dict[str, Any]) -> None:
         scalars = {k: v for k, v in body.items() if not isinstance(v, dict)}
         if path and (scalars or not body):
-            lines.append("[" + ".".join(k if k.replace("_", "").isalnum() else f"'{k}'" for k in path) + "]")
-        lines.extend(f"{k if k.replace('_', '').isalnum() else repr(k)} = {_toml_value(v)}" for k, v in scalars.items())
+            lines.append("[" + ".".join(_key(k) for k in path) + "]")
+        lines.extend(f"{_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
         for key, value in body.items():
             if isinstance(value, dict):
                 table([*path, key], value)
@@ -105,15 +117,22 @@ def toml(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def containerd_config(layout: Layout, runc: Path) -> dict[str, Any]:
-    """containerd 2.x (config version 3): its own root, state and socket, CRI with two runc runtimes."""
+def _runtime(binary: Path) -> dict[str, Any]:
+    # cgroupfs: the host has no systemd, and the kubelet's cgroupDriver must match
+    return {"runtime_type": "io.containerd.runc.v2", "options": {"BinaryName": str(binary), "SystemdCgroup": False}}
 
-    def runtime(binary: Path) -> dict[str, Any]:
-        # cgroupfs: the host has no systemd, and the kubelet's cgroupDriver must match
-        return {"runtime_type": "io.containerd.runc.v2", "options": {"BinaryName": str(binary), "SystemdCgroup": False}}
 
+def containerd_config(layout: Layout, runc: Path, version: int = 3, sysbox: bool = True) -> dict[str, Any]:
+    """containerd 2.x: its own root, state and socket, CRI with runc and (with `sysbox`) the `sysbox-runc` double.
+
+    The CRI sections have containerd 2's names (`io.containerd.cri.v1.*`) whatever the `version`: `version = 2`
+    with them and without `sysbox` is the shape of AKS's Ubuntu 24.04 nodes (Azure/AgentBaker
+    aks-node-controller/parser/templates/containerd_v2_no_GPU.toml.gtpl @e3422a58), where the Sysbox installer
+    (its double, `installer_entry`) adds sysbox-runc under a key that containerd does not read (nestybox/sysbox#997).
+    """
+    runtimes = {"runc": _runtime(runc)} | ({SYSBOX_HANDLER: _runtime(layout.double)} if sysbox else {})
     return {
-        "version": 3,
+        "version": version,
         "root": str(layout.data / "containerd"),
         "state": str(layout.run / "containerd"),
         # plugins that would write outside our folders (/opt/containerd, /var/run/nri) or need cgo (the CRI needs
@@ -136,15 +155,20 @@ def containerd_config(layout: Layout, runc: Path) -> dict[str, Any]:
             "io.containerd.cri.v1.runtime": {
                 # root here lacks CAP_SYS_RESOURCE, so it may not lower a process's oom_score_adj
                 "restrict_oom_score_adj": True,
-                "containerd": {
-                    "default_runtime_name": "runc",
-                    "runtimes": {"runc": runtime(runc), SYSBOX_HANDLER: runtime(layout.double)},
-                },
+                "containerd": {"default_runtime_name": "runc", "runtimes": runtimes},
                 "cni": {"bin_dirs": ["/usr/lib/cni"], "conf_dir": str(layout.cni_conf_dir), "max_conf_num": 1},
             },
             "io.containerd.grpc.v1.cri": {"stream_server_address": "127.0.0.1", "stream_server_port": "0"},
         },
     }
+
+
+def installer_entry(layout: Layout) -> dict[str, Any]:
+    """The runtime entry the Sysbox installer appends (sysbox-deploy-k8s.sh `config_containerd_for_sysbox`,
+    nestybox/sysbox-pkgr @da2d2bff: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sysbox-runc`), with
+    the double's binary and cgroupfs where the installer writes /usr/bin/sysbox-runc and `SystemdCgroup = true`."""
+    runtimes = {SYSBOX_HANDLER: _runtime(layout.double)}
+    return {"plugins": {"io.containerd.grpc.v1.cri": {"containerd": {"runtimes": runtimes}}}}
 
 
 def hosts_toml(registry: str, mirror: str = REGISTRY) -> str:

@@ -299,6 +299,8 @@ current-context: lab
 FULL: dict[str, Any] = {
     "platform": "baremetal",
     "gpu": {"enabled": True},
+    # the nodes report containerd 2.x (localcluster/good_node.py): cvm's fix for nestybox/sysbox#997 is on
+    "sysbox": {"containerdFix": True},
     "baremetal": {"kubeconfig": KUBECONFIG, "nodes": ["cpu-1", "cpu-2"], "gpuNodes": ["gpu-1"]},
     "supervisor": {
         "coderUrl": "https://coder.example.com",

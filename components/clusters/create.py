@@ -102,7 +102,9 @@ def _bare_metal(settings: Settings, _: LastOutputs) -> Cluster:
         configured_kubeconfig=configured,
         context=section.context,
         nodes=section.nodes,
-        preflight=rules.roles(settings.kubernetes_version, sysbox, section.nodes, gpu_nodes),
+        preflight=rules.roles(
+            settings.kubernetes_version, sysbox, section.nodes, gpu_nodes, settings.sysbox.containerd_fix
+        ),
     )
     return baremetal.BareMetalCluster(settings.name, args)
 

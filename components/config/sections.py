@@ -199,6 +199,8 @@ class Sysbox(Model):
     version: Annotated[str, one_of(pins.SYSBOX_RELEASES, "is not a pinned Sysbox CE release")] = pins.DEFAULT_SYSBOX
     # open upstream issues the stack runs into knowingly (facts/issues.py); the settings refuse the others
     accept_known_issues: list[Annotated[str, one_of(issues.ISSUES, "is not a known Sysbox issue")]] = []
+    # copy the installer's sysbox-runc runtime to where containerd 2.x reads it (components/cvm/containerd_fix.py)
+    containerd_fix: bool = False
 
     @property
     def release(self) -> pins.SysboxRelease:

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from components.config.checks import ABSENT, Finding, report
 from components.config.sections import Aks, Baremetal, Eks, Gke, Gpu, Model, Supervisor, Sysbox
 from components.config.values import KubernetesMinor
-from components.facts import compatibility, pins
+from components.facts import compatibility, issues, pins
 from components.facts.minors import span
 from components.facts.platforms import CLOUDS, PLATFORMS, Platform
 
@@ -203,6 +203,11 @@ def image_family(settings: Settings) -> str:
     return {"gke": compatibility.GKE_IMAGE_TYPE, "aks": compatibility.AKS_OS_SKU}.get(settings.platform, "")
 
 
+def fixes(settings: Settings) -> frozenset[str]:
+    """The config keys of known-issue workarounds this stack turns on (facts/issues.py `KnownIssue.fix`)."""
+    return frozenset({issues.SYSBOX_997.fix} if settings.sysbox.containerd_fix else ())
+
+
 def sysbox_compatibility(settings: Settings) -> list[Finding]:
     """A refusal for each open upstream issue that stops sysbox-runc pods on this stack's nodes, with the issue,
     the way out, and the key that accepts it; nothing when Sysbox is off or the issue is accepted."""
@@ -214,15 +219,16 @@ def sysbox_compatibility(settings: Settings) -> list[Finding]:
     )
     findings: list[Finding] = []
     for issue in compatibility.blocking_issues(settings.platform, family, minor, release):
-        if issue.id in settings.sysbox.accept_known_issues:
+        if issue.id in settings.sysbox.accept_known_issues or (issue.fix and issue.fix in fixes(settings)):
             continue
         image = compatibility.node_image(settings.platform, family, minor)
         nodes = f"{image.os}, kernel {image.kernel}, {image.runtime}" if image else family
         outs = compatibility.ways_out(settings.platform, family, minor, release, accepted_minors)
+        fix = [f"set {issue.fix}: true (unproven against real Sysbox; docs/platforms.md)"] if issue.fix else []
         reason = (
             f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.symptom} "
-            f"({issue.status}; {issue.url}). Way out: {'; or '.join(outs)}; or, knowingly, add '{issue.id}' to "
-            "cvm:sysbox.acceptKnownIssues"
+            f"({issue.status}; {issue.url}). Way out: {'; or '.join([*outs, *fix])}; or, knowingly, add "
+            f"'{issue.id}' to cvm:sysbox.acceptKnownIssues"
         )
         findings.append((("kubernetes_version",), str(minor), reason))
     return findings

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 from pulumi_kubernetes.node.v1 import RuntimeClass
 
+from components.cvm import containerd_fix
 from components.facts import issues
 from components.facts.pins import CONTAINERD_IN_PLACE, SysboxRelease
 from components.facts.platforms import Platform
@@ -79,6 +80,19 @@ INSTALL = (
 )
 
 
+# Where the installer runs: every CVM node. It taints its node while it works, and must keep running there; and
+# it installs on a CVM pool that only workspaces tolerate (AKS, names.CVM_TAINT). A node without Sysbox cannot
+# run a CVM: the installer is scheduled even on a full node. (cvm's containerd fix runs alongside, placed alike.)
+PLACEMENT: dict[str, Any] = {
+    "nodeSelector": dict(INSTALL_LABEL),
+    "tolerations": [
+        {"key": "sysbox-runtime", "operator": "Equal", "value": "not-running", "effect": "NoSchedule"},
+        manifest.toleration(CVM_TAINT),
+    ],
+    "priorityClassName": "system-node-critical",
+}
+
+
 def _config_env(key: str) -> dict[str, Any]:
     return {"name": key, "valueFrom": {"configMapKeyRef": {"name": SYSBOX_CONFIG_MAP, "key": key}}}
 
@@ -125,20 +139,7 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
                     "metadata": {"labels": dict(INSTALL_LABEL)},
                     "spec": {
                         "serviceAccountName": SYSBOX_SERVICE_ACCOUNT,
-                        "nodeSelector": dict(INSTALL_LABEL),
-                        # the installer taints its node while it works, and must keep running there; and it
-                        # installs on a CVM pool that only workspaces tolerate (AKS, names.CVM_TAINT)
-                        "tolerations": [
-                            {
-                                "key": "sysbox-runtime",
-                                "operator": "Equal",
-                                "value": "not-running",
-                                "effect": "NoSchedule",
-                            },
-                            manifest.toleration(CVM_TAINT),
-                        ],
-                        # a node without Sysbox cannot run a CVM: the installer is scheduled even on a full node
-                        "priorityClassName": "system-node-critical",
+                        **PLACEMENT,
                         "containers": [
                             {
                                 "name": SYSBOX_DAEMON_SET,
@@ -175,9 +176,11 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
     ]
 
 
-def known_problems(platform: str, release: SysboxRelease) -> list[str]:
-    """Upstream problems that this platform and release are known to meet (facts/issues.py)."""
-    problems = [f"{issue.what} ({issue.id})" for issue in issues.warned(platform, release.version)]
+def known_problems(platform: str, release: SysboxRelease, containerd_fix: bool = False) -> list[str]:
+    """Upstream problems that this platform and release are known to meet (facts/issues.py), but those the
+    stack works around (`containerd_fix`: cvm:sysbox.containerdFix)."""
+    fixes = frozenset({issues.SYSBOX_997.fix} if containerd_fix else ())
+    problems = [f"{issue.what} ({issue.id})" for issue in issues.warned(platform, release.version, fixes)]
     if not release.keeps_containerd:
         problems.append(
             f"Sysbox {release.version} always switches its nodes to CRI-O and restarts kubelet, which brings every "
@@ -192,6 +195,7 @@ class SysboxRuntimeArgs:
     release: SysboxRelease
     platform: Platform
     skip_await: bool = False
+    containerd_fix: bool = False  # cvm:sysbox.containerdFix: components/cvm/containerd_fix.py on the CVM nodes
 
 
 class SysboxRuntime(pulumi.ComponentResource):
@@ -199,12 +203,13 @@ class SysboxRuntime(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SysboxRuntimeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:SysboxRuntime", name, None, opts)
-        for problem in known_problems(args.platform, args.release):
+        for problem in known_problems(args.platform, args.release, args.containerd_fix):
             pulumi.log.warn(problem, resource=self)
         *installer, runtime_class = manifests(args.release, args.skip_await)
+        fix = containerd_fix.manifests(args.release, PLACEMENT, args.skip_await) if args.containerd_fix else []
         made: list[pulumi.CustomResource] = []
-        for obj in installer:
-            # the installer's pods start only once their account, role and config exist
+        for obj in [*installer, *fix]:
+            # the installer's pods start only once their account, role and config exist (and the fix's, its script)
             needs = list(made) if obj["kind"] == "DaemonSet" else []
             made.append(register.create(obj, pulumi.ResourceOptions(parent=self, depends_on=needs)))
         self.runtime_class = register.create(runtime_class, pulumi.ResourceOptions(parent=self), kind=RuntimeClass)

@@ -32,6 +32,9 @@ class KnownIssue:
     kernel_from: tuple[int, int] | None = None
     # the platforms on which every stack with an affected release is warned (its nodes may meet it on any minor)
     warned_on: tuple[Platform, ...] = ()
+    # a node whose containerd (major, minor) is at least this meets it, unless the stack applies `fix`
+    containerd_from: tuple[int, int] | None = None
+    fix: str = ""  # the config key with which cvm works around it, when it does
 
     @property
     def url(self) -> str:
@@ -67,20 +70,26 @@ SYSBOX_1025 = KnownIssue(
     status="also nestybox/sysbox#1013; fixed in 0.7.1: set cvm:sysbox.version to 0.7.1",
     warned_on=PLATFORMS,
 )
+# How containerd 2.x drops the installer's entry: components/cvm/containerd_fix.py (containerd v2.2.9
+# plugins/cri/runtime/plugin.go `migrateConfig`; nestybox/sysbox-pkgr sysbox-deploy-k8s.sh @da2d2bff).
 SYSBOX_997 = KnownIssue(
     id="nestybox/sysbox#997",
     sysbox=("0.7.0", "0.7.1"),
     symptom=(
-        "AKS keeps containerd 2.x on a `version = 2` config with `io.containerd.cri.v1.*` keys; the installer writes "
-        "its runtime under `io.containerd.grpc.v1.cri`, so pods fail 'failed to find runtime handler sysbox-runc'"
+        "the installer writes its runtime under `io.containerd.grpc.v1.cri`, which containerd 2.x does not read "
+        "from a config of version 3, nor from a `version = 2` one that has runtimes under "
+        "`io.containerd.cri.v1.runtime` (AKS's), so pods fail 'the handler sysbox-runc is not known'"
     ),
-    os="AKS Ubuntu 24.04 (Kubernetes 1.35+)",
+    os="AKS Ubuntu 24.04 (Kubernetes 1.35+) and other",
     runtime="containerd 2.x",
     status=(
-        "open; see also #1033. On 1.34 (Ubuntu 22.04, containerd 1.7) the installer switches the nodes to CRI-O "
-        "instead; envbox workspaces are not affected"
+        "open; see also #1033, #1013. cvm:sysbox.containerdFix puts the runtime where containerd reads it. "
+        "On AKS 1.34 (Ubuntu 22.04, containerd 1.7) the installer switches the nodes to CRI-O instead; envbox "
+        "workspaces are not affected"
     ),
     warned_on=("aks",),
+    containerd_from=(2, 0),
+    fix="cvm:sysbox.containerdFix",
 )
 SYSBOX_721 = KnownIssue(
     id="nestybox/sysbox#721",
@@ -113,9 +122,23 @@ ISSUES: dict[str, KnownIssue] = {issue.id: issue for issue in (SYSBOX_1035, SYSB
 KNOWN_ISSUES = (*ISSUES.values(), SYSBOX_721, SYSBOX_998)
 
 
-def warned(platform: str, sysbox: str) -> list[KnownIssue]:
-    """The issues every stack of this platform and Sysbox release is warned about."""
-    return [issue for issue in KNOWN_ISSUES if platform in issue.warned_on and sysbox in issue.sysbox]
+def warned(platform: str, sysbox: str, fixes: frozenset[str] = frozenset()) -> list[KnownIssue]:
+    """The issues every stack of this platform and Sysbox release is warned about, but those the stack works
+    around (`fixes`: the config keys it turns on)."""
+    return [
+        issue
+        for issue in KNOWN_ISSUES
+        if platform in issue.warned_on and sysbox in issue.sysbox and not (issue.fix and issue.fix in fixes)
+    ]
+
+
+def on_containerd(containerd: tuple[int, int], sysbox: str) -> list[KnownIssue]:
+    """The issues a node on this containerd (major, minor) meets under Sysbox `sysbox`, unless worked around."""
+    return [
+        issue
+        for issue in KNOWN_ISSUES
+        if issue.containerd_from is not None and containerd >= issue.containerd_from and sysbox in issue.sysbox
+    ]
 
 
 def on_kernel(kernel: tuple[int, int], sysbox: str) -> list[KnownIssue]:

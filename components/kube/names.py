@@ -26,6 +26,8 @@ SYSBOX_CLUSTER_ROLE_BINDING = "sysbox-label-node-rb"
 SYSBOX_CONFIG_MAP = "sysbox-operational-attributes"
 SYSBOX_DAEMON_SET = "sysbox-deploy-k8s"
 RUNTIME_CLASS = "sysbox-runc"
+# cvm's fix for containerd 2.x (components/cvm/containerd_fix.py): its ConfigMap and DaemonSet in SYSTEM_NAMESPACE.
+CONTAINERD_FIX = "cvm-sysbox-containerd2"
 
 NVIDIA_DAEMON_SET = "nvidia-device-plugin-daemonset"
 

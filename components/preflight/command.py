@@ -27,7 +27,10 @@ REFUSED, UNREADABLE = 1, 3  # exit codes; argparse's usage errors are 2
 TIMEOUT = 10  # seconds to connect to, then to hear from, the API server
 # The findings name the flags the operator used, not config keys they never wrote.
 TERMS = Terms(
-    nodes="is named by --gpu-node", minor="the minor --kubernetes-version gives ('{}')", source="this command's flags"
+    nodes="is named by --gpu-node",
+    minor="the minor --kubernetes-version gives ('{}')",
+    source="this command's flags",
+    containerd_fix="pass --containerd-fix when the stack sets it",
 )
 
 
@@ -101,6 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the stack's cvm:sysbox.version ('none' when sysbox.enabled is false; default: %(default)s)",
     )
     parser.add_argument("--gpu-node", action="append", default=[], help="judge this node as a GPU node (repeatable)")
+    parser.add_argument(
+        "--containerd-fix",
+        action="store_true",
+        help="the stack sets cvm:sysbox.containerdFix (containerd 2.x nodes then not warned of nestybox/sysbox#997)",
+    )
     parser.epilog = EPILOG
 
 
@@ -115,7 +123,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return UNREADABLE
     sysbox = pins.SYSBOX_RELEASES.get(args.sysbox_version)
     cvm_nodes = [r.name for r in reports if r.name not in args.gpu_node]
-    wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node)
+    wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node, args.containerd_fix)
     findings = check_nodes({r.name: r for r in reports}, wanted, TERMS)
     print(table(reports, findings))
     return REFUSED if verdict(findings) == "refused" else 0

@@ -110,12 +110,14 @@ class Terms:
     nodes: str  # where a listed node was named
     minor: str  # the declared Kubernetes minor, '{}' standing for it
     source: str  # where that minor came from
+    containerd_fix: str  # how the caller turns on the containerd 2.x workaround (nestybox/sysbox#997)
 
 
 STACK_TERMS = Terms(
     nodes="is listed in cvm:baremetal.nodes or gpuNodes",
     minor="the minor this stack declares (cvm:kubernetesVersion = '{}')",
     source="this stack's config",
+    containerd_fix=f"set {issues.SYSBOX_997.fix}: true",
 )
 
 
@@ -125,6 +127,7 @@ class Role:
 
     kubernetes: Version  # cvm:kubernetesVersion, the minor the stack declares
     sysbox: pins.SysboxRelease | None  # the release installed on it; None when the installer does not run
+    containerd_fix: bool = False  # cvm:sysbox.containerdFix: the stack moves the installer's runtime entry
 
 
 def _version(text: str) -> Version | None:
@@ -206,13 +209,26 @@ def _kubelet(report: NodeReport, role: Role, terms: Terms) -> list[Finding]:
     return findings
 
 
-def _runtime(report: NodeReport, sysbox: pins.SysboxRelease | None) -> list[Finding]:
+def _runtime(report: NodeReport, role: Role, terms: Terms) -> list[Finding]:
+    sysbox = role.sysbox
     if sysbox is None:  # no installer on this node, so nothing touches its runtime
         return []
     kind, _, text = report.runtime.partition("://")
     version = _version(text)
     if sysbox.keeps_containerd and kind == "containerd" and version is not None and version >= pins.CONTAINERD_IN_PLACE:
-        return []
+        if role.containerd_fix:
+            return []
+        # the installer keeps this containerd, and writes its runtime where a 2.x config may not be read
+        return [
+            report.finding(
+                "container runtime",
+                "warned",
+                f"meets {issue.id} unless the config is `version = 2` with no runtimes under "
+                f"`io.containerd.cri.v1.runtime`: {issue.symptom}; {terms.containerd_fix} to work around it",
+                issue.url,
+            )
+            for issue in issues.on_containerd((version.major, version.minor), sysbox.version)
+        ]
     why = (
         f"is not containerd {pins.CONTAINERD_IN_PLACE}+"
         if sysbox.keeps_containerd
@@ -247,7 +263,7 @@ def check_node(report: NodeReport, role: Role, terms: Terms = STACK_TERMS) -> li
         *_kernel(report, floor, role.sysbox),
         *_architecture(report),
         *_kubelet(report, role, terms),
-        *_runtime(report, role.sysbox),
+        *_runtime(report, role, terms),
         *_size(report),
     ]
 
@@ -271,7 +287,11 @@ def check_nodes(
 
 
 def roles(
-    kubernetes: Version, sysbox: pins.SysboxRelease | None, nodes: Sequence[str], gpu_nodes: Sequence[str]
+    kubernetes: Version,
+    sysbox: pins.SysboxRelease | None,
+    nodes: Sequence[str],
+    gpu_nodes: Sequence[str],
+    containerd_fix: bool = False,
 ) -> dict[str, Role]:
     """What the stack asks of each listed node: Sysbox's installer on `nodes` (when enabled), envbox on GPU nodes.
 
@@ -279,4 +299,4 @@ def roles(
     installer, so the runtime and Sysbox-window rules apply to the installer's nodes only.
     """
     listed = dict.fromkeys([*nodes, *gpu_nodes])
-    return {name: Role(kubernetes, sysbox if name in nodes else None) for name in listed}
+    return {name: Role(kubernetes, sysbox if name in nodes else None, containerd_fix) for name in listed}

@@ -10,12 +10,14 @@ before. The node's pure parts are tested anywhere, in tests/unit/localcluster/.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,10 @@ import yaml
 from kubernetes import client, config, watch
 from pulumi import automation as auto
 
+from components.cvm import containerd_fix
 from components.cvm.workspaces import pods
 from components.facts import pins
+from components.kube.names import CONTAINERD_FIX
 from localcluster import cluster, coder_double, engine, images, local_path, node, node_config, toolchain
 
 NODE = node_config.NODE_NAME
@@ -71,10 +75,13 @@ def core(kubeconfig: Path) -> Any:
     return client.CoreV1Api(config.new_client_from_config(str(kubeconfig)))  # type: ignore[no-untyped-call]
 
 
-def program(create: str) -> Callable[[], None]:
+Transform = Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]
+
+
+def program(create: str, *also: Transform) -> Callable[[], None]:
     """The project's program with a shorter wait for new Deployments and DaemonSets than the provider's 10 minutes,
     so that a broken workspace or installer fails the test in minutes (a stack transform: the program itself is
-    unchanged)."""
+    unchanged), and `also` these transforms."""
 
     def shorter(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
         if args.type_ not in ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:DaemonSet"):
@@ -83,7 +90,8 @@ def program(create: str) -> Callable[[], None]:
         return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, timeouts))
 
     def run() -> None:
-        pulumi.runtime.register_stack_transformation(shorter)
+        for transform in (shorter, *also):
+            pulumi.runtime.register_stack_transformation(transform)
         engine.program()
 
     return run
@@ -474,3 +482,103 @@ def test_8_a_start_after_a_crash_finds_a_clean_host(kubeconfig: Path, host_befor
     node.stop()
     assert node.leftovers(host_before, node.snapshot()) == []
     node.start(kubeconfig)  # and a second start after a stop
+
+
+# --- nestybox/sysbox#997 on a real containerd 2.2.9: the installer's entry, and cvm's fix (issue 23) ---------
+
+
+def containerd_reads(config: Path) -> set[str]:
+    """The runtimes containerd 2.2.9 itself reads from `config` (`containerd config dump` migrates the file as
+    containerd does when it starts, and prints what the CRI plugin gets)."""
+    binary = Path(toolchain.binaries("containerd")["CONTAINERD_BIN"]) / "containerd"
+    dump = subprocess.run([str(binary), "--config", str(config), "config", "dump"],
+                          check=True, capture_output=True, text=True).stdout  # fmt: skip
+    runtime = tomllib.loads(dump)["plugins"]["io.containerd.cri.v1.runtime"]
+    return set(runtime["containerd"]["runtimes"])
+
+
+def test_9_containerd_2_reads_the_installers_entry_only_from_a_bare_version_2_config(tmp_path: Path) -> None:
+    """The installer writes under `io.containerd.grpc.v1.cri` (installer_entry): containerd 2.2.9 carries it over
+    from an old `version = 2` file, drops it from AKS's `version = 2` shape and ignores it in a version 3 file;
+    cvm's fix script makes each of them read it."""
+    layout, runc = node.LAYOUT, Path("/usr/bin/runc")
+    entry = node_config.toml(node_config.installer_entry(layout))
+    legacy = "version = 2\n[plugins.'io.containerd.grpc.v1.cri'.containerd.runtimes.runc]\nruntime_type = 'x'\n"
+    shapes = {
+        "aks": node_config.toml(node_config.containerd_config(layout, runc, version=2, sysbox=False)),
+        "version-3": node_config.toml(node_config.containerd_config(layout, runc, version=3, sysbox=False)),
+        "legacy": legacy,
+    }
+    found = {}
+    for name, text in shapes.items():
+        config = tmp_path / f"{name}.toml"
+        config.write_text(text + entry)
+        before = containerd_reads(config)
+        stub = tmp_path / "bin"
+        stub.mkdir(exist_ok=True)
+        (stub / "systemctl").write_text("#!/bin/sh\n")
+        (stub / "systemctl").chmod(0o755)
+        env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "CVM_CONTAINERD_CONFIG": str(config)}
+        subprocess.run(["bash", "-c", containerd_fix.SCRIPT, "fix", "step"], env=env, check=True, timeout=30)
+        found[name] = ("sysbox-runc" in before, "sysbox-runc" in containerd_reads(config))
+    assert found == {"aks": (False, True), "version-3": (False, True), "legacy": (True, True)}
+
+
+def on_the_nodes_folder(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """cvm's containerd fix mounts the node's /etc/containerd; this node keeps its containerd config in a folder of
+    its own (node_config.Layout.containerd_config): the one change made to the program's objects."""
+    metadata, spec = args.props.get("metadata"), args.props.get("spec")
+    if args.type_ != "kubernetes:apps/v1:DaemonSet" or not isinstance(metadata, dict) or not isinstance(spec, dict):
+        return None
+    if metadata.get("name") != CONTAINERD_FIX:
+        return None
+    spec = copy.deepcopy(spec)  # plain dicts: the manifest as built
+    props = {**args.props, "spec": spec}
+    for volume in spec["template"]["spec"]["volumes"]:
+        if volume.get("hostPath", {}).get("path") == containerd_fix.CONFIG_DIR:
+            volume["hostPath"]["path"] = str(node.LAYOUT.containerd_config.parent)
+    return pulumi.ResourceTransformationResult(props, args.opts)
+
+
+def canary_stack(kubeconfig: Path, fix: bool, create: str) -> auto.Stack:
+    config_ = stack_config(kubeconfig, [])
+    config_["sysbox"] = {"containerdFix": fix}
+    return engine.stack("node-containerd2", config_, ("baremetal",), run=program(create, on_the_nodes_folder))
+
+
+def test_9a_on_an_aks_shaped_containerd_the_canary_fails_without_the_fix(kubeconfig: Path, core: Any) -> None:
+    """containerd as on AKS 1.35+ (`version = 2`, runc under `io.containerd.cri.v1.runtime`, no sysbox-runc): the
+    installer double adds its entry where the real installer does and restarts containerd; the canary's pod
+    cannot start, and `pulumi up` fails on it."""
+    node.configure_containerd(version=2, sysbox=False)
+    with pytest.raises(auto.CommandError) as failed:
+        canary_stack(kubeconfig, fix=False, create="1m").up(color="never")
+    assert f"{NS}/cvm-canary" in str(failed.value)
+    config_text = node.LAYOUT.containerd_config.read_text()
+    assert "[plugins.'io.containerd.grpc.v1.cri'.containerd.runtimes.sysbox-runc]" in config_text  # the installer's
+    assert containerd_fix.MARKER not in config_text
+    canary = pod(core, "cvm-canary").metadata.name
+    said = " ".join(
+        e.message or "" for e in core.list_namespaced_event(NS, field_selector=f"involvedObject.name={canary}").items
+    )
+    assert 'handler "sysbox-runc"' in said, said
+
+
+def test_9b_with_the_fix_the_canary_is_ready(kubeconfig: Path, core: Any) -> None:
+    """The same stack with cvm:sysbox.containerdFix: the fix copies the entry under `io.containerd.cri.v1.runtime`,
+    restarts containerd, and `pulumi up` returns once the canary is Ready."""
+    stack_ = canary_stack(kubeconfig, fix=True, create="5m")
+    try:
+        assert stack_.up(color="never").summary.result == "succeeded"
+        canary = pod(core, "cvm-canary")
+        assert ready(canary) and canary.spec.runtime_class_name == "sysbox-runc"
+        config_text = node.LAYOUT.containerd_config.read_text()
+        assert containerd_fix.MARKER in config_text
+        assert '[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.sysbox-runc]' in config_text
+        logs = kubectl(kubeconfig, "-n", "kube-system", "logs", f"daemonset/{CONTAINERD_FIX}").stdout
+        assert "containerd restarted; it reads sysbox-runc now" in logs
+    finally:
+        assert stack_.destroy(color="never").summary.result == "succeeded"
+        stack_.workspace.remove_stack("node-containerd2")
+        delete_namespace(core)
+    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")

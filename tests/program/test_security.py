@@ -90,9 +90,11 @@ def test_every_container_requests_cpu_and_memory(runs: dict[str, Run]) -> None:
                 requests = container.get("resources", {}).get("requests", {})
                 assert {"cpu", "memory"} <= set(requests), (stack, resource.name, container["name"])
                 seen.add(container["name"])
-    # the Sysbox installer, the device plugin, envbox's outer container, sysbox-runc's workspace container and
-    # the init container that hands its home to the user
-    assert seen == {"sysbox-deploy-k8s", "nvidia-device-plugin-ctr", "envbox", "workspace", "home-owner"}
+    # the Sysbox installer and cvm's containerd fix beside it, the device plugin, envbox's outer container,
+    # sysbox-runc's workspace container and the init container that hands its home to the user
+    assert seen == {
+        "sysbox-deploy-k8s", "containerd2", "nvidia-device-plugin-ctr", "envbox", "workspace", "home-owner"
+    }  # fmt: skip
 
 
 def test_workspaces_bound_their_node_disk(runs: dict[str, Run]) -> None:
@@ -123,7 +125,11 @@ def test_node_daemons_are_system_node_critical(runs: dict[str, Run]) -> None:
             spec = daemon_set.manifest["spec"]["template"]["spec"]
             assert spec["priorityClassName"] == "system-node-critical", (stack, daemon_set.name)
             seen.add(daemon_set.name)
-    assert seen == {"kube-system/sysbox-deploy-k8s", "kube-system/nvidia-device-plugin-daemonset"}
+    assert seen == {
+        "kube-system/sysbox-deploy-k8s",
+        "kube-system/cvm-sysbox-containerd2",
+        "kube-system/nvidia-device-plugin-daemonset",
+    }
 
 
 def test_every_workspace_namespace_limits_ingress_and_egress(runs: dict[str, Run]) -> None:

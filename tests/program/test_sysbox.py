@@ -122,7 +122,10 @@ def test_sysbox_disabled_registers_no_sysbox_objects(bare_metal: BareMetal, fram
 
 def test_known_problems_are_warned(bare_metal: BareMetal) -> None:
     nodes = {"nodes": ["cvm-1"]}  # no warning that no CVM node is listed
-    assert bare_metal(baremetal=nodes).warnings == []
-    warnings = bare_metal(baremetal=nodes, sysbox={"version": "0.7.0"}).warnings
+    assert bare_metal(baremetal=nodes, sysbox={"containerdFix": True}).warnings == []
+    # the node reports containerd 2.x: without cvm's fix, the preflight warns of nestybox/sysbox#997
+    (unfixed,) = bare_metal(baremetal=nodes).warnings
+    assert "'containerd://2.1.4' meets nestybox/sysbox#997" in unfixed and "cvm:sysbox.containerdFix: true" in unfixed
+    warnings = bare_metal(baremetal=nodes, sysbox={"version": "0.7.0", "containerdFix": True}).warnings
     # 0.7.0's sysfs failure and its sysbox-fs deadlock, both fixed in 0.7.1
     assert len(warnings) == 2 and "nestybox/sysbox#1013" in warnings[0] and "nestybox/sysbox#998" in warnings[1]

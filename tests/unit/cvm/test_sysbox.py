@@ -17,6 +17,8 @@ def test_known_problems_name_upstream_issues() -> None:
     assert any("#997" in p for p in sysbox.known_problems("aks", release))
     assert any("#721" in p for p in sysbox.known_problems("eks", release))
     assert sysbox.known_problems("baremetal", release) == []
+    # a stack that applies cvm's containerd fix is not warned of what it works around
+    assert not any("#997" in p for p in sysbox.known_problems("aks", release, containerd_fix=True))
 
 
 def run_install(tmp_path: Path, exit_code: int) -> tuple[subprocess.CompletedProcess[str], Path]:

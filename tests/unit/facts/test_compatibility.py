@@ -59,6 +59,14 @@ def test_aks_on_containerd_2_is_refused_with_997_and_the_way_out() -> None:
     assert "https://github.com/nestybox/sysbox/issues/997" in reason
     assert 'cvm:kubernetesVersion "1.34"' in reason and "cvm:sysbox.enabled false" in reason
     assert "cvm:sysbox.acceptKnownIssues" in reason and "Ubuntu 24.04" in reason
+    assert "set cvm:sysbox.containerdFix: true" in reason
+
+
+def test_the_containerd_fix_lets_aks_on_containerd_2_through_and_only_for_997() -> None:
+    config = {**REQUIRED["aks"], "kubernetesVersion": "1.35", "sysbox": {"containerdFix": True}}
+    assert load(config).kubernetes_minor == "1.35"
+    eks = {"platform": "eks", "kubernetesVersion": "1.35", "eks": {"ubuntuVersion": "24.04"}}
+    assert "#1035" in refusals({**eks, "sysbox": {"containerdFix": True}})["cvm:kubernetesVersion"]
 
 
 def test_eks_ubuntu_2404_is_refused_with_1035_and_the_way_out() -> None:

@@ -31,6 +31,23 @@ def test_containerd_config_is_toml_with_what_this_machine_needs() -> None:
     assert "io.containerd.internal.v1.opt" in parsed["disabled_plugins"]
 
 
+def test_containerd_config_takes_aks_shape_and_the_installer_entry_is_where_the_installer_writes() -> None:
+    """AKS 1.35+'s shape (`version = 2`, containerd 2's keys, no sysbox-runc) for the #997 scenario; the entry
+    the installer double appends, under containerd 1.x's key (nestybox/sysbox-pkgr sysbox-deploy-k8s.sh)."""
+    layout = Layout(Path("/d"), Path("/r"))
+    aks = tomllib.loads(node_config.toml(node_config.containerd_config(layout, Path("/bin/runc"), 2, sysbox=False)))
+    assert aks["version"] == 2
+    assert set(aks["plugins"]["io.containerd.cri.v1.runtime"]["containerd"]["runtimes"]) == {"runc"}
+    assert layout.containerd_config == Path("/r/etc-containerd/config.toml")  # a folder that stands for /etc/containerd
+    text = node_config.toml(node_config.installer_entry(layout))
+    assert text.startswith("[plugins.'io.containerd.grpc.v1.cri'.containerd.runtimes.sysbox-runc]\n")
+    entry = tomllib.loads(text)["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["runtimes"]["sysbox-runc"]
+    assert entry == {
+        "runtime_type": "io.containerd.runc.v2",
+        "options": {"BinaryName": "/r/bin/sysbox-runc", "SystemdCgroup": False},
+    }
+
+
 def test_hosts_toml_sends_a_registry_to_the_local_one() -> None:
     parsed = tomllib.loads(node_config.hosts_toml("docker.io"))
     assert parsed == {

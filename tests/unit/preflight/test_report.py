@@ -9,7 +9,7 @@ from components.preflight import report, rules
 from components.preflight.rules import NodeReport, Role
 from localcluster.good_node import node_status
 
-CVM = Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.1"])
+CVM = Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.1"], containerd_fix=True)
 
 
 def report_of(name: str, **info: str) -> NodeReport:

@@ -13,8 +13,10 @@ from components.preflight.rules import NodeReport, Role
 from localcluster.good_node import node_status
 
 SYSBOX = pins.SYSBOX_RELEASES["0.7.1"]
-CVM = Role(Version("1.35"), SYSBOX)  # a node the Sysbox installer runs on, in a 1.35 stack
-GPU = Role(Version("1.35"), None)  # a GPU node: envbox only, no installer
+# a node the Sysbox installer runs on, in a 1.35 stack that moves its containerd 2.x entry (cvm:sysbox.containerdFix)
+CVM = Role(Version("1.35"), SYSBOX, containerd_fix=True)
+UNFIXED = Role(Version("1.35"), SYSBOX)
+GPU = Role(Version("1.35"), None, True)  # a GPU node: envbox only, no installer
 
 
 def node(name: str = "n1", **info: str) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def test_a_kernel_sysbox_0_7_1_fails_on_is_warned_with_its_issue() -> None:
     assert "#1035" in finding.source
     # said of 0.7.1's installer only: not of GPU nodes (envbox's own Sysbox) nor of 0.7.0
     assert findings(GPU, kernelVersion="6.17.0-5-generic") == []
-    assert findings(Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.0"]), kernelVersion="6.17.0-5-generic") == []
+    assert findings(Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.0"], True), kernelVersion="6.17.0-5-generic") == []
 
 
 @pytest.mark.parametrize(
@@ -93,7 +95,7 @@ def test_a_1_36_kubelet_is_refused_twice_in_a_1_35_stack() -> None:
 
 
 def test_a_kubelet_outside_the_sysbox_window_is_refused_even_when_the_stack_declares_it() -> None:
-    assert findings(Role(Version("1.36"), SYSBOX), kubeletVersion="v1.36.0") == [("refused", "kubelet")]
+    assert findings(Role(Version("1.36"), SYSBOX, True), kubeletVersion="v1.36.0") == [("refused", "kubelet")]
     # a GPU node runs envbox, whose own Sysbox does not care about the kubelet's minor
     assert findings(Role(Version("1.36"), None), kubeletVersion="v1.36.0") == []
 
@@ -120,6 +122,24 @@ def test_containerd_older_than_2_0_5_means_a_switch_to_cri_o(runtime: str, expec
     assert findings(containerRuntimeVersion=runtime) == expected
     # GPU nodes get no installer, so nothing touches their runtime
     assert findings(GPU, containerRuntimeVersion=runtime) == []
+
+
+@pytest.mark.parametrize("runtime", ["containerd://2.2.9", "containerd://2.0.5", "containerd://3.0.0"])
+def test_containerd_2_without_the_fix_is_warned_of_997(runtime: str) -> None:
+    [finding] = rules.check_node(NodeReport.of(node(containerRuntimeVersion=runtime)), UNFIXED)
+    assert (finding.severity, finding.rule, finding.reports) == ("warned", "container runtime", runtime)
+    assert "nestybox/sysbox#997" in finding.reason and "cvm:sysbox.containerdFix: true" in finding.reason
+    assert finding.source == "https://github.com/nestybox/sysbox/issues/997"
+    # a release whose installer does not write to containerd is not warned of it (0.6.7 warns of CRI-O instead)
+    old = Role(Version("1.32"), pins.SYSBOX_RELEASES["0.6.7"])
+    [cri_o] = rules.check_node(NodeReport.of(node(containerRuntimeVersion=runtime, kubeletVersion="v1.32.6")), old)
+    assert "always switches nodes to CRI-O" in cri_o.reason
+
+
+def test_the_stacks_fix_setting_reaches_every_cvm_node_role() -> None:
+    wanted = rules.roles(Version("1.35"), SYSBOX, ["a"], ["g"], containerd_fix=True)
+    assert wanted == {"a": CVM, "g": GPU}
+    assert rules.roles(Version("1.35"), SYSBOX, ["a"], [])["a"] == UNFIXED
 
 
 def test_sysbox_0_6_7_always_switches_to_cri_o() -> None:
@@ -163,7 +183,7 @@ def test_every_finding_names_the_node_what_it_reports_and_a_source() -> None:
 
 
 def test_listed_nodes_are_checked_once_each_and_absent_ones_are_refused() -> None:
-    roles = rules.roles(Version("1.35"), SYSBOX, ["n1", "gpu-1"], ["gpu-1", "gpu-2"])
+    roles = rules.roles(Version("1.35"), SYSBOX, ["n1", "gpu-1"], ["gpu-1", "gpu-2"], containerd_fix=True)
     assert roles == {"n1": CVM, "gpu-1": CVM, "gpu-2": GPU}
     reports = {"n1": NodeReport.of(node("n1")), "gpu-1": NodeReport.of(node("gpu-1")), "gpu-2": None}
     [absent] = rules.check_nodes(reports, roles)
