@@ -293,7 +293,7 @@ TARGETS = netns_hosts.Hosts(
 LISTENERS = [
     f"{METADATA}:80/tcp", f"{METADATA}:53/udp",
     *(f"{network.WIRESERVER}:{port}/tcp" for port in network.WIRESERVER_PORTS),
-    f"{network.NODELOCAL_DNS}:53/udp",
+    f"{network.NODELOCAL_DNS}:53/udp", f"{network.NODELOCAL_DNS}:80/tcp",
     f"{INTERNET}:80/tcp", f"{INTERNET}:443/tcp",
     f"{PRIVATE}:80/tcp",
 ]  # fmt: skip
@@ -398,9 +398,9 @@ class TestReachability:
     ) -> None:
         """Each is there (the other namespace's pod, which no policy limits, reaches it), and a workspace does not
         reach it: the metadata server (its API, and its DNS, open on GKE alone), Azure's WireServer and HostGAPlugin,
-        a private address."""
+        a private address, and the DNS address on a port other than 53."""
         urls = [f"http://{METADATA}:80/", *(f"http://{network.WIRESERVER}:{p}/" for p in network.WIRESERVER_PORTS),
-                f"http://{PRIVATE}:80/"]  # fmt: skip
+                f"http://{PRIVATE}:80/", f"http://{network.NODELOCAL_DNS}:80/"]  # fmt: skip
         for url in urls:
             listener = url.split("//")[1].rstrip("/")
             assert fetch(kubeconfig, OTHER_POD, url) == listener, f"{url}: not there"
