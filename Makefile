@@ -15,7 +15,7 @@ CLUSTER ?=
 YES ?=
 # Debian's packages the local node needs (bookworm's, as apt serves them): runc's seccomp, the images
 # (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
-NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables
+NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables ipset
 
 $(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

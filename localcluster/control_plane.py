@@ -70,6 +70,8 @@ CLIENTS = {
     # the API server's identity towards kubelets (exec, logs); the kubelet authorizes it by webhook
     "kubelet-client": "/O=system:masters/CN=kube-apiserver-kubelet-client",
     "node": f"/O=system:nodes/CN=system:node:{node_config.NODE_NAME}",
+    # the node's NetworkPolicy firewall (localcluster/node.py), bound to a read-only ClusterRole there
+    "kube-router": f"/CN={node_config.KUBE_ROUTER_USER}",
 }
 
 
@@ -183,7 +185,7 @@ def start(nodes: list[str], scheduler: bool = False) -> Path:
             f"--client-ca-file={keys / 'ca.crt'}",
             f"--service-account-key-file={keys / 'sa.pub'}", f"--service-account-signing-key-file={keys / 'sa.key'}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            "--service-cluster-ip-range=10.96.0.0/16", "--endpoint-reconciler-type=none",
+            f"--service-cluster-ip-range={node_config.SERVICE_SUBNET}", "--endpoint-reconciler-type=none",
             "--authorization-mode=Node,RBAC", "--allow-privileged=true",
             "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota",
             f"--cert-dir={STATE / 'apiserver-certs'}",

@@ -1,12 +1,13 @@
 """A real node for the local control plane: containerd, runc and a kubelet on this machine (root, Linux).
 
 `start` records what the host is like, then changes it: a pod bridge, containerd and a kubelet with their own
-folders (/var/lib/cvm-e2e, /run/cvm-e2e), a local registry with the images of localcluster/images.py, and a forwarder
-from the node's address to the API server (pods cannot reach the host's loopback). The kubelet itself sets
-sysctls, makes iptables chains, cgroups and /var/log/containers. `stop` undoes all of it from the record,
-also after a crash (stale pid files, leftover mounts): processes, mounts, cgroups, iptables chains, sysctls,
-the bridge and the files. `leftovers` says what differs from a snapshot taken before; the suite asserts it
-is empty.
+folders (/var/lib/cvm-e2e, /run/cvm-e2e), a local registry with the images of localcluster/images.py, a forwarder
+from the node's address to the API server (pods cannot reach the host's loopback), and kube-router's firewall,
+which enforces NetworkPolicies with iptables chains and ipsets (bridged pod traffic made visible to it by the
+br_netfilter sysctls). The kubelet itself sets sysctls, makes iptables chains, cgroups and /var/log/containers.
+`stop` undoes all of it from the record, also after a crash (stale pid files, leftover mounts): processes,
+mounts, cgroups, iptables chains, ipsets, sysctls, the bridge and the files. `leftovers` says what differs from
+a snapshot taken before; the suite asserts it is empty.
 
     python -m localcluster.node check     # what a stopped node left on this host (nothing, or a list)
 """
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -40,7 +42,7 @@ PIDS = LAYOUT.run / "pids"
 # second checkout's control plane (CVM_E2E_PORT_OFFSET) never takes down a node it does not own
 OWNER = LAYOUT.run / "control-plane"
 # in start order; stopped in reverse
-PROCESSES = ("registry", "containerd", "systemd", "forwarder", "kubelet", "provisioner")
+PROCESSES = ("registry", "containerd", "systemd", "forwarder", "kubelet", "kube-router", "provisioner")
 # Debian's packages the node needs (bookworm's versions: see docs/local-cluster.md, "The local node")
 PACKAGES = {
     "mmdebstrap": "/usr/bin/mmdebstrap",
@@ -49,6 +51,7 @@ PACKAGES = {
     "docker-registry": "/usr/bin/docker-registry",
     "containernetworking-plugins": "/usr/lib/cni/bridge",
     "iptables": "/usr/sbin/iptables",
+    "ipset": "/usr/sbin/ipset",
     "libseccomp-dev": "/usr/include/seccomp.h",
     "pkg-config": "/usr/bin/pkg-config",
 }
@@ -66,6 +69,12 @@ INSTALLER_PATHS = tuple(
     )
 )
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# every sysctl the node or what it runs may change (recorded before, restored on stop)
+SYSCTLS = tuple(dict.fromkeys((*node_config.KUBELET_SYSCTLS, *node_config.NODE_SYSCTLS)))
+# what kube-router names its ipsets and chains (pkg/controllers/netpol of v2.1.0), for `check` and a crashed
+# node without a record
+KUBE_ROUTER_SETS = ("KUBE-SRC-", "KUBE-DST-", "inet6:KUBE-")
+KUBE_ROUTER_CHAINS = ("KUBE-ROUTER-", "KUBE-POD-FW-", "KUBE-NWPLCY-")
 FORWARD_PORT = 6443  # where pods reach the API server: NODE_IP:6443 (localcluster/images/sysbox-deploy-k8s.sh)
 SYSTEMD_PORT = 6444  # where pods ask the systemd double to restart containerd (localcluster/images/systemctl)
 
@@ -84,6 +93,13 @@ def _chains() -> dict[str, list[str]]:
             out = _run(tool, "-t", table, "-S", check=False).stdout
             chains[f"{tool}/{table}"] = sorted(line.split()[1] for line in out.splitlines() if line.startswith("-N "))
     return chains
+
+
+def _ipsets() -> list[str]:
+    """The host's ipsets (kube-router keeps its policies' addresses and ports there)."""
+    if not Path(PACKAGES["ipset"]).exists():
+        return []
+    return sorted(_run(PACKAGES["ipset"], "list", "-n", check=False).stdout.split())
 
 
 def _mounts() -> list[str]:
@@ -115,8 +131,9 @@ def _processes() -> list[str]:
 def snapshot() -> dict[str, Any]:
     """What the node may change on the host, as it is now."""
     return {
-        "sysctls": {name: _sysctl(name) for name in node_config.KUBELET_SYSCTLS},
+        "sysctls": {name: _sysctl(name) for name in SYSCTLS if _sysctl_path(name).exists()},
         "chains": _chains(),
+        "ipsets": _ipsets(),
         "mounts": _mounts(),
         "cgroups": _cgroups(),
         "links": sorted(
@@ -130,12 +147,13 @@ def snapshot() -> dict[str, Any]:
 def leftovers(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """What `after` has that `before` did not (or changed): empty when the host is as it was. Pure."""
     found = [
-        f"sysctl {k} = {v} (was {before['sysctls'][k]})"
+        f"sysctl {k} = {v} (was {before['sysctls'].get(k)})"
         for k, v in after["sysctls"].items()
-        if v != before["sysctls"][k]
+        if v != before["sysctls"].get(k)
     ]
     for table, chains in after["chains"].items():
         found += [f"{table} chain {c}" for c in chains if c not in before["chains"].get(table, [])]
+    found += [f"ipset {name}" for name in after["ipsets"] if name not in before["ipsets"]]
     found += [f"mount {m}" for m in after["mounts"] if m not in before["mounts"]]
     for hierarchy, groups in after["cgroups"].items():
         found += [f"cgroup {hierarchy}/{g}" for g in groups if g not in before["cgroups"].get(hierarchy, [])]
@@ -145,12 +163,16 @@ def leftovers(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return found
 
 
+def _sysctl_path(name: str) -> Path:
+    return Path("/proc/sys", *name.split("."))
+
+
 def _sysctl(name: str) -> str:
-    return Path("/proc/sys", *name.split(".")).read_text().strip()
+    return _sysctl_path(name).read_text().strip()
 
 
 def _set_sysctl(name: str, value: str) -> None:
-    Path("/proc/sys", *name.split(".")).write_text(value)
+    _sysctl_path(name).write_text(value)
 
 
 # --- processes ---------------------------------------------------------------------------------------------
@@ -183,6 +205,11 @@ def _require_packages() -> None:
     missing = [package for package, path in PACKAGES.items() if not Path(path).exists()]
     if missing:
         raise RuntimeError(f"the node needs Debian's {' '.join(missing)}: `make node-packages` (apt-get) installs them")
+    if not all(_sysctl_path(name).exists() for name in node_config.NODE_SYSCTLS):
+        raise RuntimeError(
+            "the node's NetworkPolicy firewall needs the kernel's br_netfilter (net.bridge.bridge-nf-call-iptables "
+            "is missing): `modprobe br_netfilter`, or a kernel built with it"
+        )
 
 
 def _write(path: Path, text: str) -> None:
@@ -221,6 +248,7 @@ def _configure(paths: dict[str, str], admin: Path) -> Path:
     )
     keys = control_plane.pki(STATE / "pki")
     control_plane.kubeconfig(LAYOUT.run / "kubelet.kubeconfig", keys, "node")
+    control_plane.kubeconfig(LAYOUT.run / "kube-router.kubeconfig", keys, "kube-router")
     config = LAYOUT.run / "kubelet.yaml"
     _write(config, yaml.safe_dump(node_config.kubelet_config(LAYOUT, keys / "ca.crt")))
     return config
@@ -254,6 +282,30 @@ def _node_ready(admin: Path) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 
+def _grant_kube_router(admin: Path) -> None:
+    """The firewall's read-only access (node_config.kube_router_access), once per control plane."""
+    from kubernetes import client, config
+    from kubernetes.client.exceptions import ApiException
+
+    rbac = client.RbacAuthorizationV1Api(config.new_client_from_config(str(admin)))  # type: ignore[no-untyped-call]
+    role, binding = node_config.kube_router_access()
+    creates: list[tuple[Callable[[Any], object], dict[str, Any]]] = [
+        (rbac.create_cluster_role, role),
+        (rbac.create_cluster_role_binding, binding),
+    ]  # the client takes a manifest as a dict too
+    for create, body in creates:
+        try:
+            create(body)
+        except ApiException as error:
+            if error.status != 409:  # there already: a second start on the same control plane
+                raise
+
+
+def _firewall_ready() -> bool:
+    """kube-router has synced its caches and hooked its chains into the filter table's FORWARD."""
+    return "-j KUBE-ROUTER-FORWARD" in _run("iptables", "-t", "filter", "-S", "FORWARD", check=False).stdout
+
+
 def start(admin: Path) -> None:
     """Bring the node up against the control plane of `admin` and wait until it is Ready."""
     if sys.platform != "linux" or os.geteuid() != 0:
@@ -267,6 +319,8 @@ def start(admin: Path) -> None:
     LAYOUT.data.mkdir(parents=True, exist_ok=True)
     LAYOUT.host_record.write_text(json.dumps(snapshot()))
     _write(OWNER, str(STATE))
+    for name, value in node_config.NODE_SYSCTLS.items():
+        _set_sysctl(name, value)
     kubelet_config = _configure(paths, admin)
     _bridge()
 
@@ -294,6 +348,12 @@ def start(admin: Path) -> None:
         f"--hostname-override={node_config.NODE_NAME}", f"--node-ip={node_config.NODE_IP}", "--v=2",
     ], {"PATH": path})  # fmt: skip
     _wait("kubelet", f"node {node_config.NODE_NAME}", lambda: _node_ready(admin), 120)
+    # the NetworkPolicy dataplane, as a host process like the kubelet; it reads the node's address from its
+    # Node object, so it starts once the kubelet has registered it
+    _grant_kube_router(admin)
+    router = node_config.kube_router_args(LAYOUT.run / "kube-router.kubeconfig")
+    _spawn("kube-router", [paths["KUBE_ROUTER"], *router], {"PATH": path})
+    _wait("kube-router", "kube-router's firewall", _firewall_ready, 90)
     _storage(paths, admin)
 
 
@@ -373,6 +433,17 @@ def _remove_cgroups(before: dict[str, list[str]]) -> None:
                 top.rmdir()
 
 
+def jumps_into(rules: str, chains: list[str]) -> list[list[str]]:
+    """The rules of `rules` (`iptables -S` output) in other chains that refer to `chains`, each as the
+    arguments of its `-D`. A rule's comment is quoted, spaces and all (kube-router's are). Pure."""
+    found = []
+    for line in rules.splitlines():
+        words = shlex.split(line)
+        if words[:1] == ["-A"] and words[1] not in chains and any(w in chains for w in words[2:]):
+            found.append(words[1:])
+    return found
+
+
 def _remove_chains(before: dict[str, list[str]]) -> None:
     """Chains made since `before`: first the rules that jump to them, then their rules, then the chains."""
     for key, chains in _chains().items():
@@ -380,10 +451,8 @@ def _remove_chains(before: dict[str, list[str]]) -> None:
         new = [c for c in chains if c not in before.get(key, [])]
         if not new:
             continue
-        for line in _run(tool, "-t", table, "-S", check=False).stdout.splitlines():
-            words = line.split()
-            if words[0] == "-A" and words[1] not in new and any(w in new for w in words[2:]):
-                _run(tool, "-t", table, "-D", *words[1:], check=False)
+        for rule in jumps_into(_run(tool, "-t", table, "-S", check=False).stdout, new):
+            _run(tool, "-t", table, "-D", *rule, check=False)
         for chain in new:
             _run(tool, "-t", table, "-F", chain, check=False)
         for chain in new:
@@ -406,7 +475,7 @@ def stop() -> None:
     with contextlib.suppress(OSError, ValueError):
         record = json.loads(LAYOUT.host_record.read_text())
     pids = {name: pid for name in PROCESSES if (pid := processes.pid(PIDS / f"{name}.pid")) is not None}
-    processes.stop([pids[n] for n in ("kubelet", "forwarder", "systemd") if n in pids], grace=10)
+    processes.stop([pids[n] for n in ("kube-router", "kubelet", "forwarder", "systemd") if n in pids], grace=10)
     processes.stop(_container_pids(), grace=1)  # the pods' processes, then their shims, then containerd
     processes.stop([int(p.split()[0]) for p in _processes() if "containerd-shim" in p], grace=5)
     processes.stop([pids[n] for n in ("containerd", "registry") if n in pids], grace=10)
@@ -426,6 +495,11 @@ def stop() -> None:
             break
         time.sleep(0.5)
     _remove_chains(record.get("chains", {}))
+    # kube-router's ipsets, once no rule refers to them; without a record, those named as kube-router names them
+    before_sets = record.get("ipsets")
+    for name in _ipsets():
+        if (name not in before_sets) if before_sets is not None else name.startswith(KUBE_ROUTER_SETS):
+            _run(PACKAGES["ipset"], "destroy", name, check=False)
     _run("ip", "link", "delete", node_config.BRIDGE, check=False)
     for name, value in record.get("sysctls", {}).items():
         _set_sysctl(name, value)
@@ -477,6 +551,13 @@ def main() -> None:
         found += [p for p in WATCHED_PATHS[:2] if os.path.lexists(p)]
         found += [f"cgroup {h}/kubepods" for h in _cgroups() if "kubepods" in _cgroups()[h]]
         found += [f"link {node_config.BRIDGE}"] if Path(f"/sys/class/net/{node_config.BRIDGE}").exists() else []
+        found += [f"ipset {name}" for name in _ipsets() if name.startswith(KUBE_ROUTER_SETS)]
+        found += [
+            f"{table} chain {chain}"
+            for table, chains in _chains().items()
+            for chain in chains
+            if chain.startswith(KUBE_ROUTER_CHAINS)
+        ]
         print("\n".join(found) or "nothing of the node is left on this host")
         sys.exit(1 if found else 0)
     else:

@@ -18,6 +18,7 @@ NODE_NAME = "cvm-e2e-node"
 BRIDGE = "cvm-e2e0"
 POD_SUBNET = "10.244.0.0/24"
 NODE_IP = "10.244.0.1"
+SERVICE_SUBNET = "10.96.0.0/16"  # the API server's --service-cluster-ip-range (no kube-proxy here serves it)
 REGISTRY = "127.0.0.1:5000"
 # Registries whose names our manifests pull from; each resolves to the local registry (containerd's hosts.toml).
 MIRRORED = {
@@ -28,9 +29,18 @@ MIRRORED = {
     "nvcr.io": "https://nvcr.io",
 }
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"  # the sandbox image Kubernetes 1.35 uses
-# The sysctls the kubelet sets (protectKernelDefaults: false): recorded before, restored after.
+# The sysctls the kubelet (protectKernelDefaults: false) and the bridge plugin (forwarding, as the pods' gateway)
+# set: recorded before, restored after.
 KUBELET_SYSCTLS = ("kernel.panic", "kernel.panic_on_oops", "vm.overcommit_memory", "net.ipv4.ip_forward")
+# The sysctls the node sets itself, recorded before and restored after: bridged pod-to-pod frames pass the
+# iptables hooks only with these (br_netfilter), where kube-router's firewall matches them (its chains jump
+# on `-m physdev --physdev-is-bridged`). (Forwarding, for routed pod traffic, the bridge plugin turns on.)
+NODE_SYSCTLS = {"net.bridge.bridge-nf-call-iptables": "1", "net.bridge.bridge-nf-call-ip6tables": "1"}
 SYSBOX_HANDLER = "sysbox-runc"
+# The identity kube-router's firewall reads the cluster with (its client certificate's CN), and what it reads:
+# upstream's ClusterRole (cloudnativelabs/kube-router v2.1.0, daemonset/generic-kuberouter.yaml), its read rules
+# alone: the firewall writes nothing to the cluster.
+KUBE_ROUTER_USER = "cvm-e2e-kube-router"
 
 
 @dataclass(frozen=True)
@@ -231,3 +241,36 @@ def kubelet_config(layout: Layout, client_ca: Path) -> dict[str, Any]:
         "rotateCertificates": False,
         "serverTLSBootstrap": False,
     }
+
+
+def kube_router_args(kubeconfig: Path) -> list[str]:
+    """kube-router's flags: its NetworkPolicy firewall alone (iptables and ipsets), beside the bridge CNI, for
+    this node; no routing, service proxy or CNI of its own, no health or metrics listener."""
+    return [
+        "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
+        f"--kubeconfig={kubeconfig}", f"--hostname-override={NODE_NAME}",
+        f"--service-cluster-ip-range={SERVICE_SUBNET}", "--health-port=0", "--metrics-port=0", "--v=1",
+    ]  # fmt: skip
+
+
+def kube_router_access() -> list[dict[str, Any]]:
+    """The ClusterRole and its binding that let `KUBE_ROUTER_USER` read what the firewall watches."""
+    read = ["get", "list", "watch"]
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": KUBE_ROUTER_USER},
+        "rules": [
+            {"apiGroups": [""], "resources": ["namespaces", "pods", "services", "nodes", "endpoints"], "verbs": read},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": read},
+            {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": read},
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": KUBE_ROUTER_USER},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": KUBE_ROUTER_USER},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": KUBE_ROUTER_USER}],
+    }
+    return [role, binding]

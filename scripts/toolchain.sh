@@ -5,10 +5,11 @@
 # no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
 # suite runs the program through the Automation API's inline path, which needs no host binary.
 # The node (`make up NODE=1`, tests/node/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
-# Kubernetes module, containerd and runc: `node` builds those (seccomp from Debian's libseccomp-dev, for runc).
-# The node's storage: rancher's local-path-provisioner (`local-path`), its only version the proxy serves.
-# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|local-path|node|all|paths]...
-#   (default: all)
+# Kubernetes module, containerd, runc and kube-router (its NetworkPolicy firewall alone): `node` builds those
+# (seccomp from Debian's libseccomp-dev, for runc). The node's storage: rancher's local-path-provisioner
+# (`local-path`), its only version the proxy serves.
+# Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|kube-router|local-path|
+#   node|all|paths]...   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (docs/local-cluster.md, "The local engine").
 # A fitting etcd, Kubernetes command or Pulumi CLI already on PATH is used instead of built (host_tool below).
 set -euo pipefail
@@ -28,6 +29,10 @@ K8S_PROVIDER_VERSION=${K8S_PROVIDER_VERSION:-4.25.0}
 # Debian's 1.1.5 does not: the kubelet then refuses hostUsers: false; measured here, docs/local-cluster.md).
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.2.9}
 RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
+# The node's NetworkPolicy dataplane: kube-router's firewall (iptables + ipset) beside the node's bridge CNI.
+# v2.1.0 is the only version the proxy serves of github.com/cloudnativelabs/kube-router/v2; its reported security
+# flaws concern a cluster component, not this test dataplane bound to one machine (docs/local-cluster.md).
+KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.1.0}
 
 log() { echo "[toolchain] $*" >&2; }
 
@@ -174,6 +179,20 @@ build_runc() {
   log "runc $RUNC_VERSION: built -> $out"
 }
 
+build_kube_router() {
+  local out="$CACHE/kube-router-$KUBE_ROUTER_VERSION"
+  [[ -x $out/kube-router ]] && { log "kube-router $KUBE_ROUTER_VERSION: cached ($out)"; return; }
+  local w="$WORK/kube-router-$KUBE_ROUTER_VERSION"; new_wrapper "$w" cvmtc/kube-router
+  local M=github.com/cloudnativelabs/kube-router/v2
+  ( cd "$w"
+    $GO get "$M@$KUBE_ROUTER_VERSION"
+    # static, without cgo (upstream's Makefile builds it so too); the version as upstream's ldflags set it
+    $GO build -trimpath -ldflags "-s -w -X $M/pkg/version.Version=$KUBE_ROUTER_VERSION -X $M/pkg/version.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+      -o bin/kube-router "$M/cmd/kube-router" )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  log "kube-router $KUBE_ROUTER_VERSION: built -> $out"
+}
+
 build_provider() {
   local name="pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION"
   local out="$CACHE/$name"
@@ -291,7 +310,8 @@ main() {
       containerd) timed containerd build_containerd ;;
       runc) timed runc build_runc ;;
       local-path) timed local-path-provisioner build_local_path ;;
-      node) main kubelet containerd runc local-path; return ;;
+      kube-router) timed kube-router build_kube_router ;;
+      node) main kubelet containerd runc kube-router local-path; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
       # (the build steps said why a tool on PATH was not used; `paths` does not say it again)
@@ -303,7 +323,8 @@ main() {
              echo "ACTIONLINT=$CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
              echo "CONTAINERD_BIN=$CACHE/containerd-$CONTAINERD_VERSION"
              echo "RUNC=$CACHE/runc-$RUNC_VERSION/runc"
-             echo "LOCAL_PATH=$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION/local-path-provisioner" ;;
+             echo "LOCAL_PATH=$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION/local-path-provisioner"
+             echo "KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/kube-router" ;;
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done

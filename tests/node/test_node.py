@@ -4,8 +4,13 @@ The scenario (root on Linux): a fresh control plane and a node on this machine (
 containerd, runc, a kubelet; the `sysbox-runc` handler is the test double localcluster/sysbox_runc_double.py;
 images from localcluster/images.py). `pulumi up` of a bare-metal stack listing the node, with the canary and one
 `sysbox-runc` workspace, awaits the canary's readiness; then, through the API server and the node, what a CVM
-must be; then a broken image; `pulumi destroy`, which keeps the home; and, in the teardown, the host as it was
+must be; what a workspace reaches and what not, under the node's NetworkPolicy dataplane (kube-router's
+firewall); then a broken image; `pulumi destroy`, which keeps the home; and, in the teardown, the host as it was
 before. The node's pure parts are tested anywhere, in tests/unit/localcluster/.
+
+Every address a reachability test sends to is on this machine: the node's own address and its pods' (on the
+node's bridge), or an address bound in a network namespace the test makes (localcluster/netns_hosts.py), each
+checked with `ip route get` before a packet is sent.
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ from pulumi import automation as auto
 
 from components.cvm import containerd_fix
 from components.cvm.workspaces import pods
-from components.facts import pins
+from components.facts import network, pins
 from components.kube.names import CONTAINERD_FIX
-from localcluster import cluster, coder_double, engine, images, local_path, node, node_config, toolchain
+from localcluster import cluster, coder_double, engine, images, local_path, netns_hosts, node, node_config, toolchain
 
 NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
@@ -213,18 +218,24 @@ def test_3_docker_run_inside_the_canary_and_the_kubelet_counts_its_store(kubecon
     eventually(lambda: volume_used(kubeconfig, core, "cvm-canary", "home") >= loaded, "the kubelet's count")
 
 
-def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, core: Any) -> None:
-    assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "id", "-u").stdout.strip() == "0"
-    container_id = pod(core, WORKSPACE).status.container_statuses[0].container_id.removeprefix("containerd://")
+def host_pid(found: Any) -> str:
+    """The host's pid of the first container of pod `found`."""
+    container_id = found.status.container_statuses[0].container_id.removeprefix("containerd://")
     ctr = Path(toolchain.binaries("containerd")["CONTAINERD_BIN"]) / "ctr"
     tasks = subprocess.run(
         [str(ctr), "--address", str(node.LAYOUT.containerd_socket), "-n", "k8s.io", "tasks", "ls"],
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    (host_pid,) = [line.split()[1] for line in tasks.splitlines() if line.startswith(container_id)]
-    inside, outside, count = (int(x) for x in Path(f"/proc/{host_pid}/uid_map").read_text().split())
+    (pid,) = [line.split()[1] for line in tasks.splitlines() if line.startswith(container_id)]
+    return str(pid)
+
+
+def test_4_workspace_root_is_an_unprivileged_id_on_the_host(kubeconfig: Path, core: Any) -> None:
+    assert kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "id", "-u").stdout.strip() == "0"
+    host_pid_ = host_pid(pod(core, WORKSPACE))
+    inside, outside, count = (int(x) for x in Path(f"/proc/{host_pid_}/uid_map").read_text().split())
     assert inside == 0 and outside >= 65536 and count == 65536
-    uids = Path(f"/proc/{host_pid}/status").read_text().split("Uid:")[1].split("\n")[0].split()
+    uids = Path(f"/proc/{host_pid_}/status").read_text().split("Uid:")[1].split("\n")[0].split()
     assert uids == [str(outside)] * 4  # the host sees the workspace's root as that unprivileged ID
 
 
@@ -350,6 +361,162 @@ def test_5c_deleting_a_pod_shuts_its_systemd_down(kubeconfig: Path, core: Any) -
     assert seen in ((130, False, "stopped by systemd"), (0, False, "stopped by systemd")), (
         seen, last, [(e.reason, e.message) for e in said], mark.stderr,
     )  # fmt: skip
+
+
+# --- reachability, under the node's NetworkPolicy dataplane --------------------------------------------------
+
+# The hosts outside the cluster a workspace may or may not reach, each bound in the test's own namespace.
+METADATA = network.METADATA_ADDRESSES[0]
+INTERNET = "100.128.0.10"  # a public address, just past CGNAT's 100.64.0.0/10, which the policy excepts
+PRIVATE = "10.250.0.10"  # a private address that is not Coder's: where a cluster's own servers live
+TARGETS = netns_hosts.Hosts(
+    namespace="cvm-e2e-targets",
+    host_side="cvm-e2e-t0",
+    link="10.250.255.0/30",
+    addresses=(METADATA, network.WIRESERVER, network.NODELOCAL_DNS, INTERNET, PRIVATE),
+    back=(node_config.POD_SUBNET,),
+)
+LISTENERS = [
+    f"{METADATA}:80/tcp", f"{METADATA}:53/udp",
+    *(f"{network.WIRESERVER}:{port}/tcp" for port in network.WIRESERVER_PORTS),
+    f"{network.NODELOCAL_DNS}:53/udp", f"{network.NODELOCAL_DNS}:80/tcp",
+    f"{INTERNET}:80/tcp", f"{INTERNET}:443/tcp",
+    f"{PRIVATE}:80/tcp",
+]  # fmt: skip
+# a pod of another namespace, with no policy: a target, and the vantage that shows each blocked target is there
+OTHER_NS = "cvm-e2e-other"
+OTHER = "listener"
+
+
+@pytest.fixture(scope="class")
+def targets(kubeconfig: Path) -> Iterator[netns_hosts.Hosts]:
+    with netns_hosts.made(TARGETS, LISTENERS, node.LOGS / "targets.log") as made:
+        yield made
+
+
+@pytest.fixture(scope="class")
+def other(core: Any) -> Iterator[Any]:
+    """A pod of the workspace image (curl, busybox) in a namespace of its own, serving HTTP on 8080."""
+    core.create_namespace({"metadata": {"name": OTHER_NS}})
+    serve = (
+        "busybox mkdir -p /tmp/www && echo other-pod > /tmp/www/index.html && exec busybox httpd -f -p 8080 -h /tmp/www"
+    )
+    core.create_namespaced_pod(OTHER_NS, {
+        "metadata": {"name": OTHER, "namespace": OTHER_NS},
+        "spec": {"containers": [{"name": OTHER, "image": pins.CANARY_IMAGE, "command": ["sh", "-c", serve]}],
+                 "terminationGracePeriodSeconds": 1},
+    })  # fmt: skip
+    eventually(lambda: ready(core.read_namespaced_pod(OTHER, OTHER_NS)), "the other namespace's pod")
+    yield core.read_namespaced_pod(OTHER, OTHER_NS)
+    core.delete_namespace(OTHER_NS)
+    eventually(lambda: OTHER_NS not in {n.metadata.name for n in core.list_namespace().items}, f"{OTHER_NS} gone")
+
+
+def on_this_machine(address: str) -> None:
+    """No packet to `address` may leave the machine: it is in the test's namespace, or on the node's bridge."""
+    if address in TARGETS.addresses:
+        netns_hosts.check_route(TARGETS, address)
+        return
+    route = subprocess.run(["ip", "route", "get", address], check=True, capture_output=True, text=True).stdout
+    assert netns_hosts.route_is_ours(route, node_config.BRIDGE) or route.startswith("local "), route
+
+
+def route_targets(found: Any) -> None:
+    """The pod's routes to the test's hosts, through its gateway, the node (pods here have no default route)."""
+    pid = host_pid(found)
+    for address in TARGETS.addresses:
+        subprocess.run(["nsenter", "-t", pid, "-n", "ip", "route", "replace", f"{address}/32", "via",
+                        node_config.NODE_IP], check=True)  # fmt: skip
+
+
+def fetch(kubeconfig: Path, where: list[str], url: str) -> str | None:
+    """What `url` answers from inside a pod (`where`: kubectl's namespace and target), or None when nothing
+    answered (refused, or no answer within 5 s)."""
+    address = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    on_this_machine(address)
+    got = kubectl(kubeconfig, *where, "--", "curl", "-sSk", "--max-time", "5", url, check=False)
+    return got.stdout if got.returncode == 0 else None
+
+
+def resolve(kubeconfig: Path, where: list[str], server: str) -> bool:
+    """Whether the DNS server at `server` answers a query from inside a pod."""
+    on_this_machine(server)
+    got = kubectl(kubeconfig, *where, "--", "busybox", "nslookup", "cvm-e2e.test", server, check=False)
+    return netns_hosts.DNS_ANSWER in got.stdout
+
+
+WORKSPACE_POD = ["exec", f"deploy/{WORKSPACE}"]
+OTHER_POD = ["-n", OTHER_NS, "exec", OTHER]
+
+
+@pytest.fixture(scope="class")
+def enforced(core: Any, targets: netns_hosts.Hosts, other: Any) -> None:
+    """carol's and the other pod's routes to the test's hosts, and kube-router's firewall hooked for carol's pod
+    (its policies' chains are written in the same sync)."""
+    carol = pod(core, WORKSPACE)
+    route_targets(carol)
+    route_targets(other)
+
+    def hooked() -> bool:
+        rules = subprocess.run(["iptables", "-S", "KUBE-ROUTER-FORWARD"], capture_output=True, text=True).stdout
+        return f"POD name:{carol.metadata.name} namespace: {NS} to chain" in rules
+
+    eventually(hooked, "kube-router's chain for carol's pod")
+
+
+class TestReachability:
+    """Under kube-router's firewall, from inside carol (both ways: each blocked target shown to be there). The
+    class's fixtures (the test's hosts, the other namespace's pod) go before the destroy below."""
+
+    def test_net_1_a_workspace_reaches_dns_coder_and_the_internet(
+        self, kubeconfig: Path, enforced: None, coder: tuple[str, list[str]]
+    ) -> None:
+        """What the egress policy allows: DNS at NodeLocal DNSCache's address, Coder on its port (here the node's
+        address), and an internet host on any port."""
+        assert resolve(kubeconfig, WORKSPACE_POD, network.NODELOCAL_DNS)
+        arch = "arm64" if os.uname().machine == "aarch64" else "amd64"
+        assert fetch(kubeconfig, WORKSPACE_POD, f"{coder[0]}/bin/coder-linux-{arch}") == STUB_AGENT
+        for port in (80, 443):
+            assert fetch(kubeconfig, WORKSPACE_POD, f"http://{INTERNET}:{port}/") == f"{INTERNET}:{port}"
+
+    def test_net_2_a_workspace_reaches_no_metadata_wireserver_or_private_host(
+        self, kubeconfig: Path, enforced: None
+    ) -> None:
+        """Each is there (the other namespace's pod, which no policy limits, reaches it), and a workspace does not
+        reach it: the metadata server (its API, and its DNS, open on GKE alone), Azure's WireServer and HostGAPlugin,
+        a private address, and the DNS address on a port other than 53."""
+        urls = [f"http://{METADATA}:80/", *(f"http://{network.WIRESERVER}:{p}/" for p in network.WIRESERVER_PORTS),
+                f"http://{PRIVATE}:80/", f"http://{network.NODELOCAL_DNS}:80/"]  # fmt: skip
+        for url in urls:
+            listener = url.split("//")[1].rstrip("/")
+            assert fetch(kubeconfig, OTHER_POD, url) == listener, f"{url}: not there"
+            assert fetch(kubeconfig, WORKSPACE_POD, url) is None, f"{url}: reached from a workspace"
+        assert resolve(kubeconfig, OTHER_POD, METADATA)
+        assert not resolve(kubeconfig, WORKSPACE_POD, METADATA)
+
+    def test_net_3_a_workspace_reaches_nothing_of_the_cluster(
+        self, kubeconfig: Path, core: Any, enforced: None, other: Any, coder: tuple[str, list[str]]
+    ) -> None:
+        """The API server (as pods reach it here, the node's address on 6443) and the kubelet (10250) are reached
+        from the other namespace's pod, not from a workspace, though Coder on the same address is; another workspace
+        (the canary) and the other namespace's pod answer the node, not a workspace."""
+        coder_port = int(coder[0].rsplit(":", 1)[1])
+        assert coder_port not in (node.FORWARD_PORT, 10250)
+        for port in (node.FORWARD_PORT, 10250):
+            url = f"https://{node_config.NODE_IP}:{port}/"
+            assert fetch(kubeconfig, OTHER_POD, url) is not None, f"{url}: not there"
+            assert fetch(kubeconfig, WORKSPACE_POD, url) is None, f"{url}: reached from a workspace"
+
+        serve = "mkdir -p /tmp/www && echo canary > /tmp/www/index.html && busybox httpd -p 8080 -h /tmp/www"
+        kubectl(kubeconfig, "exec", "deploy/cvm-canary", "--", "sh", "-c", serve)
+        for found, answer in ((pod(core, "cvm-canary"), "canary"), (other, "other-pod")):
+            url = f"http://{found.status.pod_ip}:8080/"
+            on_this_machine(found.status.pod_ip)
+            from_node = subprocess.run(["curl", "-sS", "--max-time", "5", url], capture_output=True, text=True)
+            assert from_node.stdout.strip() == answer, f"{url}: not there"
+            assert fetch(kubeconfig, WORKSPACE_POD, url) is None, f"{url}: reached from a workspace"
+        # and the workspaces' ingress rule: the other namespace's pod does not reach the canary either
+        assert fetch(kubeconfig, OTHER_POD, f"http://{pod(core, 'cvm-canary').status.pod_ip}:8080/") is None
 
 
 def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any) -> None:

@@ -71,6 +71,27 @@ def test_cni_config_is_one_bridge_without_masquerading() -> None:
     assert bridge["ipam"]["dataDir"] == "/d/cni/networks"
 
 
+def test_kube_router_runs_its_firewall_alone_for_this_node() -> None:
+    args = node_config.kube_router_args(Path("/r/kube-router.kubeconfig"))
+    for flag in ("--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false"):
+        assert flag in args
+    assert f"--hostname-override={node_config.NODE_NAME}" in args and "--kubeconfig=/r/kube-router.kubeconfig" in args
+    assert "--health-port=0" in args  # no listener on the host's addresses
+
+
+def test_kube_router_may_read_what_it_watches_and_write_nothing() -> None:
+    role, binding = node_config.kube_router_access()
+    verbs = {verb for rule in role["rules"] for verb in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}
+    resources = {resource for rule in role["rules"] for resource in rule["resources"]}
+    assert {"pods", "namespaces", "networkpolicies", "nodes"} <= resources
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": node_config.KUBE_ROUTER_USER}
+    ]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert control_plane.CLIENTS["kube-router"] == f"/CN={node_config.KUBE_ROUTER_USER}"
+
+
 def test_ports_move_together() -> None:
     assert control_plane.ports(1000) == {
         "api": 17443, "etcd": 24790, "etcd_peer": 24800, "controller_manager": 11257, "scheduler": 11259,
@@ -156,6 +177,7 @@ def test_leftovers_names_every_kind_of_change() -> None:
     before: dict[str, Any] = {
         "sysctls": {"kernel.panic": "1"},
         "chains": {"iptables/filter": []},
+        "ipsets": ["mine"],
         "mounts": ["/"],
         "cgroups": {"memory": ["process_api"]},
         "links": ["lo"],
@@ -166,6 +188,7 @@ def test_leftovers_names_every_kind_of_change() -> None:
     after: dict[str, Any] = {
         "sysctls": {"kernel.panic": "10"},
         "chains": {"iptables/filter": ["KUBE-FIREWALL"]},
+        "ipsets": ["mine", "KUBE-DST-ABC"],
         "mounts": ["/", "/var/lib/cvm-e2e/kubelet"],
         "cgroups": {"memory": ["process_api", "kubepods"]},
         "links": ["lo", "cvm-e2e0"],
@@ -175,12 +198,26 @@ def test_leftovers_names_every_kind_of_change() -> None:
     assert node.leftovers(before, after) == [
         "sysctl kernel.panic = 10 (was 1)",
         "iptables/filter chain KUBE-FIREWALL",
+        "ipset KUBE-DST-ABC",
         "mount /var/lib/cvm-e2e/kubelet",
         "cgroup memory/kubepods",
         "link cvm-e2e0",
         "path /var/lib/kubelet",
         "process 42 containerd --config /run/cvm-e2e/containerd.toml",
     ]
+
+
+def test_the_rules_jumping_into_new_chains_are_found_with_their_quoted_comments() -> None:
+    rules = """-P INPUT ACCEPT
+-N KUBE-ROUTER-INPUT
+-A INPUT -m comment --comment "kube-router netpol - 4IA2OSFRMVNDXBVV" -j KUBE-ROUTER-INPUT
+-A INPUT -j KUBE-FIREWALL
+-A KUBE-ROUTER-INPUT -m comment --comment "to chain KUBE-FIREWALL" -j RETURN
+"""
+    assert node.jumps_into(rules, ["KUBE-ROUTER-INPUT"]) == [
+        ["INPUT", "-m", "comment", "--comment", "kube-router netpol - 4IA2OSFRMVNDXBVV", "-j", "KUBE-ROUTER-INPUT"]
+    ]
+    assert node.jumps_into(rules, ["KUBE-FIREWALL"]) == [["INPUT", "-j", "KUBE-FIREWALL"]]
 
 
 def test_every_image_our_manifests_pull_is_served_under_its_own_name() -> None:
