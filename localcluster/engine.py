@@ -130,11 +130,16 @@ def require_running() -> None:
         raise NotRunning("the local cluster is not running: `make up` (or `make up NODE=1`) starts it")
 
 
+def own_node_runs() -> bool:
+    """Whether the node this checkout's `make up NODE=1` started still runs (with its control plane)."""
+    return control_plane.running() and node.running() and node.owned_by(STATE)
+
+
 def day2(action: str, path: Path = DEV_FILE) -> None:
     """`preview`, `refresh` or `destroy` of the dev stack on the running local cluster (with its node when this
     checkout's node runs), with the config of `path` as `make up` would apply it."""
     require_running()
-    with_node = node.running() and node.owned_by(STATE)
+    with_node = own_node_runs()
     if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
         raise Refused(lines)
     dev = dev_stack(STATE / "admin.kubeconfig", with_node, path)
@@ -149,7 +154,12 @@ def day2(action: str, path: Path = DEV_FILE) -> None:
 
 def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
-    the config of `path` (and what the local cluster adds), show its outputs."""
+    the config of `path` (and what the local cluster adds), show its outputs. A node that `make up NODE=1`
+    started stays listed until `make down`: a plain `make up` after it would otherwise take the label off the
+    node that runs the workspaces (issue 25, finding 9)."""
+    if not with_node and own_node_runs():
+        with_node = True
+        print(f"make up: the node {node_config.NODE_NAME} (from `make up NODE=1`) runs: kept; `make down` stops it")
     # what the local cluster cannot honour is refused before anything starts
     if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
         raise Refused(lines)
