@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import runpy
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from components.fleet import command as fleet
 from components.fleet.core import error_lines
 from localcluster import ROOT, STATE, cluster, control_plane, node, node_config, toolchain
 from localcluster.dev_config import Refused, merged, refusals, removed
+from localcluster.program import program
 
 PROJECT = STATE / "project"
 # Local stacks only: the state never leaves this folder.
@@ -69,13 +69,6 @@ def environment() -> dict[str, str]:
             capture_output=True,
         )
     return variables
-
-
-def program() -> None:
-    """`__main__.py`, run in this process as the language host would run it."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
 def stack(

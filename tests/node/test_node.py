@@ -27,6 +27,7 @@ from pulumi import automation as auto
 
 from components.facts import pins
 from localcluster import cluster, coder_double, engine, images, local_path, node, node_config, toolchain
+from localcluster.program import program as project_program
 
 NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
@@ -82,7 +83,7 @@ def program(create: str) -> Callable[[], None]:
 
     def run() -> None:
         pulumi.runtime.register_stack_transformation(shorter)
-        engine.program()
+        project_program()
 
     return run
 
