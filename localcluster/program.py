@@ -14,11 +14,13 @@ from localcluster import ROOT
 
 
 def homes_not_awaited(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
-    """The provider built here (4.25.0, the only one the proxy serves) times out after 5 minutes on any update
-    of a bound claim whose class binds on first use, as `local-path` does (pulumi/pulumi-kubernetes#4179,
-    fixed by #4181 in a later release; the SDK's 4.34.2 on a real cluster has the fix). A home gets such an
-    update when `make up NODE=1` follows a `make up` without a node (its skipAwait annotation goes). So no
-    home is awaited here: the workspace's Deployment is, and its pod is Ready only with its home bound."""
+    """The provider waits 5 minutes, then fails, on a home whose class binds on first use (`local-path`, as
+    the clouds' default classes) in two cases: any update of it bound, in the 4.25.0 built here
+    (pulumi/pulumi-kubernetes#4179, fixed by #4181 after it), which `make up NODE=1` after a `make up` without
+    a node makes (its skipAwait annotation goes); and a create that adopts it bound, adding a workspace back
+    (`untilCoreV1PersistentVolumeClaimReady` waits for Pending on a create: provider/pkg/await/awaiters.go at
+    94977969d, v4.32.0 and 27 commits). So no home is awaited here: the workspace's Deployment is, and its pod
+    is Ready only with its home bound."""
     if args.type_ != "kubernetes:core/v1:PersistentVolumeClaim":
         return None
 
