@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from components.config.loading import shorten
+from components.facts.pins import CANARY_IMAGE
+
 NAMESPACE = "cvm"
 HINT = "name a real cluster with `make up CLUSTER=<context>` to use it"
 
@@ -33,6 +36,8 @@ def refusals(file_config: Mapping[str, Any], local_node: str, with_node: bool) -
             f"cvm:skipAwait: set by the local cluster (true without a node, false with `make up NODE=1`); "
             f"remove it, or {HINT}"
         )
+    if with_node:
+        lines += unrunnable(file_config.get("supervisor"))
     baremetal = file_config.get("baremetal")
     if baremetal is None:
         return lines
@@ -53,6 +58,31 @@ def refusals(file_config: Mapping[str, Any], local_node: str, with_node: bool) -
             lines.append(
                 f"cvm:baremetal.{key} lists {local_node!r}, which runs only with `make up NODE=1`; "
                 "use that, or remove it"
+            )
+    return lines
+
+
+def unrunnable(supervisor: Any) -> list[str]:
+    """One line per workspace setting the local node cannot run: `make up NODE=1` waits for every workspace,
+    so such a pod would hold it for the provider's 10 minutes before it fails. The node's registry serves one
+    workspace image, the canary's stand-in built here, and no envbox (it needs real Sysbox)."""
+    workspaces = supervisor.get("workspaces") if isinstance(supervisor, Mapping) else None
+    lines = []
+    for index, workspace in enumerate(workspaces if isinstance(workspaces, list) else []):
+        if not isinstance(workspace, Mapping):
+            continue  # the settings' own check names it
+        key = f"cvm:supervisor.workspaces[{index}]"
+        if workspace.get("runtime", "envbox") == "envbox":
+            default = "" if "runtime" in workspace else " (the default)"
+            lines.append(
+                f"{key}.runtime = 'envbox'{default}: envbox needs real Sysbox, which the local node does not run; "
+                "set `sysbox-runc` (docs/local-cluster.md)"
+            )
+        image = workspace.get("image")
+        if isinstance(image, str) and image != CANARY_IMAGE:
+            lines.append(
+                f"{key}.image = {shorten(image)!r}: the local node serves one workspace image, {CANARY_IMAGE!r} "
+                "(a stand-in built here, docs/local-cluster.md); use it on the local node"
             )
     return lines
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import runpy
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from components.fleet import command as fleet
 from components.fleet.core import error_lines
 from localcluster import ROOT, STATE, cluster, control_plane, node, node_config, toolchain
 from localcluster.dev_config import Refused, merged, node_listed, refusals, removed
+from localcluster.program import program
 
 PROJECT = STATE / "project"
 # Local stacks only: the state never leaves this folder.
@@ -70,13 +70,6 @@ def environment() -> dict[str, str]:
             capture_output=True,
         )
     return variables
-
-
-def program() -> None:
-    """`__main__.py`, run in this process as the language host would run it."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
 
 def stack(
@@ -131,11 +124,16 @@ def require_running() -> None:
         raise NotRunning("the local cluster is not running: `make up` (or `make up NODE=1`) starts it")
 
 
+def own_node_runs() -> bool:
+    """Whether the node this checkout's `make up NODE=1` started still runs (with its control plane)."""
+    return control_plane.running() and node.running() and node.owned_by(STATE)
+
+
 def day2(action: str, path: Path = DEV_FILE) -> None:
     """`preview`, `refresh` or `destroy` of the dev stack on the running local cluster (with its node when this
     checkout's node runs), with the config of `path` as `make up` would apply it."""
     require_running()
-    with_node = node.running() and node.owned_by(STATE)
+    with_node = own_node_runs()
     if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
         raise Refused(lines)
     dev = dev_stack(STATE / "admin.kubeconfig", with_node, path)
@@ -152,7 +150,7 @@ def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
     the config of `path` (and what the local cluster adds), show its outputs."""
     # a node of this checkout that runs stays listed (a plain `make up` after `make up NODE=1`)
-    with_node, note = node_listed(with_node, node.running() and node.owned_by(STATE), node_config.NODE_NAME)
+    with_node, note = node_listed(with_node, own_node_runs(), node_config.NODE_NAME)
     if note:
         print(note)
     # what the local cluster cannot honour is refused before anything starts

@@ -3,7 +3,7 @@
 Each stack adopts the same control plane under its own cluster name, node and namespaces, so they share
 nothing they own (stack b installs no Sysbox, so the cluster-wide Sysbox objects are stack a's alone). The
 command runs as `python -m components.fleet` would, in this process, with one difference: the stacks run
-`__main__.py` through the Automation API's inline path (`main(program=engine.program)`), since no Python
+`__main__.py` through the Automation API's inline path (`main(program=program)`), since no Python
 language host can be built here; the listing, the tags, the previews, the refresh previews, the outputs and
 the canary's Deployment are the real CLI's, engine's, provider's and API server's.
 """
@@ -20,6 +20,7 @@ from pulumi import automation as auto
 
 from components.fleet.command import main
 from localcluster import engine
+from localcluster.program import program
 from tests.engine.kube_api import Cluster
 
 NODES = ["cvm-fleet-1", "cvm-fleet-2"]  # the control plane's Node objects (conftest.py): one per stack
@@ -50,7 +51,7 @@ def fleet(kubeconfig: Path) -> dict[str, auto.Stack]:
 
 
 def fleet_command(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["--parallel", "2", *argv], work_dir=engine.PROJECT, program=engine.program)
+    code = main(["--parallel", "2", *argv], work_dir=engine.PROJECT, program=program)
     printed = capsys.readouterr()
     return code, printed.out, printed.err
 

@@ -38,6 +38,7 @@ from components.cvm.workspaces import pods
 from components.facts import network, pins
 from components.kube.names import CONTAINERD_FIX
 from localcluster import cluster, coder_double, engine, images, local_path, netns_hosts, node, node_config, toolchain
+from localcluster.program import program as project_program
 
 NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
@@ -97,7 +98,7 @@ def program(create: str, *also: Transform) -> Callable[[], None]:
     def run() -> None:
         for transform in (shorter, *also):
             pulumi.runtime.register_stack_transformation(transform)
-        engine.program()
+        project_program()
 
     return run
 
@@ -544,12 +545,24 @@ def volume_names(core: Any) -> set[str]:
     return {volume.metadata.name for volume in core.list_persistent_volume().items}
 
 
-def test_6b_a_workspace_added_to_the_dev_config_binds_its_home(kubeconfig: Path, core: Any, tmp_path: Path) -> None:
-    """`make up NODE=1` with a workspace added to Pulumi.dev.yaml (here a copy): its home claim, naming no class,
-    gets the node's default class; the provisioner makes its volume; the pod is Ready (issue 25, finding 5)."""
+def test_6b_the_dev_config_loop_add_change_remove_add_back(kubeconfig: Path, core: Any, tmp_path: Path) -> None:
+    """The README's loop, through `make up`'s path (`localcluster.engine.up_dev`) with Pulumi.dev.yaml (here a
+    copy) edited between runs (issue 25). Added (`make up NODE=1`): its home claim, naming no class, gets the
+    node's default class, the provisioner makes its volume, the pod is Ready (finding 5). Changed, by a plain
+    `make up`: the node stays listed (finding 9) and the new pod is Ready with the home's data. Removed: the
+    Deployment goes, the home stays. Added back: the same claim and volume, data included."""
     frank = {**CAROL, "name": "frank"}
     dev = tmp_path / "Pulumi.dev.yaml"
-    dev.write_text(yaml.safe_dump({"config": {"cvm:platform": "baremetal", "cvm:supervisor": {"workspaces": [frank]}}}))
+
+    def edit(*workspaces: dict[str, Any]) -> None:
+        supervisor = {"cvm:supervisor": {"workspaces": list(workspaces)}} if workspaces else {}
+        dev.write_text(yaml.safe_dump({"config": {"cvm:platform": "baremetal", **supervisor}}))
+
+    def running(memory: str) -> bool:
+        pods = core.list_namespaced_pod(NS, label_selector="app.kubernetes.io/instance=frank").items
+        return len(pods) == 1 and pods[0].spec.containers[0].resources.limits["memory"] == memory and ready(pods[0])
+
+    edit(frank)
     before = volume_names(core)
     engine.up_dev(with_node=True, path=dev)
     try:
@@ -559,6 +572,27 @@ def test_6b_a_workspace_added_to_the_dev_config_binds_its_home(kubeconfig: Path,
         assert claim.spec.volume_name not in before
         assert volume.spec.host_path.path.startswith(f"{local_path.data_dir(node.LAYOUT)}/")
         assert ready(pod(core, "frank"))
+        proof = f"written by the suite at {time.time_ns()}"
+        kubectl(kubeconfig, "exec", "deploy/frank", "--", "sh", "-c", f"echo '{proof}' > /home/coder/proof")
+
+        edit({**frank, "memory": "1536Mi"})
+        engine.up_dev(path=dev)  # a plain `make up`: the node `make up NODE=1` started is kept
+        assert core.read_node(NODE).metadata.labels.get("sysbox-install") == "yes"
+        # a Recreate update can return before its new pod exists (docs/local-cluster.md, "Found on the node")
+        eventually(lambda: running("1536Mi"), "frank's changed pod Ready")
+
+        edit()
+        engine.up_dev(path=dev)
+        assert "NotFound" in kubectl(kubeconfig, "get", "deployment", "frank", check=False).stderr
+        kept = core.read_namespaced_persistent_volume_claim("frank-home", NS)
+        assert kept.metadata.uid == claim.metadata.uid and kept.status.phase == "Bound"
+
+        edit({**frank, "memory": "1536Mi"})
+        engine.up_dev(path=dev)
+        back = core.read_namespaced_persistent_volume_claim("frank-home", NS)
+        assert (back.metadata.uid, back.spec.volume_name) == (claim.metadata.uid, claim.spec.volume_name)
+        eventually(lambda: running("1536Mi"), "frank's pod Ready again")
+        assert kubectl(kubeconfig, "exec", "deploy/frank", "--", "cat", "/home/coder/proof").stdout.strip() == proof
     finally:
         dev_stack = engine.stack("dev", engine.dev_config(kubeconfig, True, dev), engine.SECRET_KEYS)
         assert dev_stack.destroy(color="never").summary.result == "succeeded"

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from components.config import load_settings, stored_config
+from components.facts.pins import CANARY_IMAGE
 from localcluster.dev_config import Refused, merged, node_listed, refusals, removed
 from tests.harness import KUBECONFIG
 
 NODE = "cvm-e2e-node"
-WORKSPACE = {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "sysbox-runc"}
+WORKSPACE = {"name": "alice", "image": CANARY_IMAGE, "runtime": "sysbox-runc"}  # what the local node runs
 
 
 def refused(file_config: dict[str, Any], with_node: bool = False) -> list[str]:
@@ -63,6 +64,23 @@ def test_the_local_node_without_node_1_is_refused() -> None:
     (line,) = refused({"cvm:baremetal": {"gpuNodes": [NODE]}})
     assert line.startswith("cvm:baremetal.gpuNodes lists 'cvm-e2e-node', which runs only with `make up NODE=1`;")
     assert merged({"cvm:baremetal": {"nodes": [NODE]}}, KUBECONFIG, NODE, True)["baremetal"]["nodes"] == [NODE]
+
+
+def test_a_workspace_the_local_node_cannot_run_is_refused_by_key_with_a_node_only() -> None:
+    """envbox (the default runtime) and an image the node's registry does not serve would hold `make up NODE=1`
+    for the provider's 10 minutes; without a node nothing runs pods, so nothing is refused."""
+    elsewhere = {"name": "bob", "image": "registry.example.com/platform/cvm-workspace:2026.11.27"}
+    file_config = {"cvm:supervisor": {"workspaces": [WORKSPACE, elsewhere, "not an object"]}}
+    assert refused(file_config, with_node=True) == [
+        "cvm:supervisor.workspaces[1].runtime = 'envbox' (the default): envbox needs real Sysbox, which the local "
+        "node does not run; set `sysbox-runc` (docs/local-cluster.md)",
+        "cvm:supervisor.workspaces[1].image = 'registry.example.com/platform/cvm-workspace:2026.11.27': the local "
+        f"node serves one workspace image, {CANARY_IMAGE!r} (a stand-in built here, docs/local-cluster.md); use it "
+        "on the local node",
+    ]
+    assert refusals(file_config, NODE, with_node=False) == []
+    (line,) = refused({"cvm:supervisor": {"workspaces": [{**WORKSPACE, "runtime": "envbox"}]}}, with_node=True)
+    assert line.startswith("cvm:supervisor.workspaces[0].runtime = 'envbox': envbox needs real Sysbox")
 
 
 def test_every_refusal_is_told_once_each_on_its_own_line() -> None:
