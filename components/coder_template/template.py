@@ -136,8 +136,9 @@ def resource_name(runtime: str, role: str) -> str:
 
 def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
     """A planned object as the provider keeps it: a Secret's `stringData` as `data` (see the module's docstring);
-    where the user chooses the architecture, the workload's pod on nodes of it."""
-    made = planned.manifest
+    where the user chooses the architecture, the workload's pod on nodes of it. Pulumi's own annotations
+    (`pulumi.com/skipAwait` on a home) steer Pulumi's provider alone, so Terraform's manifest goes without them."""
+    made = _without_pulumi_annotations(planned.manifest)
     if planned.role == Role.WORKSPACE and chosen_arch:
         spec = made["spec"]["template"]["spec"]
         pod = {**spec, "nodeSelector": {**spec.get("nodeSelector", {}), ARCH_LABEL: ref(value("arch"))}}
@@ -145,6 +146,15 @@ def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
     if "stringData" not in made:
         return made
     return {**{k: v for k, v in made.items() if k != "stringData"}, "data": made["stringData"]}
+
+
+def _without_pulumi_annotations(made: dict[str, Any]) -> dict[str, Any]:
+    annotations = made["metadata"].get("annotations", {})
+    kept = {key: value for key, value in annotations.items() if not key.startswith("pulumi.com/")}
+    metadata = {k: v for k, v in made["metadata"].items() if k != "annotations"} | (
+        {"annotations": kept} if kept else {}
+    )
+    return {**made, "metadata": metadata}
 
 
 def _resources(settings: Settings) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def test_pure_builders_are_valid_on_their_own() -> None:
     for manifest in (
         gpu.daemon_set("v0.20.0", skip_await=True),
         workspace_objects.agent_secret("ns", workspace, "token"),
-        workspace_objects.home_volume("ns", workspace, None, skip_await=False),
+        workspace_objects.home_volume("ns", workspace, None),
         workspace_objects.namespace_object("ns-envbox", "privileged", "1.35"),
     ):
         validate(manifest, "1.35")

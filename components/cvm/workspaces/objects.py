@@ -184,13 +184,17 @@ def env_secret(namespace: str, workspace: WorkspaceFields, values: dict[str, Any
     return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": values}
 
 
-def home_volume(
-    namespace: str, workspace: WorkspaceFields, storage_class: str | None, skip_await: bool
-) -> dict[str, Any]:
+def home_volume(namespace: str, workspace: WorkspaceFields, storage_class: str | None) -> dict[str, Any]:
+    """A workspace's home claim. Never awaited: the provider's create wait for a claim whose class binds on first
+    use (the clouds' defaults, and `local-path`) is "phase Pending", which a bound home adopted again (a workspace
+    added back) never shows, so the run failed after 5 minutes (pulumi-kubernetes provider/pkg/await/awaiters.go
+    `untilCoreV1PersistentVolumeClaimReady`, at 94977969d); and 4.25.0 times out on any update of a bound claim
+    (pulumi/pulumi-kubernetes#4179, fixed by #4181). The Deployment's wait covers it: its pod is Ready only with
+    its home bound."""
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": workspace.disk}}}
     if storage_class is not None:
         spec["storageClassName"] = storage_class
-    metadata = manifest.metadata(home_volume_name(workspace.name), namespace, labels(workspace.name), skip_await)
+    metadata = manifest.metadata(home_volume_name(workspace.name), namespace, labels(workspace.name), True)
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 

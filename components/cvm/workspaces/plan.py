@@ -188,7 +188,7 @@ def workspace(
         files = agent.config_map(ns, workspace, script, pods.home_dir(workspace.username))
         made.append(Planned(Role.AGENT_FILES, files, (Role.NAMESPACE,)))
     if not is_canary:
-        home = objects.home_volume(ns, workspace, supervisor.storage_class, skip_await)
+        home = objects.home_volume(ns, workspace, supervisor.storage_class)
         made.append(Planned(Role.HOME, home, (Role.NAMESPACE,), retained=True, gated=True))
     runtime_class = (Role.RUNTIME_CLASS,) if workspace.runtime == "sysbox-runc" else ()
     after = (Role.NAMESPACE, *GUARD_RAILS, *runtime_class, *(planned.role for planned in made))

@@ -119,6 +119,14 @@ def test_providers_are_constrained_within_a_major(stack: tuple[Settings, dict[st
     assert {kind.split("_")[0] for kind in kinds} == set(providers) == set(main["provider"])
 
 
+def test_no_pulumi_annotation_reaches_terraform(stack: tuple[Settings, dict[str, Any]]) -> None:
+    """The plan's homes carry `pulumi.com/skipAwait` for Pulumi's provider; Terraform's manifests go without."""
+    _, main = stack
+    for name, body in main["resource"]["kubernetes_manifest"].items():
+        annotations = body["manifest"]["metadata"].get("annotations", {})
+        assert not [key for key in annotations if key.startswith("pulumi.com/")], name
+
+
 def test_a_stopped_workspace_keeps_only_its_home(stack: tuple[Settings, dict[str, Any]]) -> None:
     settings, main = stack
     resources = main["resource"]["kubernetes_manifest"]
