@@ -81,9 +81,12 @@ def test_template_objects_are_the_programs(stack: str) -> None:
             made = evaluate(resources[name]["manifest"], values)
             meta = made["metadata"]
             registered = run.one(kind, f"{meta['namespace']}/{meta['name']}").manifest
-            # the one annotation only Pulumi reads (manifest.applied_by): Terraform applies as itself
+            # the annotations only Pulumi reads (manifest.applied_by; a home's skipAwait): Terraform applies as
+            # itself, and waits on nothing
             annotations = registered["metadata"].pop("annotations")
             assert annotations.pop(manifest.FIELD_MANAGER) == "cvm-dev"
+            if role == "home":
+                assert {key: annotations.pop(key) for key in manifest.SKIP_AWAIT} == manifest.SKIP_AWAIT
             if annotations:
                 registered["metadata"]["annotations"] = annotations
             if role == "workspace" and template.node_arch(settings) is None:
