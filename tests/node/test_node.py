@@ -667,6 +667,7 @@ def test_7b_a_failed_sysbox_install_stops_the_up_naming_the_node(kubeconfig: Pat
         core.patch_node(NODE, {"metadata": {"labels": {"cvm-e2e/install-fails": None}}})
         assert failing.destroy(color="never").summary.result == "succeeded"
         failing.workspace.remove_stack("node-install-fails")
+    delete_namespace(core)
     eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
 
 
