@@ -6,7 +6,8 @@ Modules: `cluster` starts and stops the whole (the control plane, then the node)
 each run their own processes (through `processes`), `node_config` is the node's files as pure functions,
 `local_path` its storage provisioner's,
 `toolchain` finds the binaries scripts/toolchain.sh builds, `good_node` is what a good Node reports, `engine`
-drives the real Pulumi engine (`dev_config` is the dev stack's config there, as pure functions), `images`
+drives the real Pulumi engine (`dev_config` is the dev stack's config there and `engine_output` what it prints
+of Pulumi's output, as pure functions), `images`
 and the `*_double` modules stand in for what cannot be fetched here.
 """
 

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +35,7 @@ from components.fleet import command as fleet
 from components.fleet.core import error_lines
 from localcluster import ROOT, STATE, cluster, control_plane, node, node_config, toolchain
 from localcluster.dev_config import Refused, merged, node_listed, refusals, removed
+from localcluster.engine_output import Shown, changes
 from localcluster.program import program
 
 PROJECT = STATE / "project"
@@ -115,6 +117,18 @@ def dev_stack(kubeconfig: Path, with_node: bool, path: Path = DEV_FILE) -> auto.
     return stack("dev", config, secret_keys=SECRET_KEYS)
 
 
+def shown() -> Callable[[str], None]:
+    """The `on_output` of one Pulumi command: its lines printed, each line and each diagnostic once
+    (localcluster/engine_output.py)."""
+    lines = Shown()
+
+    def output(line: str) -> None:
+        if (kept := lines.keep(line)) is not None:
+            print(kept)
+
+    return output
+
+
 class NotRunning(RuntimeError):
     """Day 2 needs the local cluster `make up` started."""
 
@@ -138,17 +152,18 @@ def day2(action: str, path: Path = DEV_FILE) -> None:
         raise Refused(lines)
     dev = dev_stack(STATE / "admin.kubeconfig", with_node, path)
     if action == "preview":  # what `make up` would do, drift included (it refreshes first)
-        dev.preview(on_output=print, color="never", refresh=True)
+        dev.preview(on_output=shown(), color="never", refresh=True, suppress_progress=True)
     elif action == "refresh":
-        dev.refresh(on_output=print, color="never")
+        dev.refresh(on_output=shown(), color="never", suppress_progress=True)
     else:
-        dev.destroy(on_output=print, color="never")
+        dev.destroy(on_output=shown(), color="never", suppress_progress=True)
         print("\nThe control plane keeps running; `make down` stops it, `make up` deploys the stack again.")
 
 
 def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
-    the config of `path` (and what the local cluster adds), show its outputs."""
+    the config of `path` (and what the local cluster adds), show its outputs and what it did."""
+    started = time.monotonic()
     # a node of this checkout that runs stays listed (a plain `make up` after `make up NODE=1`)
     with_node, note = node_listed(with_node, own_node_runs(), node_config.NODE_NAME)
     if note:
@@ -160,13 +175,18 @@ def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
     dev = dev_stack(kubeconfig, with_node, path)
     # refreshed first, as `pulumi up --refresh`: what was changed by hand (the canary scaled to 0) is found and
     # put back, as a real stack's `pulumi up` after `pulumi refresh` would
-    dev.up(on_output=print, color="never", refresh=True)
-    print(f"\nOutputs of the dev stack (state in {STATE / 'pulumi-state'}):")
-    for key, output in sorted(dev.outputs().items()):
+    # the outputs listed once, below, and only when it succeeded: Pulumi's own list of a failed update shows
+    # every output as removed
+    result = dev.up(on_output=shown(), color="never", refresh=True, suppress_outputs=True, suppress_progress=True)
+    print(f"Outputs of the dev stack (state in {STATE / 'pulumi-state'}):")
+    for key, output in sorted(result.outputs.items()):
         print(f"  {key}: {'[secret]' if output.secret else json.dumps(output.value)}")
-    print(f"\nThe control plane keeps running: KUBECONFIG={kubeconfig}; stop it with `make down`.")
+    done = f"\nmake up: done in {time.monotonic() - started:.0f} s ({changes(result.summary.resource_changes)})."
     if with_node:
-        print(f"The node {node_config.NODE_NAME} runs the canary: KUBECONFIG={kubeconfig} kubectl get pods -A")
+        print(f"{done} The local cluster and its node {node_config.NODE_NAME}, which runs the canary, keep running:")
+        print(f"  KUBECONFIG={kubeconfig} kubectl get pods -A    (`make down` stops them)")
+    else:
+        print(f"{done} The local control plane keeps running: KUBECONFIG={kubeconfig} (`make down` stops it)")
 
 
 DAY2 = ("preview", "refresh", "destroy")
@@ -186,6 +206,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     action = argv[0]
+    started = time.monotonic()
     try:
         if action == "fleet":
             return local_fleet(argv[1:])
@@ -205,7 +226,9 @@ def main(argv: list[str]) -> int:
     except auto.CommandError as error:
         # the engine's output and its diagnostics were printed as they came; the CLI's own errors were not
         stderr = str(error).rpartition("\n stderr: ")[2]
-        lines = error_lines(stderr) or [f"`pulumi {action}` of the dev stack failed: its output is above"]
+        lines = error_lines(stderr)
+        failed = f"`pulumi {action}` of the dev stack failed after {time.monotonic() - started:.0f} s"
+        lines.append(failed if lines else f"{failed}: its errors are above")
         print("\n".join(f"make {action}: {line}" for line in lines), file=sys.stderr)
         return 1
     return 0

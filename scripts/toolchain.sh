@@ -35,6 +35,9 @@ RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.1.0}
 
 log() { echo "[toolchain] $*" >&2; }
+# what was found (cached, or on PATH) is said once per `make up`: its driver asks again, with CVM_TOOLCHAIN_TOLD
+# set by the Makefile (issue 25); a build, and why a tool on PATH is not used, are always said
+found() { [[ -n ${CVM_TOOLCHAIN_TOLD:-} ]] || log "$@"; }
 
 # --- what the machine already has (a first run builds only what is missing) ------------------------------
 # A tool on PATH is used instead of a build when its version says it fits (never its name alone): etcd and the
@@ -77,9 +80,9 @@ new_wrapper() {
 
 build_etcd() {
   local out="$CACHE/etcd-$ETCD_VERSION" host
-  [[ -x $out/etcd ]] && { log "etcd $ETCD_VERSION: cached ($out)"; return; }
+  [[ -x $out/etcd ]] && { found "etcd $ETCD_VERSION: cached ($out)"; return; }
   host=$(host_tool etcd "$ETCD_VERSION" --version)
-  [[ -n $host ]] && { log "etcd: $host ($(version_of "$host" --version), the pinned minor): used, not built"; return; }
+  [[ -n $host ]] && { found "etcd: $host ($(version_of "$host" --version), the pinned minor): used, not built"; return; }
   local w="$WORK/etcd-$ETCD_VERSION"; new_wrapper "$w" cvmtc/etcd
   ( cd "$w"
     $GO get go.etcd.io/etcd/server/v3@"$ETCD_VERSION" go.etcd.io/etcd/etcdctl/v3@"$ETCD_VERSION"
@@ -95,7 +98,7 @@ build_kube() {
   [[ ${#cmds[@]} -gt 0 ]] || cmds=(kube-apiserver kube-controller-manager)
   link_host_kube "$out" "${cmds[@]}"
   for c in "${cmds[@]}"; do [[ -x $out/$c ]] || missing+=("$c"); done
-  [[ ${#missing[@]} -eq 0 ]] && { log "kubernetes $K8S_VERSION (${cmds[*]}): cached ($out)"; return; }
+  [[ ${#missing[@]} -eq 0 ]] && { found "kubernetes $K8S_VERSION (${cmds[*]}): cached ($out)"; return; }
   local w="$WORK/kubernetes-$K8S_VERSION"; new_wrapper "$w" cvmtc/kubernetes
   local v=${K8S_VERSION#v} major minor
   major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
@@ -143,14 +146,14 @@ link_host_kube() {
     host=$(host_tool "$c" "$K8S_VERSION" "${args[@]}")
     [[ -z $host ]] && continue
     ln -s "$host" "$out/$c"
-    log "$c: $host ($(version_of "$host" "${args[@]}"), the pinned minor): used, not built"
+    found "$c: $host ($(version_of "$host" "${args[@]}"), the pinned minor): used, not built"
   done
   return 0
 }
 
 build_containerd() {
   local out="$CACHE/containerd-$CONTAINERD_VERSION"
-  [[ -x $out/containerd && -x $out/containerd-shim-runc-v2 && -x $out/ctr ]] && { log "containerd $CONTAINERD_VERSION: cached ($out)"; return; }
+  [[ -x $out/containerd && -x $out/containerd-shim-runc-v2 && -x $out/ctr ]] && { found "containerd $CONTAINERD_VERSION: cached ($out)"; return; }
   local w="$WORK/containerd-$CONTAINERD_VERSION"; new_wrapper "$w" cvmtc/containerd
   local M=github.com/containerd/containerd/v2
   ( cd "$w"
@@ -166,7 +169,7 @@ build_containerd() {
 
 build_runc() {
   local out="$CACHE/runc-$RUNC_VERSION"
-  [[ -x $out/runc ]] && { log "runc $RUNC_VERSION: cached ($out)"; return; }
+  [[ -x $out/runc ]] && { found "runc $RUNC_VERSION: cached ($out)"; return; }
   command -v pkg-config >/dev/null && pkg-config --exists libseccomp ||
     { echo "runc needs libseccomp-dev and pkg-config (apt-get install libseccomp-dev pkg-config)" >&2; exit 1; }
   local w="$WORK/runc-$RUNC_VERSION"; new_wrapper "$w" cvmtc/runc
@@ -181,7 +184,7 @@ build_runc() {
 
 build_kube_router() {
   local out="$CACHE/kube-router-$KUBE_ROUTER_VERSION"
-  [[ -x $out/kube-router ]] && { log "kube-router $KUBE_ROUTER_VERSION: cached ($out)"; return; }
+  [[ -x $out/kube-router ]] && { found "kube-router $KUBE_ROUTER_VERSION: cached ($out)"; return; }
   local w="$WORK/kube-router-$KUBE_ROUTER_VERSION"; new_wrapper "$w" cvmtc/kube-router
   local M=github.com/cloudnativelabs/kube-router/v2
   ( cd "$w"
@@ -196,7 +199,7 @@ build_kube_router() {
 build_provider() {
   local name="pulumi-resource-kubernetes-$K8S_PROVIDER_VERSION"
   local out="$CACHE/$name"
-  [[ -x $out/pulumi-resource-kubernetes ]] && { log "$name: cached ($out)"; return; }
+  [[ -x $out/pulumi-resource-kubernetes ]] && { found "$name: cached ($out)"; return; }
   local w="$WORK/$name"; new_wrapper "$w" cvmtc/provider
   local M=github.com/pulumi/pulumi-kubernetes/provider/v4
   ( cd "$w"
@@ -237,9 +240,9 @@ print(ge[0] if ge else vs[-1])' "$want"); fi
 
 build_pulumi() {
   local out="$CACHE/pulumi-$PULUMI_VERSION" host
-  [[ -x $out/pulumi ]] && { log "pulumi $PULUMI_VERSION: cached ($out)"; return; }
+  [[ -x $out/pulumi ]] && { found "pulumi $PULUMI_VERSION: cached ($out)"; return; }
   host=$(host_pulumi)
-  [[ -n $host ]] && { log "pulumi: $host ($(version_of "$host" version), with its Python language host): used, not built"; return; }
+  [[ -n $host ]] && { found "pulumi: $host ($(version_of "$host" version), with its Python language host): used, not built"; return; }
   local w="$WORK/pulumi-$PULUMI_VERSION"; new_wrapper "$w" cvmtc/pulumi
   ( cd "$w"
     # repeat pkg/go.mod's non-local replaces (clipboard fork)
@@ -260,7 +263,7 @@ build_pulumi() {
 ACTIONLINT_VERSION=${ACTIONLINT_VERSION:-v1.7.12}
 build_actionlint() {
   local out="$CACHE/actionlint-$ACTIONLINT_VERSION"
-  [[ -x $out/actionlint ]] && { log "actionlint $ACTIONLINT_VERSION: cached ($out)"; return; }
+  [[ -x $out/actionlint ]] && { found "actionlint $ACTIONLINT_VERSION: cached ($out)"; return; }
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" $GO install -trimpath -ldflags "-s -w" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
   rm -rf "$out" && mv "$out.tmp" "$out"
@@ -273,7 +276,7 @@ build_actionlint() {
 LOCAL_PATH_VERSION=${LOCAL_PATH_VERSION:-v0.0.30}
 build_local_path() {
   local out="$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION"
-  [[ -x $out/local-path-provisioner ]] && { log "local-path-provisioner $LOCAL_PATH_VERSION: cached ($out)"; return; }
+  [[ -x $out/local-path-provisioner ]] && { found "local-path-provisioner $LOCAL_PATH_VERSION: cached ($out)"; return; }
   local w="$WORK/local-path-provisioner-$LOCAL_PATH_VERSION"; new_wrapper "$w" cvmtc/local-path
   local M=github.com/rancher/local-path-provisioner
   ( cd "$w"
@@ -289,11 +292,11 @@ build_node_kube() { build_kube kubelet kube-scheduler kubectl; }
 # chosen BUILT HOST: the built binary when cached, else the fitting one on PATH, else where the build puts it
 chosen() { if [[ -x $1 || -z $2 ]]; then echo "$1"; else echo "$2"; fi; }
 
-# timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time)
+# timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time: nothing to say)
 timed() {
   local start=$SECONDS
   "$2"
-  log "$1: $((SECONDS - start)) s"
+  if ((SECONDS > start)); then log "$1: $((SECONDS - start)) s"; fi
 }
 
 main() {
@@ -328,7 +331,7 @@ main() {
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done
-  [[ " ${what[*]} " == *" paths "* ]] || log "total: $((SECONDS - start)) s (cache: $CACHE)"
+  if [[ " ${what[*]} " != *" paths "* ]] && ((SECONDS > start)); then log "total: $((SECONDS - start)) s (cache: $CACHE)"; fi
 }
 # One build at a time: two runs building the same target would share its work folder (`make engine` and a
 # test that needs the engine, started together, did). `paths` only reads, so it takes no lock.

@@ -1,10 +1,12 @@
 """What `make up`'s driver prints, told once: each toolchain target checked once per process (a `make up` asks
-for the binaries from several places), and a bad config or a failed `pulumi up` without a traceback. Neither
-test builds or runs anything; they are in this lane because the fast lanes import nothing that can
-(tests/unit/test_layers.py)."""
+for the binaries from several places), and a bad config or a failed `pulumi up` without a traceback, said to have
+failed. No test builds or runs anything; they are in this lane because the fast lanes import nothing that can
+(tests/unit/test_layers.py). Pulumi's own output, as the driver prints it: tests/unit/localcluster/
+test_engine_output.py."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -60,5 +62,19 @@ def test_a_failed_up_tells_the_cli_errors_once(
 
     monkeypatch.setattr(engine, "up_dev", failed)
     assert engine.main(["up", "--node"]) == 1
-    assert capsys.readouterr().err == "make up: decrypting secret value: passphrase must be set\n"
+    told = capsys.readouterr().err.splitlines()
+    assert told[0] == "make up: decrypting secret value: passphrase must be set"
+    assert re.fullmatch(r"make up: `pulumi up` of the dev stack failed after \d+ s", told[1]) and len(told) == 2
     assert engine.main(["down"]) == 2
+
+
+def test_a_failed_up_whose_errors_were_streamed_says_it_failed_and_where_they_are(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failed(with_node: bool) -> None:
+        raise auto.CommandError(CommandResult("Diagnostics:\n  error: the program's error\n", "", 255))
+
+    monkeypatch.setattr(engine, "up_dev", failed)
+    assert engine.main(["up"]) == 1
+    told = capsys.readouterr().err
+    assert re.fullmatch(r"make up: `pulumi up` of the dev stack failed after \d+ s: its errors are above\n", told)

@@ -9,6 +9,7 @@ they are, so nothing is built again.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def test_make_up_deploys_the_dev_stack_and_make_down_stops_it(tmp_path: Path) ->
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
     assert "make up: the local cluster; your kubeconfig is not used" in up.stdout
     assert "Outputs of the dev stack" in up.stdout
+    # told once (issue 25): each toolchain line (the driver's second pass says only builds), the local provider's
+    # version warning; and a last line with what changed, how long it took and the kubeconfig
+    cached = [line for line in up.stderr.splitlines() if ": cached (" in line]
+    assert cached and len(cached) == len(set(cached)), cached
+    assert (up.stdout + up.stderr).count("resource plugin kubernetes is expected to have version") <= 1
+    kept = f"The local control plane keeps running: KUBECONFIG={STATE / 'admin.kubeconfig'} "
+    assert re.match(rf"make up: done in \d+ s \(.+\)\. {re.escape(kept)}", up.stdout.splitlines()[-1]), up.stdout[-500:]
     assert home_kubeconfig.read_text() == KUBECONFIG
     api = Cluster(STATE / "admin.kubeconfig")
     names = {d["metadata"]["name"] for d in api.get(api.apps.list_namespaced_deployment, "cvm-workspaces")["items"]}

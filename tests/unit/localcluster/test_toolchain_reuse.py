@@ -33,12 +33,13 @@ class Machine:
         path.chmod(0o755)
         return path
 
-    def run(self, *targets: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *targets: str, **more: str) -> subprocess.CompletedProcess[str]:
         env = {
             "PATH": f"{self.bin}{os.pathsep}/usr/bin{os.pathsep}/bin",
             "HOME": str(self.bin.parent),
             "CVM_TOOLCHAIN_CACHE": str(self.cache),
             "GO": str(self.bin / "go"),
+            **more,
         }
         return subprocess.run([SCRIPT, *targets], env=env, capture_output=True, text=True, timeout=60)
 
@@ -113,3 +114,17 @@ def test_a_pulumi_cli_without_a_language_host_or_older_than_the_sdk_is_not_used(
     done = machine.run("pulumi")
     assert f"reports '3.100.0', not 3.x at least the SDK's {SDK}: not used" in done.stderr
     assert machine.paths()["PULUMI_BIN"].startswith(str(machine.cache))
+
+
+def test_what_was_found_is_said_once_per_make_up_and_a_build_always(machine: Machine) -> None:
+    """`make up` runs the script, then its driver asks again with CVM_TOOLCHAIN_TOLD (the Makefile's DRIVER): the
+    second run says nothing of what is there, and still says why it builds."""
+    etcd = machine.tool("etcd", f'echo "etcd Version: {ETCD_MINOR}.2"')
+    first = machine.run("etcd")
+    said = f"[toolchain] etcd: {etcd} ({ETCD_MINOR}.2, the pinned minor): used, not built"
+    assert first.stderr.splitlines() == [said]
+    again = machine.run("etcd", CVM_TOOLCHAIN_TOLD="1")
+    assert again.returncode == 0 and again.stderr == ""
+    machine.tool("etcd", 'echo "etcd Version: 3.5.21"')  # gone since: a build, said
+    build = machine.run("etcd", CVM_TOOLCHAIN_TOLD="1")
+    assert "reports '3.5.21', not the pinned minor" in build.stderr and machine.built()
