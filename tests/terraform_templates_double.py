@@ -10,9 +10,13 @@ Coder's values are in, are what the program builds; it does not show that Terraf
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from components.coder_template import template
+from components.cvm.workspaces.plan import Role
 
 _SEQUENCE = re.compile(r"\$\$\{|%%\{|\$\{([^}]*)\}|%\{")
 
@@ -51,3 +55,30 @@ def evaluate(value: Any, table: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [evaluate(item, table) for item in value]
     return value
+
+
+def started(
+    main: Mapping[str, Any],
+    runtime: str,
+    *,
+    init_script: str = "#!/bin/sh\n",
+    token: str = "t",
+    workspace_id: str = "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
+    access_url: str = "https://coder.example.com",
+    parameters: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The objects of one workspace under `runtime` of template `main` (its main.tf.json), with the values Coder
+    gives at a start: the parameters' (`parameters` over small defaults), the workspace's ID and access URL, the
+    agent's token and init script."""
+    chosen = {"image": "ghcr.io/a/b:1", "cpus": "2", "memory": "4", "disk": "20", "arch": "amd64", **(parameters or {})}
+    values = {
+        **{template.value(name): given for name, given in chosen.items()},
+        f"{template.ME}.id": workspace_id,
+        f"{template.ME}.access_url": access_url,
+        f"{template.AGENT}.init_script": init_script,
+        f"{template.AGENT}.token": token,
+        f"base64encode({template.AGENT}.token)": base64.b64encode(token.encode()).decode(),
+    }
+    bodies = main["resource"]["kubernetes_manifest"]
+    prefix = template.resource_name(runtime, Role.WORKSPACE)
+    return [evaluate(body["manifest"], values) for name, body in bodies.items() if name.startswith(prefix)]

@@ -30,15 +30,18 @@ from typing import Any
 import pulumi
 import pytest
 import yaml
-from kubernetes import client, config, watch
+from kubernetes import client, config, utils, watch
 from pulumi import automation as auto
 
+from components.coder_template import template
+from components.config import load_settings, stored_config
 from components.cvm import containerd_fix
-from components.cvm.workspaces import pods
+from components.cvm.workspaces import agent, pods
 from components.facts import network, pins
 from components.kube.names import CONTAINERD_FIX
 from localcluster import cluster, coder_double, engine, images, local_path, netns_hosts, node, node_config, toolchain
 from localcluster.program import program as project_program
+from tests.terraform_templates_double import started
 
 NODE = node_config.NODE_NAME
 NS = "cvm-workspaces"
@@ -130,12 +133,16 @@ def delete_home(core: Any, workspace: str) -> None:
     eventually(gone, f"{workspace}'s home deleted")
 
 
-# A stub of Coder's agent: it records how it was started, where the suite reads it back.
+# A stub of Coder's agent: it records how it was started, where the suite reads it back. It answers `--version` as
+# Coder's agent does: Coder's init script runs the agent only if that output names Coder (coder/coder
+# provisionersdk/scripts/bootstrap_linux.sh at 6f2a1369fc61450bc913548689ccb4ddd3ce7944, lines 90-95).
 STUB_AGENT = """#!/bin/sh
-{ echo "args=$*"; echo "token=$CODER_AGENT_TOKEN"; echo "url=$CODER_AGENT_URL"; echo "user=$(id -un)"; } \
-  > "$HOME/agent-record"
+if [ "$1" = --version ]; then echo "Coder v2.0.0+double"; exit 0; fi
+{ echo "args=$*"; echo "token=$CODER_AGENT_TOKEN"; echo "url=$CODER_AGENT_URL"; echo "auth=$CODER_AGENT_AUTH"; \
+  echo "dir=$(pwd)"; echo "user=$(id -un)"; } > "$HOME/agent-record"
 """
 AGENT_TOKEN = "token-of-carol"
+ARCH = "arm64" if os.uname().machine == "aarch64" else "amd64"  # the agent binary Coder serves to this node
 
 
 @pytest.fixture(scope="module")
@@ -291,26 +298,33 @@ def test_5_home_and_inner_docker_images_survive_the_pod(kubeconfig: Path, core: 
     assert hello_id(kubeconfig) == loaded  # no pull: the image loaded before the restart is still there
 
 
-def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[str, list[str]]) -> None:
-    """carol's own systemd started the unit the pod brought: it fetched the agent from Coder and ran it as the
-    workspace user, with the token from carol's Secret and the deployment's URL."""
-    url, asked = coder
+def agent_record(kubeconfig: Path, deployment: str, asked: list[str]) -> dict[str, str]:
+    """What the stub agent recorded in `deployment`'s home once its systemd started it, or, failing that, why not:
+    the unit's state and its log, and what Coder was asked."""
 
     def recorded() -> bool:
-        return kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "test", "-s", "/home/coder/agent-record",
+        return kubectl(kubeconfig, "exec", f"deploy/{deployment}", "--", "test", "-s", "/home/coder/agent-record",
                        check=False).returncode == 0  # fmt: skip
 
     try:
-        eventually(recorded, "the agent's record")
-    except AssertionError as error:  # say why: the unit's state and its log, and what Coder was asked
-        status = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "sh", "-c",
+        eventually(recorded, f"{deployment}'s agent record")
+    except AssertionError as error:
+        status = kubectl(kubeconfig, "exec", f"deploy/{deployment}", "--", "sh", "-c",
                          "systemctl status coder-agent; journalctl -u coder-agent -n 30; ls -la /home/coder",
                          check=False)  # fmt: skip
         raise AssertionError(f"{error}\n{status.stdout}{status.stderr}\nasked: {asked}") from None
-    text = kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "cat", "/home/coder/agent-record").stdout
-    record = dict(line.split("=", 1) for line in text.splitlines())
-    assert record == {"args": "agent", "token": AGENT_TOKEN, "url": f"{url}/", "user": "coder"}
-    assert f"/bin/coder-linux-{'arm64' if os.uname().machine == 'aarch64' else 'amd64'}" in asked
+    text = kubectl(kubeconfig, "exec", f"deploy/{deployment}", "--", "cat", "/home/coder/agent-record").stdout
+    return dict(line.split("=", 1) for line in text.splitlines())
+
+
+def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[str, list[str]]) -> None:
+    """carol's own systemd started the unit the pod brought: it fetched the agent from Coder and ran it as the
+    workspace user, with the token from carol's Secret and the deployment's URL (cvm's own script: from `/`)."""
+    url, asked = coder
+    record = agent_record(kubeconfig, WORKSPACE, asked)
+    assert record == {"args": "agent", "token": AGENT_TOKEN, "url": f"{url}/", "auth": "token", "dir": "/",
+                      "user": "coder"}  # fmt: skip
+    assert f"/bin/coder-linux-{ARCH}" in asked
 
 
 # A unit whose stop leaves a mark on the home volume: only systemd's own shutdown runs its ExecStop.
@@ -475,8 +489,7 @@ class TestReachability:
         """What the egress policy allows: DNS at NodeLocal DNSCache's address, Coder on its port (here the node's
         address), and an internet host on any port."""
         assert resolve(kubeconfig, WORKSPACE_POD, network.NODELOCAL_DNS)
-        arch = "arm64" if os.uname().machine == "aarch64" else "amd64"
-        assert fetch(kubeconfig, WORKSPACE_POD, f"{coder[0]}/bin/coder-linux-{arch}") == STUB_AGENT
+        assert fetch(kubeconfig, WORKSPACE_POD, f"{coder[0]}/bin/coder-linux-{ARCH}") == STUB_AGENT
         for port in (80, 443):
             assert fetch(kubeconfig, WORKSPACE_POD, f"http://{INTERNET}:{port}/") == f"{INTERNET}:{port}"
 
@@ -518,6 +531,49 @@ class TestReachability:
             assert fetch(kubeconfig, WORKSPACE_POD, url) is None, f"{url}: reached from a workspace"
         # and the workspaces' ingress rule: the other namespace's pod does not reach the canary either
         assert fetch(kubeconfig, OTHER_POD, f"http://{pod(core, 'cvm-canary').status.pod_ip}:8080/") is None
+
+
+# A workspace of the Coder template, as Coder starts one (test_5d)
+TEMPLATE_ID = "0b7c3f5e-2a61-4c8d-9e04-7d1a6b2c5f90"  # Coder's workspace ID
+TEMPLATE_TOKEN = "token-of-a-coder-workspace"
+
+
+def test_5d_the_coder_templates_workspace_starts_its_agent_through_coders_script(
+    kubeconfig: Path, core: Any, coder: tuple[str, list[str]]
+) -> None:
+    """The `sysbox-runc` objects of the template `cvm coder-template` renders for this stack, with the values Coder
+    gives at a start (parameters, workspace ID, the agent's token, and its init script: the double of Coder's
+    bootstrap_linux.sh with ACCESS_URL, AUTH_TYPE and ARCH written in), applied beside the stack's objects. The
+    workspace's systemd runs Coder's script: the agent is fetched and run in BINARY_DIR with the token. carol is
+    stopped first, as Coder stops a workspace: the node's 2 CPUs hold one 1-CPU workspace beside the canary."""
+    url, asked = coder
+    settings = load_settings(stored_config(stack_config(kubeconfig, [])), "node", ["cvm:baremetal"])
+    script = coder_double.bootstrap_script(url, ARCH)
+    parameters = {"image": pins.CANARY_IMAGE, "cpus": "1", "memory": "1", "disk": "1", "arch": ARCH}
+    made = started(template.main_tf(settings), "sysbox-runc", init_script=script, token=TEMPLATE_TOKEN,
+                   workspace_id=TEMPLATE_ID, access_url=url, parameters=parameters)  # fmt: skip
+    name = f"coder-{TEMPLATE_ID}"
+    assert {m["metadata"]["namespace"] for m in made} == {NS}
+    assert [m["data"][agent.SCRIPT] for m in made if m["kind"] == "ConfigMap"] == [script]  # Coder's, not cvm's
+    client.AppsV1Api(core.api_client).patch_namespaced_deployment_scale(WORKSPACE, NS, {"spec": {"replicas": 0}})
+    instance = f"app.kubernetes.io/instance={WORKSPACE}"
+    eventually(lambda: not core.list_namespaced_pod(NS, label_selector=instance).items, "carol stopped")
+    volumes = volume_names(core)
+    fetched = len(asked)
+    try:
+        for manifest in made:  # the home first, as the template lists them
+            utils.create_from_dict(core.api_client, manifest)  # type: ignore[no-untyped-call]
+        record = agent_record(kubeconfig, name, asked)
+        assert record == {"args": "agent", "token": TEMPLATE_TOKEN, "url": f"{url}/", "auth": "token",
+                          "dir": "/home/coder/.coder", "user": "coder"}  # fmt: skip
+        assert f"/bin/coder-linux-{ARCH}" in asked[fetched:]
+    finally:
+        for manifest in reversed(made):
+            kind = manifest["kind"].lower()
+            kubectl(kubeconfig, "delete", "--ignore-not-found", f"{kind}/{manifest['metadata']['name']}")
+    eventually(lambda: not core.list_namespaced_pod(NS, label_selector=f"app.kubernetes.io/instance={name}").items,
+               "the template's workspace gone")  # fmt: skip
+    eventually(lambda: volume_names(core) == volumes, "its home's volume deleted")
 
 
 def test_6_destroy_leaves_no_pod_and_keeps_the_home(stack: auto.Stack, core: Any) -> None:

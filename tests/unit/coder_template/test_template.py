@@ -32,7 +32,7 @@ from components.cvm.workspaces.plan import Role
 from components.facts import pins
 from localcluster import coder_double
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS
-from tests.terraform_templates_double import evaluate
+from tests.terraform_templates_double import started
 from tests.unit.coder_template.terraform_json_schema import SCHEMA
 
 EXAMPLES = {p.name.split(".")[1]: yaml.safe_load(p.read_text())["config"] for p in ROOT.glob("examples/Pulumi.*.yaml")}
@@ -150,28 +150,10 @@ def test_runtimes_offered_are_those_the_stack_made() -> None:
         template.main_tf(none)
 
 
-def filled(main: dict[str, Any], runtime: str, init_script: str = "#!/bin/sh\n") -> list[dict[str, Any]]:
-    values = {
-        **{
-            template.value(p): v
-            for p, v in (("image", "ghcr.io/a/b:1"), ("cpus", "2"), ("memory", "4"), ("disk", "20"))
-        },
-        f"{template.ME}.id": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
-        f"{template.ME}.access_url": "https://coder.example.com",
-        f"{template.AGENT}.init_script": init_script,
-        template.value("arch"): "amd64",
-        f"{template.AGENT}.token": "t",
-        f"base64encode({template.AGENT}.token)": "dA==",
-    }
-    bodies = main["resource"]["kubernetes_manifest"]
-    prefix = template.resource_name(runtime, Role.WORKSPACE)
-    return [evaluate(body["manifest"], values) for name, body in bodies.items() if name.startswith(prefix)]
-
-
 def test_manifests_pass_kubernetes_schemas(stack: tuple[Settings, dict[str, Any]]) -> None:
     settings, main = stack
     for runtime in template.runtimes(settings):
-        for manifest in filled(main, runtime):
+        for manifest in started(main, runtime):
             kubernetes_validate.validate(manifest, settings.kubernetes_minor, strict=True)
 
 
@@ -226,7 +208,7 @@ def coder() -> Iterator[tuple[str, list[str]]]:
 def agent_files(access_url: str) -> dict[str, str]:
     """The sysbox-runc ConfigMap's files, from the rendered template with Coder's values filled in."""
     script = coder_double.bootstrap_script(access_url, ARCH)
-    made = filled(template.main_tf(settings_of("full")), "sysbox-runc", init_script=script)
+    made = started(template.main_tf(settings_of("full")), "sysbox-runc", init_script=script)
     (config_map,) = [m for m in made if m["kind"] == "ConfigMap" and agent.UNIT in m.get("data", {})]
     data: dict[str, str] = config_map["data"]
     return data
@@ -317,7 +299,7 @@ def test_a_clouds_agent_is_built_for_its_node_pool(stack: str, override: dict[st
     main = template.main_tf(settings)
     assert main["resource"]["coder_agent"]["main"]["arch"] == arch
     assert "arch" not in main["data"]["coder_parameter"]
-    for manifest in filled(main, "sysbox-runc"):
+    for manifest in started(main, "sysbox-runc"):
         if manifest["kind"] == "Deployment":
             assert template.ARCH_LABEL not in manifest["spec"]["template"]["spec"]["nodeSelector"]
 
@@ -328,7 +310,7 @@ def test_on_bare_metal_the_user_picks_the_architecture_and_the_pod_follows_it() 
     assert [o["value"] for o in parameter["option"]] == ["amd64", "arm64"] and parameter["default"] == "amd64"
     assert main["resource"]["coder_agent"]["main"]["arch"] == f"${{{template.value('arch')}}}"
     for runtime in template.runtimes(settings_of("full")):
-        (deployment,) = [m for m in filled(main, runtime) if m["kind"] == "Deployment"]
+        (deployment,) = [m for m in started(main, runtime) if m["kind"] == "Deployment"]
         selector = deployment["spec"]["template"]["spec"]["nodeSelector"]
         assert selector[template.ARCH_LABEL] == "amd64"  # the parameter's value (filled)
         assert len(selector) > 1  # and still on the CVM nodes
@@ -388,6 +370,6 @@ def test_the_supervisors_cas_come_before_coders_init_script() -> None:
     settings = load_settings(stored_config(config), "full", [f"cvm:{k}" for k in SECRET_KEYS])
     script = coder_double.bootstrap_script("https://coder.example.com/", ARCH)
     for runtime in ("sysbox-runc", "envbox"):
-        made = filled(template.main_tf(settings), runtime, init_script=script)
+        made = started(template.main_tf(settings), runtime, init_script=script)
         texts = [text for m in made for text in strings(m) if text.endswith(script)]
         assert texts == [agent.trust_lines() + script], runtime
