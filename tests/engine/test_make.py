@@ -28,7 +28,9 @@ def make(target: str, home: Path) -> subprocess.CompletedProcess[str]:
     go_env = subprocess.run(
         ["go", "env", "GOPATH", "GOCACHE", "GOMODCACHE"], capture_output=True, text=True, check=True
     ).stdout.split()
-    env = {key: value for key, value in os.environ.items() if key != "KUBECONFIG"}
+    # as a person types it: a top-level make (under `make test`, a sub-make would add "Leaving directory" lines)
+    ignored = ("KUBECONFIG", "MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    env = {key: value for key, value in os.environ.items() if key not in ignored}
     env.update(
         HOME=str(home),
         CVM_TOOLCHAIN_CACHE=os.environ.get("CVM_TOOLCHAIN_CACHE", str(Path.home() / ".cache/cvm-toolchain")),

@@ -487,11 +487,15 @@ class TestReachability:
         self, kubeconfig: Path, enforced: None, coder: tuple[str, list[str]]
     ) -> None:
         """What the egress policy allows: DNS at NodeLocal DNSCache's address, Coder on its port (here the node's
-        address), and an internet host on any port."""
-        assert resolve(kubeconfig, WORKSPACE_POD, network.NODELOCAL_DNS)
-        assert fetch(kubeconfig, WORKSPACE_POD, f"{coder[0]}/bin/coder-linux-{ARCH}") == STUB_AGENT
+        address), and an internet host on any port. Each within a minute: kube-router applies a new pod's allow
+        rules in its next sync (a clean clone's CI once saw the first DNS query go unanswered); the blocked checks
+        below then run with the rules in place."""
+        eventually(lambda: resolve(kubeconfig, WORKSPACE_POD, network.NODELOCAL_DNS), "DNS from carol", 60)
+        stub = f"{coder[0]}/bin/coder-linux-{ARCH}"
+        eventually(lambda: fetch(kubeconfig, WORKSPACE_POD, stub) == STUB_AGENT, "Coder from carol", 60)
         for port in (80, 443):
-            assert fetch(kubeconfig, WORKSPACE_POD, f"http://{INTERNET}:{port}/") == f"{INTERNET}:{port}"
+            url = f"http://{INTERNET}:{port}/"
+            eventually(lambda: fetch(kubeconfig, WORKSPACE_POD, url) == f"{INTERNET}:{port}", url, 60)  # noqa: B023
 
     def test_net_2_a_workspace_reaches_no_metadata_wireserver_or_private_host(
         self, kubeconfig: Path, enforced: None
