@@ -36,6 +36,7 @@ from components.cvm.workspaces import plan
 from components.cvm.workspaces.plan import Role
 from components.facts import node_sizes, pins
 from components.kube import units
+from components.kube.manifest import PULUMI_PREFIX
 
 from .terraform import interpolation, ref, render
 
@@ -150,7 +151,7 @@ def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
 
 def _without_pulumi_annotations(made: dict[str, Any]) -> dict[str, Any]:
     annotations = made["metadata"].get("annotations", {})
-    kept = {key: value for key, value in annotations.items() if not key.startswith("pulumi.com/")}
+    kept = {key: value for key, value in annotations.items() if not key.startswith(PULUMI_PREFIX)}
     metadata = {k: v for k, v in made["metadata"].items() if k != "annotations"} | (
         {"annotations": kept} if kept else {}
     )

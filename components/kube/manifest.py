@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-SKIP_AWAIT = {"pulumi.com/skipAwait": "true"}
-# The annotation that names the provider's server-side-apply field manager (pulumi-kubernetes
-# provider/pkg/metadata/annotations.go, AnnotationPatchFieldManager).
-FIELD_MANAGER = "pulumi.com/patchFieldManager"
+# Pulumi's Kubernetes provider reads the annotations under this prefix (pulumi-kubernetes
+# provider/pkg/metadata/annotations.go); no other tool gives them a meaning.
+PULUMI_PREFIX = "pulumi.com/"
+SKIP_AWAIT = {f"{PULUMI_PREFIX}skipAwait": "true"}
+# The annotation that names the provider's server-side-apply field manager (AnnotationPatchFieldManager there).
+FIELD_MANAGER = f"{PULUMI_PREFIX}patchFieldManager"
 
 
 def metadata(
