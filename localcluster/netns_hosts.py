@@ -6,7 +6,12 @@ Each listener answers with the address and port it was reached on: an HTTP serve
 `<address>:<port>`), a DNS responder on UDP (an A record for any name). A client therefore tells "reached this
 listener" from "reached something else" and from "refused" or "timed out".
 
-    python -m localcluster.netns_hosts serve ADDRESS:PORT/tcp|udp ...   # run inside the namespace (ip netns exec)
+    python -m localcluster.netns_hosts serve ADDRESS:PORT/tcp|udp ...   # run inside the namespace (nsenter)
+
+The namespace is held by a process of its own (`unshare --net`), never named with `ip netns add`: that command
+bind-mounts /run/netns over itself when it is not a mount yet, which hides the pod namespaces containerd had
+mounted there, so that their pods can no longer be deleted ("failed to remove netns: unlinkat /run/netns/cni-…:
+device or resource busy", seen on a fresh machine) and their mounts outlive the node.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import ipaddress
+import os
 import socket
 import socketserver
 import subprocess
@@ -48,16 +54,15 @@ class Hosts:
         return str(first), str(second)
 
 
-def setup_commands(hosts: Hosts) -> list[list[str]]:
-    """The `ip` commands that make `hosts`: the namespace, a veth into it, the addresses, the routes both ways.
-    Pure."""
-    ns, inner = hosts.namespace, "eth0"
+def setup_commands(hosts: Hosts, holder: int) -> list[list[str]]:
+    """The `ip` commands that make `hosts` in the network namespace of process `holder`: a veth into it, the
+    addresses, the routes both ways. Pure."""
+    inner = "eth0"
     host_address, ns_address = hosts.link_addresses
     prefix = ipaddress.ip_network(hosts.link).prefixlen
-    in_ns = ["ip", "-n", ns]
+    in_ns = [*enter(holder), "ip"]
     commands = [
-        ["ip", "netns", "add", ns],
-        ["ip", "link", "add", hosts.host_side, "type", "veth", "peer", "name", inner, "netns", ns],
+        ["ip", "link", "add", hosts.host_side, "type", "veth", "peer", "name", inner, "netns", str(holder)],
         ["ip", "addr", "add", f"{host_address}/{prefix}", "dev", hosts.host_side],
         ["ip", "link", "set", hosts.host_side, "up"],
         [*in_ns, "link", "set", "lo", "up"],
@@ -69,6 +74,11 @@ def setup_commands(hosts: Hosts) -> list[list[str]]:
         *(["ip", "route", "add", f"{address}/32", "dev", hosts.host_side] for address in hosts.addresses),
     ]
     return commands
+
+
+def enter(holder: int) -> list[str]:
+    """The command prefix that runs a command in the network namespace of process `holder`. Pure."""
+    return ["nsenter", "-t", str(holder), "-n"]
 
 
 def route_is_ours(route_get: str, device: str) -> bool:
@@ -89,9 +99,8 @@ def check_route(hosts: Hosts, address: str) -> None:
 
 
 def remove(hosts: Hosts) -> None:
-    """The namespace, and with it its veth (both ends) and the host's routes through it."""
+    """The veth (both ends), and with it the host's routes through it; the namespace goes with its holder."""
     _run("ip", "link", "delete", hosts.host_side, check=False)
-    _run("ip", "netns", "delete", hosts.namespace, check=False)
 
 
 @contextlib.contextmanager
@@ -99,16 +108,22 @@ def made(hosts: Hosts, listeners: list[str], log: Path) -> Iterator[Hosts]:
     """Make `hosts`, run the listeners (`ADDRESS:PORT/tcp|udp`) in its namespace until the block ends, then
     remove it all."""
     remove(hosts)  # a crashed run's
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "infinity"])  # the namespace lives as long as it does
     server = None
     try:
-        for command in setup_commands(hosts):
+        own = os.readlink("/proc/self/ns/net")
+        deadline = time.monotonic() + 10
+        while os.readlink(f"/proc/{holder.pid}/ns/net") == own:  # until unshare(2) has run, it is still ours
+            if holder.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("unshare --net did not make the test hosts' namespace")
+            time.sleep(0.05)
+        for command in setup_commands(hosts, holder.pid):
             _run(*command)
         for address in hosts.addresses:
             check_route(hosts, address)
         with log.open("wb") as out:
             server = subprocess.Popen(
-                ["ip", "netns", "exec", hosts.namespace, sys.executable, "-m", "localcluster.netns_hosts", "serve",
-                 *listeners],
+                [*enter(holder.pid), sys.executable, "-m", "localcluster.netns_hosts", "serve", *listeners],
                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
             )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -122,6 +137,8 @@ def made(hosts: Hosts, listeners: list[str], log: Path) -> Iterator[Hosts]:
             server.terminate()
             server.wait(10)
         remove(hosts)
+        holder.kill()
+        holder.wait(10)
 
 
 # --- inside the namespace ------------------------------------------------------------------------------------

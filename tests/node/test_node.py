@@ -673,17 +673,19 @@ def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any], running: d
                             run=program("1m"))  # fmt: skip
 
     broken = broken_stack(workspace if running is None else running)
-    if running is not None:
-        assert broken.up(color="never").summary.result == "succeeded"
-        assert ready(pod(core, running["name"]))
-        broken = broken_stack(workspace)
-    with pytest.raises(auto.CommandError) as failed:
-        broken.up(color="never")
-    assert broken.destroy(color="never").summary.result == "succeeded"
-    broken.workspace.remove_stack("node-broken")
-    delete_home(core, workspace["name"])
-    delete_namespace(core)
-    eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
+    try:
+        if running is not None:
+            assert broken.up(color="never").summary.result == "succeeded"
+            assert ready(pod(core, running["name"]))
+            broken = broken_stack(workspace)
+        with pytest.raises(auto.CommandError) as failed:
+            broken.up(color="never")
+    finally:  # cleaned up whatever failed, so that the next test starts from an empty cluster
+        assert broken.destroy(color="never").summary.result == "succeeded"
+        broken.workspace.remove_stack("node-broken")
+        delete_home(core, workspace["name"])
+        delete_namespace(core)
+        eventually(lambda: not core.list_pod_for_all_namespaces().items, "every pod gone")
     return str(failed.value)
 
 

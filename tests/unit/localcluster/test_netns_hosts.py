@@ -12,15 +12,17 @@ HOSTS = netns_hosts.Hosts("ns", "veth-h", "10.250.255.0/30", ("169.254.169.254",
 
 
 def test_every_address_is_bound_in_the_namespace_and_routed_there_alone() -> None:
-    commands = [" ".join(c) for c in netns_hosts.setup_commands(HOSTS)]
-    assert commands[0] == "ip netns add ns"
+    commands = [" ".join(c) for c in netns_hosts.setup_commands(HOSTS, 4242)]
+    # the holder's namespace, never one named under /run/netns (which `ip netns add` would bind-mount)
+    assert commands[0] == "ip link add veth-h type veth peer name eth0 netns 4242"
+    assert not [c for c in commands if "netns add" in c or c.startswith("ip -n")]
     assert "ip addr add 10.250.255.1/30 dev veth-h" in commands
     for address in HOSTS.addresses:
-        assert f"ip -n ns addr add {address}/32 dev eth0" in commands
+        assert f"nsenter -t 4242 -n ip addr add {address}/32 dev eth0" in commands
         assert f"ip route add {address}/32 dev veth-h" in commands
     # the namespace routes back only the ranges named: no default route out of it
-    assert [c for c in commands if " route add " in c and c.startswith("ip -n")] == [
-        "ip -n ns route add 10.244.0.0/24 via 10.250.255.1"
+    assert [c for c in commands if " route add " in c and c.startswith("nsenter")] == [
+        "nsenter -t 4242 -n ip route add 10.244.0.0/24 via 10.250.255.1"
     ]
 
 
