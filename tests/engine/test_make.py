@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,14 @@ def test_make_up_deploys_the_dev_stack_and_make_down_stops_it(tmp_path: Path) ->
     assert not control_plane.running()
 
 
+def up_dev(path: Path) -> None:
+    """The driver's `up` with the dev config file at `path`, in a process of its own as each `make up` is (the
+    Automation API's inline program then runs once per process, as under `make up`)."""
+    run = f"from pathlib import Path; from localcluster import engine; engine.up_dev(path=Path({str(path)!r}))"
+    done = subprocess.run([sys.executable, "-c", run], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 def test_make_up_applies_exactly_the_dev_config_file(tmp_path: Path) -> None:
     """A workspace added to the file is deployed; removed from it (with a typo key once made), it is gone on
     the next run, and so is the key: the stack's config is the file's, every run."""
@@ -76,14 +85,14 @@ def test_make_up_applies_exactly_the_dev_config_file(tmp_path: Path) -> None:
     supervisor = {"coderUrl": FULL["supervisor"]["coderUrl"], "workspaces": [workspace]}
     dev_file.write_text(yaml.safe_dump({"config": {**config, "cvm:supervisor": supervisor}}))
     try:
-        engine.up_dev(path=dev_file)
+        up_dev(dev_file)
         api = Cluster(STATE / "admin.kubeconfig")
         api.apps.read_namespaced_deployment(workspace["name"], "cvm-workspaces")
-        dev = auto.Stack.select("dev", auto.LocalWorkspace(work_dir=str(engine.PROJECT)))
+        dev = auto.Stack.select("dev", auto.LocalWorkspace(work_dir=str(engine.PROJECT), env_vars=engine.environment()))
         dev.set_config("cvm:kubernetesVersoin", auto.ConfigValue("1.35"))  # a typo once made by hand
 
         dev_file.write_text(yaml.safe_dump({"config": config}))
-        engine.up_dev(path=dev_file)
+        up_dev(dev_file)
         with pytest.raises(ApiException) as gone:
             api.apps.read_namespaced_deployment(workspace["name"], "cvm-workspaces")
         assert gone.value.status == 404

@@ -668,16 +668,17 @@ def broken_up(core: Any, kubeconfig: Path, workspace: dict[str, Any], running: d
     do not fit on the 2-CPU node), or with `running` first, up and running, then changed to `workspace`; the error
     it fails with, once cleaned up."""
 
-    def broken_stack(listed: dict[str, Any]) -> auto.Stack:
+    def broken_stack(listed: dict[str, Any], wait: str) -> auto.Stack:
         return engine.stack("node-broken", stack_config(kubeconfig, [listed], canary=False), ("baremetal",),
-                            run=program("1m"))  # fmt: skip
+                            run=program(wait))  # fmt: skip
 
-    broken = broken_stack(workspace if running is None else running)
+    # a broken workspace fails within a minute; a working one gets the time a loaded machine needs to start it
+    broken = broken_stack(workspace, "1m") if running is None else broken_stack(running, "5m")
     try:
         if running is not None:
             assert broken.up(color="never").summary.result == "succeeded"
             assert ready(pod(core, running["name"]))
-            broken = broken_stack(workspace)
+            broken = broken_stack(workspace, "1m")
         with pytest.raises(auto.CommandError) as failed:
             broken.up(color="never")
     finally:  # cleaned up whatever failed, so that the next test starts from an empty cluster
