@@ -25,7 +25,7 @@ $(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirem
 
 setup: $(BIN)/activate
 
-# The local engine and control plane, built from the Go module proxy (cached; about 30 minutes cold).
+# The local engine and control plane, built from the Go module proxy (cached; about 35 minutes cold).
 engine:
 	@command -v openssl >/dev/null || (apt-get update -qq && apt-get install -y -qq openssl)
 	./scripts/toolchain.sh all

@@ -9,9 +9,10 @@ listener" from "reached something else" and from "refused" or "timed out".
     python -m localcluster.netns_hosts serve ADDRESS:PORT/tcp|udp ...   # run inside the namespace (nsenter)
 
 The namespace is held by a process of its own (`unshare --net`), never named with `ip netns add`: that command
-bind-mounts /run/netns over itself when it is not a mount yet, which hides the pod namespaces containerd had
-mounted there, so that their pods can no longer be deleted ("failed to remove netns: unlinkat /run/netns/cni-…:
-device or resource busy", seen on a fresh machine) and their mounts outlive the node.
+bind-mounts /run/netns over itself when it is not a mount yet (iproute2 ip/ipnetns.c, netns_add), which hides
+the pod namespaces containerd had mounted there, so that their pods can no longer be deleted ("failed to remove
+netns: unlinkat /run/netns/cni-…: device or resource busy", seen on a fresh machine) and their mounts outlive
+the node.
 """
 
 from __future__ import annotations
