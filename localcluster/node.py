@@ -347,7 +347,10 @@ def start(admin: Path) -> None:
         f"--root-dir={LAYOUT.kubelet_root}", f"--cert-dir={LAYOUT.kubelet_root / 'pki'}",
         f"--hostname-override={node_config.NODE_NAME}", f"--node-ip={node_config.NODE_IP}", "--v=2",
     ], {"PATH": path})  # fmt: skip
-    _wait("kubelet", f"node {node_config.NODE_NAME}", lambda: _node_ready(admin), 120)
+    # its own healthz first: the Node object may still say Ready from a kubelet before a crash, while this one
+    # is still starting and would exit if containerd went away now (a restart of it, say)
+    healthz = f"http://127.0.0.1:{node_config.KUBELET_HEALTHZ_PORT}/healthz"
+    _wait("kubelet", f"node {node_config.NODE_NAME}", lambda: _http_ok(healthz) and _node_ready(admin), 120)
     # the NetworkPolicy dataplane, as a host process like the kubelet; it reads the node's address from its
     # Node object, so it starts once the kubelet has registered it
     _grant_kube_router(admin)

@@ -93,6 +93,10 @@ class Layout:
         return self.data / "host-before.json"
 
 
+# the kubelet answers here (on 127.0.0.1) only once it has started, past its runtime check
+KUBELET_HEALTHZ_PORT = 10248
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -223,7 +227,7 @@ def kubelet_config(layout: Layout, client_ca: Path) -> dict[str, Any]:
         "port": 10250,
         "readOnlyPort": 0,
         "healthzBindAddress": "127.0.0.1",
-        "healthzPort": 10248,
+        "healthzPort": KUBELET_HEALTHZ_PORT,
         "authentication": {
             "anonymous": {"enabled": False},
             "webhook": {"enabled": True},
