@@ -120,7 +120,7 @@ def test_the_program_imports_only_components() -> None:
 
 
 def test_the_policy_pack_imports_pulumi_policy_and_the_standard_library_only(graph: grimp.ImportGraph) -> None:
-    """policy/requirements.txt says so: the pack is installed alone, in policy/venv (ours: the `top` contract)."""
+    """As policy/requirements.txt says: the pack is installed alone, in policy/venv (its imports of ours: `top`)."""
     imported = {
         name
         for module in graph.find_descendants("policy") | {"policy"}
