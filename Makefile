@@ -88,4 +88,4 @@ coverage: setup
 	$(BIN)/pytest -m "pure or program" tests/unit tests/program --cov --cov-report=term:skip-covered
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e .coverage cvm.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis .e2e .coverage cvm.egg-info

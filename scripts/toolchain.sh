@@ -35,6 +35,10 @@ RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.1.0}
 
 log() { echo "[toolchain] $*" >&2; }
+# the provider build's steps in Python (localcluster/provider_source.py), with the machine's python3: `make engine`
+# needs no venv
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+provider_source() { PYTHONPATH="$ROOT" python3 -m localcluster.provider_source "$@"; }
 # what was found (cached, or on PATH) is said once per `make up`: its driver asks again, with CVM_TOOLCHAIN_TOLD
 # set by the Makefile (issue 25); a build, and why a tool on PATH is not used, are always said
 found() { [[ -n ${CVM_TOOLCHAIN_TOLD:-} ]] || log "$@"; }
@@ -44,7 +48,7 @@ found() { [[ -n ${CVM_TOOLCHAIN_TOLD:-} ]] || log "$@"; }
 # Kubernetes commands of the pinned minor, a Pulumi CLI of major 3 no older than the Python SDK
 # (requirements/core.txt) with its Python language host beside it or on PATH. The built cache, when there, wins
 # (its versions are the pinned ones). Each choice is logged with its reason.
-PULUMI_SDK_VERSION=${PULUMI_SDK_VERSION:-$(sed -n 's/^pulumi==//p' "$(dirname "$0")/../requirements/core.txt")}
+PULUMI_SDK_VERSION=${PULUMI_SDK_VERSION:-$(sed -n 's/^pulumi==//p' "$ROOT/requirements/core.txt")}
 
 # version_of CMD...: the first x.y.z the command prints (`etcd --version`, `kubectl version --client`, ...)
 version_of() { { "$@" 2>/dev/null || true; } | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1 || true; }
@@ -207,12 +211,7 @@ build_provider() {
     # copy the module, generate them (same as cmd/pulumi-resource-kubernetes/generate.go), replace => copy.
     local dir; dir=$($GO mod download -json "$M@$K8S_PROVIDER_PSEUDO" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
     cp -r "$dir" provider-src && chmod -R u+w provider-src
-    ( cd provider-src/cmd/pulumi-resource-kubernetes
-      VERSION="$K8S_PROVIDER_VERSION" python3 -c '
-import json, os
-s = json.load(open("schema.json")); s["version"] = os.environ["VERSION"]
-json.dump(s, open("schema-embed.json", "w"), separators=(",", ":"))
-json.dump(json.load(open("terraform-mapping.json")), open("terraform-mapping-embed.json", "w"), separators=(",", ":"))' )
+    ( cd provider-src/cmd/pulumi-resource-kubernetes && provider_source embed "$K8S_PROVIDER_VERSION" )
     # provider's own go.mod asks for sdk/v4 (replaced => ../sdk upstream) at a version the proxy may not serve:
     # pin it to the nearest served version (the provider only uses sdk/v4/.../utilities).
     local want; want=$(awk '$1=="github.com/pulumi/pulumi-kubernetes/sdk/v4" && $2 ~ /^v/ {print $2; exit}' provider-src/go.mod)
@@ -220,13 +219,7 @@ json.dump(json.load(open("terraform-mapping.json")), open("terraform-mapping-emb
     if [[ -z $sdkv ]]; then
       if $GO list -m "github.com/pulumi/pulumi-kubernetes/sdk/v4@$want" >/dev/null 2>&1; then sdkv=$want
       else sdkv=$($GO list -m -versions github.com/pulumi/pulumi-kubernetes/sdk/v4 | tr ' ' '\n' | grep '^v' |
-                  sort -V | awk -v w="$want" '{print}' | python3 -c '
-import sys
-w = tuple(int(x) for x in sys.argv[1].lstrip("v").split("."))
-vs = [l.strip() for l in sys.stdin if l.strip()]
-key = lambda v: tuple(int(x) for x in v.lstrip("v").split("-")[0].split("."))
-ge = [v for v in vs if key(v) >= w]
-print(ge[0] if ge else vs[-1])' "$want"); fi
+                  sort -V | provider_source nearest "$want"); fi
     fi
     log "provider: sdk/v4 wanted $want, using $sdkv"
     $GO mod edit -require="$M@$K8S_PROVIDER_PSEUDO" -replace="$M=./provider-src" \

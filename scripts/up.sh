@@ -20,24 +20,12 @@ if ! command -v pulumi >/dev/null 2>&1; then
     "(https://www.pulumi.com/docs/iac/download-install/), or run \`make up\` for the local cluster"
   exit 2
 fi
-# The program reads the ambient kubeconfig: hand it one reduced to CLUSTER's context (made current), in a
-# temporary file, so the run goes where it was named whatever the current context, and no file of yours changes.
+# The program reads the ambient kubeconfig: hand it one reduced to CLUSTER's context (made current; written by
+# components/clusters/named_context.py), in a temporary file, so the run goes where it was named whatever the
+# current context, and no file of yours changes.
 kubeconfig="$(mktemp)"
 trap 'rm -f "$kubeconfig"' EXIT
-venv/bin/python - "$CLUSTER" "$kubeconfig" <<'PY' || exit 2
-import os
-import sys
-from pathlib import Path
-
-from components.clusters.baremetal import resolve_kubeconfig
-from components.config import SettingsError
-
-cluster, out = sys.argv[1:]
-try:
-    Path(out).write_text(resolve_kubeconfig(None, cluster, os.environ, Path.home()))
-except SettingsError as error:
-    sys.exit("\n".join(f"make up CLUSTER={cluster}: {problem}" for problem in error.problems))
-PY
+venv/bin/python -m components.clusters.named_context "$CLUSTER" "$kubeconfig" || exit 2
 export KUBECONFIG="$kubeconfig"
 
 # A local state backend unless the operator chose one (pulumi login, or PULUMI_BACKEND_URL).
