@@ -73,9 +73,12 @@ lint: setup
 	$(BIN)/mypy .
 
 # The fast lane, on a clean clone without Go: the linters, then the pure and program tests (pytest markers by
-# folder, tests/conftest.py). `.ci/run` runs it before the rest.
+# folder, tests/conftest.py). `COVERAGE=1`: the same run also measures their coverage (below), so `.ci/run`'s
+# `make test COVERAGE=1` runs each lane once.
+COVERAGE ?=
+FAST_LANE = $(BIN)/pytest -m "pure or program" tests/unit tests/program
 check: lint
-	$(BIN)/pytest -m "pure or program" tests/unit tests/program
+	$(FAST_LANE) $(if $(COVERAGE),$(COVERAGE_ARGS))
 
 # The whole suite: the fast lane (its first prerequisite), then the engine and node lanes on the locally built
 # engine.
@@ -83,9 +86,10 @@ test: check engine node-engine
 	$(BIN)/pytest -m "engine or node" tests/engine tests/node
 
 # The line and branch coverage of components/ and policy/ by the pure and program lanes ([tool.coverage] in
-# pyproject.toml); its TOTAL row is the figure
+# pyproject.toml); its TOTAL row is the figure. `make coverage` is `make check COVERAGE=1` without the linters.
+COVERAGE_ARGS := --cov --cov-report=term:skip-covered
 coverage: setup
-	$(BIN)/pytest -m "pure or program" tests/unit tests/program --cov --cov-report=term:skip-covered
+	$(FAST_LANE) $(COVERAGE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .e2e .coverage cvm.egg-info
