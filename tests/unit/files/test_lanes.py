@@ -50,9 +50,11 @@ def test_check_runs_the_fast_lanes_and_test_everything_after_it() -> None:
     prerequisites, _ = recipe("check")
     assert prerequisites == ["lint"]  # no `engine`: the fast lane needs no Go toolchain
     assert dry_run("check") == ['pytest -m "pure or program" tests/unit tests/program']  # no coverage: fast
-    prerequisites, commands = recipe("test")
-    assert prerequisites[0] == "check" and "engine" in prerequisites
-    assert commands == ['pytest -m "engine or node" tests/engine tests/node']
+    _, (beside, *after) = recipe("test")
+    # the fast lane with the engine's and node's builds beside it (one make run, two jobs), then the other lanes
+    assert re.fullmatch(r"\$\(MAKE\) .*-j2 .* check engine node-engine( .*)?", beside), beside
+    assert after == ['pytest -m "engine or node" tests/engine tests/node']
+    assert lanes_of(dry_run("test")) == ["pure", "program", "engine", "node"]
     assert {path.name for path in (ROOT / "tests").iterdir() if path.is_dir() and path.name != "__pycache__"} == set(
         LANES
     )
