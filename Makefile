@@ -83,9 +83,9 @@ check: lint
 	$(FAST_LANE) $(if $(COVERAGE),$(COVERAGE_ARGS))
 
 # The whole suite: the fast lane, then the engine and node lanes on the locally built engine. The builds run beside
-# the fast lane (`-j2`): mypy and pytest keep one core busy, the Go builds fill the other, niced so that the fast
-# lane keeps its pace. A failing fast lane still waits for a build under way (its result is cached).
-test: setup
+# the venv and the fast lane (`-j2`): pip, mypy and pytest keep one core busy, the Go builds fill the other, niced
+# so that the fast lane keeps its pace. A failing fast lane still waits for a build under way (its result is cached).
+test:
 	$(MAKE) --no-print-directory -j2 --output-sync=line check engine node-engine TOOLCHAIN="nice -n 10 $(TOOLCHAIN)"
 	$(BIN)/pytest -m "engine or node" tests/engine tests/node
 
