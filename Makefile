@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := venv
 BIN := $(VENV)/bin
 
-.PHONY: setup engine node-engine node-packages up down preview refresh destroy fleet lint check test coverage clean
+.PHONY: setup engine node-engine node-packages up down preview refresh destroy fleet lint check fast-tests test coverage clean
 
 # `make up NODE=1`: also run a real node here (root, Linux) and wait for the canary on it
 NODE ?=
@@ -74,12 +74,16 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-# The fast lane, on a clean clone without Go: the linters, then the pure and program tests (pytest markers by
+# The fast lane, on a clean clone without Go: the linters and, beside them (`-j2`: each is one process, and a
+# machine's first mypy, over the cloud SDKs, takes about as long), the pure and program tests (pytest markers by
 # folder, tests/conftest.py). `COVERAGE=1`: the same run also measures their coverage (below), so `.ci/run`'s
 # `make test COVERAGE=1` runs each lane once.
 COVERAGE ?=
 FAST_LANE = $(BIN)/pytest -m "pure or program" tests/unit tests/program
-check: lint
+# (inside `make test`'s -j2 run they take its jobs as they come: a build holds one)
+check:
+	$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2) lint fast-tests
+fast-tests: setup
 	$(FAST_LANE) $(if $(COVERAGE),$(COVERAGE_ARGS))
 
 # The whole suite: the fast lane, then the engine and node lanes on the locally built engine. The builds run beside

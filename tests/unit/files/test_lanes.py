@@ -25,7 +25,7 @@ def recipe(target: str) -> tuple[list[str], list[str]]:
 
 
 def test_pre_commit_runs_the_linters_of_make_check() -> None:
-    assert "lint" in recipe("check")[0]
+    assert "lint" in recipe("check")[1][0].split()
     linters = {command.removesuffix(" .") for command in recipe("lint")[1]}
     (local,) = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
     assert local["repo"] == "local"
@@ -34,11 +34,11 @@ def test_pre_commit_runs_the_linters_of_make_check() -> None:
     assert all(hook["language"] == "system" for hook in local["hooks"])  # nothing to download
 
 
-def dry_run(*args: str) -> list[str]:
-    """The pytest runs `make ARGS` would make (`make -n`: nothing runs), as (markers, arguments) lines."""
+def dry_run(*args: str, only: str = "pytest ") -> list[str]:
+    """The commands `make ARGS` would run (`make -n`: nothing runs) that contain `only` (by default its pytest runs)."""
     done = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return [line.strip().replace("venv/bin/", "") for line in done.stdout.splitlines() if "pytest " in line]
+    return [line.strip().replace("venv/bin/", "") for line in done.stdout.splitlines() if only in line]
 
 
 def lanes_of(pytest_runs: list[str]) -> list[str]:
@@ -47,8 +47,9 @@ def lanes_of(pytest_runs: list[str]) -> list[str]:
 
 
 def test_check_runs_the_fast_lanes_and_test_everything_after_it() -> None:
-    prerequisites, _ = recipe("check")
-    assert prerequisites == ["lint"]  # no `engine`: the fast lane needs no Go toolchain
+    _, (both,) = recipe("check")
+    assert re.fullmatch(r"\$\(MAKE\) .*-j2\)? lint fast-tests", both), both  # the linters beside the tests
+    assert dry_run("check", only="toolchain") == []  # the fast lane needs no Go toolchain
     assert dry_run("check") == ['pytest -m "pure or program" tests/unit tests/program']  # no coverage: fast
     _, (beside, *after) = recipe("test")
     # the fast lane with the engine's and node's builds beside it (one make run, two jobs), then the other lanes
