@@ -88,10 +88,10 @@ build_etcd() {
   host=$(host_tool etcd "$ETCD_VERSION" --version)
   [[ -n $host ]] && { found "etcd: $host ($(version_of "$host" --version), the pinned minor): used, not built"; return; }
   local w="$WORK/etcd-$ETCD_VERSION"; new_wrapper "$w" cvmtc/etcd
+  # the server alone: nothing here runs etcdctl
   ( cd "$w"
-    $GO get go.etcd.io/etcd/server/v3@"$ETCD_VERSION" go.etcd.io/etcd/etcdctl/v3@"$ETCD_VERSION"
-    $GO build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3
-    $GO build -trimpath -ldflags "-s -w" -o bin/etcdctl go.etcd.io/etcd/etcdctl/v3 )
+    $GO get go.etcd.io/etcd/server/v3@"$ETCD_VERSION"
+    $GO build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3 )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
   log "etcd $ETCD_VERSION: built -> $out"
 }
@@ -128,7 +128,8 @@ build_kube() {
       ld+=" -X $pkgv.gitMajor=$major -X $pkgv.gitMinor=$minor -X $pkgv.gitVersion=$K8S_VERSION"
       ld+=" -X $pkgv.gitCommit=0000000000000000000000000000000000000000 -X $pkgv.gitTreeState=clean -X $pkgv.buildDate=$date"
     done
-    for c in "${missing[@]}"; do $GO build -trimpath -ldflags "$ld" -o "bin/$c" "k8s.io/kubernetes/cmd/$c"; done )
+    # one build for all of them: their shared packages are loaded and compiled once, the links overlap
+    $GO build -trimpath -ldflags "$ld" -o bin/ "${pkgs[@]%@*}" )
   # the folder gains commands one build at a time; each lands whole (write, then rename)
   mkdir -p "$out"
   for c in "${missing[@]}"; do mv "$w/bin/$c" "$out/.$c.tmp" && mv "$out/.$c.tmp" "$out/$c"; done
