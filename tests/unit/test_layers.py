@@ -58,10 +58,10 @@ def _type_checking(node: ast.If) -> bool:
     )
 
 
-def _nodes(tree: ast.AST, type_only: bool = False) -> Iterator[tuple[ast.AST, bool]]:
+def _nodes(tree: ast.AST, *, type_only: bool = False) -> Iterator[tuple[ast.AST, bool]]:
     for child in ast.iter_child_nodes(tree):
         yield child, type_only
-        yield from _nodes(child, type_only or (isinstance(child, ast.If) and _type_checking(child)))
+        yield from _nodes(child, type_only=type_only or (isinstance(child, ast.If) and _type_checking(child)))
 
 
 def imports(name: str, path: Path, known: dict[str, Path]) -> list[Import]:
