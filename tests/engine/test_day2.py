@@ -69,9 +69,8 @@ def test_1_the_fleet_command_runs_on_the_local_stack(capsys: pytest.CaptureFixtu
     assert (code, row["status"], row["platform"], row["changes"]) == (0, "in sync", "baremetal", 0), row
 
 
-@pytest.mark.usefixtures("dev_file")
 def test_2_drift_is_found_by_the_fleet_and_a_refresh_and_repaired_by_up(
-    api: Cluster, capsys: pytest.CaptureFixture[str]
+    dev_file: Path, api: Cluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scale_canary_to_zero(api)
     code, row = fleet(capsys, "--refresh")
