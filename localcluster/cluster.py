@@ -14,7 +14,7 @@ from pathlib import Path
 from localcluster import STATE, control_plane, node
 
 
-def start(nodes: list[str], with_node: bool = False) -> Path:
+def start(nodes: list[str], *, with_node: bool = False) -> Path:
     """Start the control plane (once), register `nodes` as Node objects, with `with_node` run a real node
     (localcluster/node.py) and wait until it is Ready; return the admin kubeconfig."""
     if not control_plane.running():

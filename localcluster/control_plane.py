@@ -153,7 +153,7 @@ def _ports_free() -> None:
                 )
 
 
-def start(nodes: list[str], scheduler: bool = False) -> Path:
+def start(nodes: list[str], *, scheduler: bool = False) -> Path:
     """Start the control plane (once), register `nodes`, and return the admin kubeconfig.
 
     `scheduler` adds the scheduler, for a real node (localcluster/cluster.py starts one). Without a node there

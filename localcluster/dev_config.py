@@ -27,7 +27,7 @@ def ours(key: str) -> str:
     return key.removeprefix(f"{NAMESPACE}:")
 
 
-def refusals(file_config: Mapping[str, Any], local_node: str, with_node: bool) -> list[str]:
+def refusals(file_config: Mapping[str, Any], local_node: str, *, with_node: bool) -> list[str]:
     """One line per setting of the file the local cluster cannot honour."""
     file_config = {ours(key): value for key, value in file_config.items()}
     lines = []
@@ -87,12 +87,12 @@ def unrunnable(supervisor: Any) -> list[str]:
     return lines
 
 
-def merged(file_config: Mapping[str, Any], kubeconfig: str, local_node: str, with_node: bool) -> dict[str, Any]:
+def merged(file_config: Mapping[str, Any], kubeconfig: str, local_node: str, *, with_node: bool) -> dict[str, Any]:
     """The dev stack's config on the local cluster: the file's settings (keys without `cvm:`), its `baremetal`
     object merged (not replaced) with the local cluster's kubeconfig and node, and `skipAwait` unless a node
     runs pods. Raises `Refused` for what the local cluster cannot honour."""
     config = {ours(key): value for key, value in file_config.items()}
-    lines = refusals(config, local_node, with_node)
+    lines = refusals(config, local_node, with_node=with_node)
     if lines:
         raise Refused(lines)
     baremetal = {**(config.get("baremetal") or {}), "kubeconfig": kubeconfig}
@@ -101,7 +101,7 @@ def merged(file_config: Mapping[str, Any], kubeconfig: str, local_node: str, wit
     return {**config, "skipAwait": not with_node, "baremetal": baremetal}
 
 
-def node_listed(asked: bool, ours_runs: bool, local_node: str) -> tuple[bool, str | None]:
+def node_listed(local_node: str, *, asked: bool, ours_runs: bool) -> tuple[bool, str | None]:
     """Whether a run lists the local node, and what it says when it decides so itself: when asked (`make up
     NODE=1`), or when this checkout's node already runs. A plain `make up` after `make up NODE=1` would
     otherwise unlist it (its label patch deleted, the Sysbox installer's pod ended; issue 25)."""

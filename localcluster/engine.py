@@ -102,17 +102,17 @@ def dev_file(path: Path = DEV_FILE) -> dict[str, Any]:
     return yaml.safe_load(path.read_text()).get("config") or {}
 
 
-def dev_config(kubeconfig: Path, with_node: bool = False, path: Path = DEV_FILE) -> dict[str, Any]:
+def dev_config(kubeconfig: Path, *, with_node: bool = False, path: Path = DEV_FILE) -> dict[str, Any]:
     """The dev stack as its file has it, on the local control plane (localcluster/dev_config.py): without a
     node here nothing runs pods, so it does not wait for workloads; with one it lists it and waits."""
-    return merged(dev_file(path), kubeconfig.read_text(), node_config.NODE_NAME, with_node)
+    return merged(dev_file(path), kubeconfig.read_text(), node_config.NODE_NAME, with_node=with_node)
 
 
-def dev_stack(kubeconfig: Path, with_node: bool, path: Path = DEV_FILE) -> auto.Stack:
+def dev_stack(kubeconfig: Path, *, with_node: bool, path: Path = DEV_FILE) -> auto.Stack:
     """The dev stack with exactly the config of `path` (and what the local cluster adds), checked first: a bad
     key is told once, not in the engine's output, its diagnostics and the Automation API's error again (it
     raises SettingsError, which `main` prints)."""
-    config = dev_config(kubeconfig, with_node, path)
+    config = dev_config(kubeconfig, with_node=with_node, path=path)
     load_settings(stored_config(config), "dev", {f"cvm:{key}" for key in SECRET_KEYS})
     return stack("dev", config, secret_keys=SECRET_KEYS)
 
@@ -148,9 +148,9 @@ def day2(action: str, path: Path = DEV_FILE) -> None:
     checkout's node runs), with the config of `path` as `make up` would apply it."""
     require_running()
     with_node = own_node_runs()
-    if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
+    if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node=with_node):
         raise Refused(lines)
-    dev = dev_stack(STATE / "admin.kubeconfig", with_node, path)
+    dev = dev_stack(STATE / "admin.kubeconfig", with_node=with_node, path=path)
     if action == "preview":  # what `make up` would do, drift included (it refreshes first)
         dev.preview(on_output=shown(), color="never", refresh=True, suppress_progress=True)
     elif action == "refresh":
@@ -160,19 +160,19 @@ def day2(action: str, path: Path = DEV_FILE) -> None:
         print("\nThe control plane keeps running; `make down` stops it, `make up` deploys the stack again.")
 
 
-def up_dev(with_node: bool = False, path: Path = DEV_FILE) -> None:
+def up_dev(*, with_node: bool = False, path: Path = DEV_FILE) -> None:
     """The main job: start the local control plane (and a node), `pulumi up` the dev stack on it with exactly
     the config of `path` (and what the local cluster adds), show its outputs and what it did."""
     started = time.monotonic()
     # a node of this checkout that runs stays listed (a plain `make up` after `make up NODE=1`)
-    with_node, note = node_listed(with_node, own_node_runs(), node_config.NODE_NAME)
+    with_node, note = node_listed(node_config.NODE_NAME, asked=with_node, ours_runs=own_node_runs())
     if note:
         print(note)
     # what the local cluster cannot honour is refused before anything starts
-    if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node):
+    if lines := refusals(dev_file(path), node_config.NODE_NAME, with_node=with_node):
         raise Refused(lines)
     kubeconfig = cluster.start(nodes=[], with_node=with_node)
-    dev = dev_stack(kubeconfig, with_node, path)
+    dev = dev_stack(kubeconfig, with_node=with_node, path=path)
     # refreshed first, as `pulumi up --refresh`: what was changed by hand (the canary scaled to 0) is found and
     # put back, as a real stack's `pulumi up` after `pulumi refresh` would
     # the outputs listed once, below, and only when it succeeded: Pulumi's own list of a failed update shows

@@ -217,7 +217,7 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def _configure(paths: dict[str, str], admin: Path) -> Path:
+def _configure(paths: dict[str, str]) -> Path:
     """Every file containerd, the kubelet, the registry and the double read; returns the kubelet's config."""
     runc = Path(paths["RUNC"])
     _write(LAYOUT.containerd_config, node_config.toml(node_config.containerd_config(LAYOUT, runc)))
@@ -321,7 +321,7 @@ def start(admin: Path) -> None:
     _write(OWNER, str(STATE))
     for name, value in node_config.NODE_SYSCTLS.items():
         _set_sysctl(name, value)
-    kubelet_config = _configure(paths, admin)
+    kubelet_config = _configure(paths)
     _bridge()
 
     # our registry must be the one that answers there, or the images would go elsewhere
@@ -399,7 +399,7 @@ def restart_containerd() -> None:
     _start_containerd(binary)
 
 
-def configure_containerd(version: int, sysbox: bool) -> None:
+def configure_containerd(version: int, *, sysbox: bool) -> None:
     """Rewrite containerd's config in another shape (node_config.containerd_config) and restart it."""
     runc = Path(toolchain.binaries("node")["RUNC"])
     config = node_config.containerd_config(LAYOUT, runc, version=version, sysbox=sysbox)

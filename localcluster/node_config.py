@@ -136,7 +136,7 @@ def _runtime(binary: Path) -> dict[str, Any]:
     return {"runtime_type": "io.containerd.runc.v2", "options": {"BinaryName": str(binary), "SystemdCgroup": False}}
 
 
-def containerd_config(layout: Layout, runc: Path, version: int = 3, sysbox: bool = True) -> dict[str, Any]:
+def containerd_config(layout: Layout, runc: Path, version: int = 3, *, sysbox: bool = True) -> dict[str, Any]:
     """containerd 2.x: its own root, state and socket, CRI with runc and (with `sysbox`) the `sysbox-runc` double.
 
     The CRI sections have containerd 2's names (`io.containerd.cri.v1.*`) whatever the `version`: `version = 2`

@@ -55,7 +55,7 @@ def alive(pid_file: Path) -> bool:
     return found is not None and exists(found)
 
 
-def stop(pids: Iterable[int], grace: float, groups: bool = False) -> None:
+def stop(pids: Iterable[int], grace: float, *, groups: bool = False) -> None:
     """SIGTERM to each of `pids` (to its process group with `groups`), then SIGKILL to whatever is still there
     after `grace` seconds."""
     pids = list(pids)

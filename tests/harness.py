@@ -196,7 +196,13 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type != "pulumi:pulumi:Stack":  # the root stack is the SDK's (set_mocks), not the program's
-            self._record(request, request.object, request.custom, request.protect, request.retainOnDelete)
+            self._record(
+                request,
+                request.object,
+                custom=request.custom,
+                protect=request.protect,
+                retain=request.retainOnDelete,
+            )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
     def ReadResource(self, request: Any) -> Any:
@@ -208,7 +214,7 @@ class RecordingMonitor(MockMonitor):
         return super().Invoke(request)  # type: ignore[no-untyped-call]
 
     def _record(
-        self, request: Any, inputs: struct_pb2.Struct, custom: bool, protect: bool, retain: bool, read: str = ""
+        self, request: Any, inputs: struct_pb2.Struct, *, custom: bool, protect: bool, retain: bool, read: str = ""
     ) -> None:
         self._thread_loop()
         self.run.resources.append(  # before the mocks answer: a failed read is recorded too
@@ -382,12 +388,16 @@ def evaluate(
     config: Mapping[str, str],
     secret_keys: list[str],
     stack: str,
+    *,
     preview: bool = False,
     nodes: Mapping[str, dict[str, Any]] | None = None,
     into: Run | None = None,
 ) -> Run:
     """Run `program` under the mocks with stored `config` (`cvm:key` -> text), in a context of its own."""
-    return contextvars.Context().run(_evaluate, program, config, secret_keys, stack, preview, nodes, into or Run())
+    run = into or Run()
+    return contextvars.Context().run(
+        lambda: _evaluate(program, config, secret_keys, stack, preview=preview, nodes=nodes, run=run)
+    )
 
 
 def _evaluate(
@@ -395,6 +405,7 @@ def _evaluate(
     config: Mapping[str, str],
     secret_keys: list[str],
     stack: str,
+    *,
     preview: bool,
     nodes: Mapping[str, dict[str, Any]] | None,
     run: Run,

@@ -29,6 +29,7 @@ from types import ModuleType
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from typing_extensions import override
 
 VENV_SEEDS = ("pip", "setuptools")  # what `python -m venv` installs on Python 3.11 (ensurepip)
 # This checkout as a distribution (pyproject.toml): `make setup` installs it, editable, for the `cvm` command. The
@@ -80,6 +81,7 @@ class _Refuse(importlib.abc.MetaPathFinder):
     def __init__(self, path: Path, names: set[str]):
         self.path, self.names = path, names
 
+    @override  # importlib's signature: the guard decides by the module's name alone
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:

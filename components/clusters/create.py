@@ -103,7 +103,7 @@ def _bare_metal(settings: Settings, _: LastOutputs) -> Cluster:
         context=section.context,
         nodes=section.nodes,
         preflight=rules.roles(
-            settings.kubernetes_version, sysbox, section.nodes, gpu_nodes, settings.sysbox.containerd_fix
+            settings.kubernetes_version, sysbox, section.nodes, gpu_nodes, containerd_fix=settings.sysbox.containerd_fix
         ),
     )
     return baremetal.BareMetalCluster(settings.name, args)

@@ -193,7 +193,7 @@ def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any], sec
     url_failed = any(tuple(e["loc"][:2]) == ("supervisor", "coderUrl") for e in errors)
     coder_url = None if url_failed else "coderUrl" in supervisor
     canary = supervisor.get("canary", True) not in (False, "false")
-    findings = sections.across_workspaces(entries, canary, coder_url)
+    findings = sections.across_workspaces(entries, canary=canary, coder_url=coder_url)
     found = [(("supervisor", "workspaces", *loc), value, reason) for loc, value, reason in findings]
     return [Problem(key_of(at), _shown(at, value, secrets), reason) for at, value, reason in found]
 
@@ -206,14 +206,14 @@ def key_of(loc: Iterable[str | int]) -> str:
     return f"{NAMESPACE}:{path}"
 
 
-def _strings(value: Any, under_secret: bool = False) -> Iterable[tuple[bool, str]]:
+def _strings(value: Any, *, under_secret: bool = False) -> Iterable[tuple[bool, str]]:
     """Every string in a config value, and whether it stands under a credential's key, at any depth."""
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, under_secret or key in _SECRET_NAMES)
+            yield from _strings(item, under_secret=under_secret or key in _SECRET_NAMES)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item, under_secret)
+            yield from _strings(item, under_secret=under_secret)
     elif isinstance(value, str):
         yield under_secret, value
 

@@ -282,7 +282,7 @@ def _text(value: Any) -> str:
     return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
-def across_workspaces(entries: Sequence[tuple[Any, bool]], canary: bool, coder_url: bool | None) -> list[Finding]:
+def across_workspaces(entries: Sequence[tuple[Any, bool]], *, canary: bool, coder_url: bool | None) -> list[Finding]:
     """The rules across the workspace list, on each entry's name and whether it has an agent token: plain data,
     so that loading runs them too when another entry failed (`coder_url` None: unknown, its own key failed)."""
     findings: list[Finding] = []
@@ -317,7 +317,11 @@ class Supervisor(Model):
     @classmethod
     def _consistent(cls, value: list[Workspace], info: ValidationInfo) -> list[Workspace]:
         entries = [(w.name, w.agent_token is not None) for w in value]
-        report(across_workspaces(entries, bool(info.data.get("canary")), info.data.get("coder_url") is not None))
+        report(
+            across_workspaces(
+                entries, canary=bool(info.data.get("canary")), coder_url=info.data.get("coder_url") is not None
+            )
+        )
         return value
 
     @property

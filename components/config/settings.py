@@ -223,7 +223,7 @@ def sysbox_compatibility(settings: Settings) -> list[Finding]:
             continue
         image = compatibility.node_image(settings.platform, family, minor)
         nodes = f"{image.os}, kernel {image.kernel}, {image.runtime}" if image else family
-        outs = compatibility.ways_out(settings.platform, family, minor, release, accepted_minors)
+        outs = compatibility.ways_out(settings.platform, family, release, accepted_minors)
         fix = [f"set {issue.fix}: true (unproven against real Sysbox; docs/platforms.md)"] if issue.fix else []
         reason = (
             f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.symptom} "

@@ -47,16 +47,16 @@ _GKE_1_35 = NodeImage(
     "Ubuntu 24.04 (ubuntu-gke-2404-1-35-*)",
     "6.8 (linux-gke)",
     "containerd 2.x (Linux nodes from GKE 1.33)",
-    True,
-    "GKE node-images docs; GKE docs deprecations/migrate-containerd-2",
+    containerd2=True,
+    source="GKE node-images docs; GKE docs deprecations/migrate-containerd-2",
     evidence=_GKE_EVIDENCE,
 )
 _GKE_1_34 = NodeImage(
     "Ubuntu (release not published per minor)",
     "not published",
     "containerd 2.0 (Linux nodes from GKE 1.33)",
-    True,
-    "GKE docs deprecations/migrate-containerd-2; node-images (no per-minor Ubuntu release table found)",
+    containerd2=True,
+    source="GKE docs deprecations/migrate-containerd-2; node-images (no per-minor Ubuntu release table found)",
     evidence=_GKE_EVIDENCE,
 )
 # AKS, OS SKU `Ubuntu`: Ubuntu 22.04 for 1.25-1.34 and 24.04 from 1.35 (MicrosoftDocs/azure-aks-docs
@@ -69,24 +69,24 @@ _AKS_2204 = NodeImage(
     "Ubuntu 22.04 (AKSUbuntu-2204gen2containerd)",
     "5.15 (linux-azure; the installer adds shiftfs, nestybox/sysbox#937's log)",
     "containerd 1.7.30 (Azure/AgentBaker PR #7802)",
-    False,
-    "MicrosoftDocs/azure-aks-docs upgrade-os-version.md; Azure/AgentBaker PR #7802",
+    containerd2=False,
+    source="MicrosoftDocs/azure-aks-docs upgrade-os-version.md; Azure/AgentBaker PR #7802",
 )
 _AKS_2404 = NodeImage(
     "Ubuntu 24.04 (AKSUbuntu-2404gen2containerd)",
     "6.8 (linux-azure)",
     "containerd 2.x, config `version = 2` (Azure/AgentBaker PR #7798: 2.2.1)",
-    True,
-    "AKS release notes 2026-01-04; Azure/AgentBaker PR #7798; nestybox/sysbox#997",
-    (SYSBOX_997,),
+    containerd2=True,
+    source="AKS release notes 2026-01-04; Azure/AgentBaker PR #7798; nestybox/sysbox#997",
+    issues=(SYSBOX_997,),
 )
 # EKS, Canonical's Ubuntu EKS AMIs (ubuntu-cloud-docs, EKS images; eksctl pkg/ami/ssm_resolver.go @99984adb6).
 _EKS_2204 = NodeImage(
     "Ubuntu 22.04 (Canonical EKS AMI)",
     "linux-aws (jammy)",
     "containerd 1.7 (Ubuntu archive)",
-    False,
-    "Canonical ubuntu-cloud-docs, EKS images; nestybox/sysbox docs/user-guide/install-k8s.md (EKS)",
+    containerd2=False,
+    source="Canonical ubuntu-cloud-docs, EKS images; nestybox/sysbox docs/user-guide/install-k8s.md (EKS)",
 )
 # The issue is the kernel and containerd of Canonical's current 24.04 builds, which every minor's 24.04 image
 # shares (the same linux-aws package), not Kubernetes 1.35 itself.
@@ -94,9 +94,9 @@ _EKS_2404 = NodeImage(
     "Ubuntu 24.04 (Canonical EKS AMI)",
     "6.17.0-*-aws (current stable builds)",
     "containerd 2.2.1",
-    True,
-    "nestybox/sysbox#1035 (node report); Canonical ubuntu-cloud-docs, EKS images",
-    (SYSBOX_1035, SYSBOX_1025),
+    containerd2=True,
+    source="nestybox/sysbox#1035 (node report); Canonical ubuntu-cloud-docs, EKS images",
+    issues=(SYSBOX_1035, SYSBOX_1025),
 )
 
 
@@ -204,7 +204,7 @@ def blocking_issues(platform: str, family: str, minor: Version, sysbox: str) -> 
     return [issue for issue in (image.issues if image else ()) if sysbox in issue.sysbox]
 
 
-def ways_out(platform: str, family: str, minor: Version, sysbox: str, accepted: frozenset[Version]) -> list[str]:
+def ways_out(platform: str, family: str, sysbox: str, accepted: frozenset[Version]) -> list[str]:
     """What the operator can change to reach a combination with no known issue: another minor (among those the
     platform and Sysbox accept), another image family, or (always) envbox-only workspaces without Sysbox."""
     found = []

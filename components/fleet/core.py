@@ -117,7 +117,7 @@ def canary_namespaces(outputs: Mapping[str, Any]) -> list[str]:
     return [ns for key in ("workspaceNamespace", "envboxNamespace") if (ns := outputs.get(key))]
 
 
-def canary_state(listed: bool, status: Mapping[str, Any] | None) -> str:
+def canary_state(status: Mapping[str, Any] | None, *, listed: bool) -> str:
     """`ready` when the canary's Deployment has every replica Ready; `not ready`; `missing` when the stack
     lists it and the cluster has none; `off` when the stack runs no canary."""
     if not listed:
@@ -184,7 +184,7 @@ def verdict(probe: Probe) -> Row:
     drift = drifted(probe.steps, probe.external) if probe.mode == "refresh" and not probe.errors else None
     status = "error" if probe.errors else "changes" if changes else "drift" if drift else "in sync"
     listed = bool(canary_namespaces(outputs))
-    canary = canary_state(listed, probe.canary) if probe.canary_read or (deployed and not listed) else "unknown"
+    canary = canary_state(probe.canary, listed=listed) if probe.canary_read or (deployed and not listed) else "unknown"
     return Row(
         stack=probe.stack,
         status=status,

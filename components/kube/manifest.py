@@ -14,7 +14,7 @@ FIELD_MANAGER = f"{PULUMI_PREFIX}patchFieldManager"
 
 
 def metadata(
-    name: str, namespace: str | None = None, labels: Mapping[str, str] | None = None, skip_await: bool = False
+    name: str, namespace: str | None = None, labels: Mapping[str, str] | None = None, *, skip_await: bool = False
 ) -> dict[str, Any]:
     """Object metadata; `skip_await` tells Pulumi not to wait for the object to become ready (cvm:skipAwait)."""
     result: dict[str, Any] = {"name": name}

@@ -26,7 +26,7 @@ def quantity(text: str) -> Decimal | None:
 MAJOR_MINOR = re.compile(r"v?([0-9]+)\.([0-9]+)")  # a prefix: `match`, not `fullmatch`
 
 
-def major_minor(text: str, exact: bool = False) -> tuple[int, int] | None:
+def major_minor(text: str, *, exact: bool = False) -> tuple[int, int] | None:
     """The first two numbers of a version: 'v1.35.4-gke.1' -> (1, 35), '6.8.0-88-generic' -> (6, 8).
 
     `exact` accepts only a bare 'MAJOR.MINOR' ('1.35'), the form cvm:kubernetesVersion takes.
@@ -36,7 +36,7 @@ def major_minor(text: str, exact: bool = False) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def minor(text: str, exact: bool = False) -> Version | None:
+def minor(text: str, *, exact: bool = False) -> Version | None:
     """`major_minor` as a comparable version: 'v1.35.4' -> Version('1.35')."""
-    numbers = major_minor(text, exact)
+    numbers = major_minor(text, exact=exact)
     return Version(f"{numbers[0]}.{numbers[1]}") if numbers else None

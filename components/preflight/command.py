@@ -123,7 +123,9 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return UNREADABLE
     sysbox = pins.SYSBOX_RELEASES.get(args.sysbox_version)
     cvm_nodes = [r.name for r in reports if r.name not in args.gpu_node]
-    wanted = roles(Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node, args.containerd_fix)
+    wanted = roles(
+        Version(args.kubernetes_version), sysbox, cvm_nodes, args.gpu_node, containerd_fix=args.containerd_fix
+    )
     findings = check_nodes({r.name: r for r in reports}, wanted, TERMS)
     print(table(reports, findings))
     return REFUSED if verdict(findings) == "refused" else 0

@@ -80,7 +80,7 @@ class NodeReport:
         return cls.of_status(node.get("metadata", {}).get("name", ""), node.get("status"))
 
     @classmethod
-    def of_status(cls, name: str, status: Mapping[str, Any] | None, python_names: bool = False) -> NodeReport:
+    def of_status(cls, name: str, status: Mapping[str, Any] | None, *, python_names: bool = False) -> NodeReport:
         """From a Node's status: camelCase keys, or the Python SDK's snake_case ones (`node_info`, `os_image`)."""
         key = to_snake if python_names else str
         status = status or {}
@@ -291,6 +291,7 @@ def roles(
     sysbox: pins.SysboxRelease | None,
     nodes: Sequence[str],
     gpu_nodes: Sequence[str],
+    *,
     containerd_fix: bool = False,
 ) -> dict[str, Role]:
     """What the stack asks of each listed node: Sysbox's installer on `nodes` (when enabled), envbox on GPU nodes.

@@ -35,7 +35,7 @@ def dev_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def api(dev_file: Path) -> Cluster:
+def api(dev_file: Path) -> Cluster:  # noqa: ARG001 (a fixture: the dev stack is up first)
     return Cluster(STATE / "admin.kubeconfig")
 
 
@@ -63,7 +63,8 @@ def canary_in_state() -> dict[str, Any]:
     return canary["outputs"]  # type: ignore[no-any-return]
 
 
-def test_1_the_fleet_command_runs_on_the_local_stack(dev_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("dev_file")
+def test_1_the_fleet_command_runs_on_the_local_stack(capsys: pytest.CaptureFixture[str]) -> None:
     code, row = fleet(capsys)
     assert (code, row["status"], row["platform"], row["changes"]) == (0, "in sync", "baremetal", 0), row
 
@@ -124,7 +125,8 @@ def test_5_destroy_deletes_the_stack_and_keeps_the_control_plane(
     assert control_plane.running()
 
 
-def test_6_day2_without_a_running_cluster_is_one_line(dev_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.usefixtures("dev_file")
+def test_6_day2_without_a_running_cluster_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     cluster.stop()
     capsys.readouterr()
     for action in ("refresh", "fleet"):

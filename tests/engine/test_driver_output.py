@@ -41,7 +41,8 @@ def test_each_target_is_checked_once_per_process(tmp_path: Path, monkeypatch: py
 def test_a_bad_config_is_told_once_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def bad(with_node: bool) -> None:
+    def bad(*, with_node: bool) -> None:
+        assert not with_node  # `make up` without NODE=1
         raise SettingsError([Problem("cvm:kubernetesVersoin", "1.35", "is not a key cvm reads")])
 
     monkeypatch.setattr(engine, "up_dev", bad)
@@ -57,7 +58,8 @@ def test_a_failed_up_tells_the_cli_errors_once(
     streamed = "Updating (dev):\nDiagnostics:\n  error: the program's error, streamed already\n"
     stderr = "error: decrypting secret value: passphrase must be set\n"
 
-    def failed(with_node: bool) -> None:
+    def failed(*, with_node: bool) -> None:
+        assert with_node  # `make up NODE=1`
         raise auto.CommandError(CommandResult(streamed, stderr, 255))
 
     monkeypatch.setattr(engine, "up_dev", failed)
@@ -71,7 +73,8 @@ def test_a_failed_up_tells_the_cli_errors_once(
 def test_a_failed_up_whose_errors_were_streamed_says_it_failed_and_where_they_are(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def failed(with_node: bool) -> None:
+    def failed(*, with_node: bool) -> None:
+        assert not with_node
         raise auto.CommandError(CommandResult("Diagnostics:\n  error: the program's error\n", "", 255))
 
     monkeypatch.setattr(engine, "up_dev", failed)

@@ -47,7 +47,8 @@ def changes(result: Any) -> dict[str, int]:
     return {k: v for k, v in result.change_summary.items() if k not in ("same", "read")}
 
 
-def test_0_bad_config_is_one_clean_error(kubeconfig: Path) -> None:
+@pytest.mark.usefixtures("kubeconfig")
+def test_0_bad_config_is_one_clean_error() -> None:
     """Through the real engine, bad config ends the preview with our message and no Python traceback."""
     bad = engine.stack("e2e-bad", {"platform": "baremetal", "gpu": {"vendor": "amd"}, "kubernetesVersion": "1.36"})
     with pytest.raises(auto.CommandError) as failed:
@@ -79,9 +80,8 @@ def preflight_stack(kubeconfig: Path, nodes: list[str]) -> auto.Stack:
     return engine.stack("e2e-preflight", {**STACK, "baremetal": baremetal}, secret_keys=("baremetal", "supervisor"))
 
 
-def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
-    kubeconfig: Path, cluster: Cluster, judged_nodes: None
-) -> None:
+@pytest.mark.usefixtures("judged_nodes")
+def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(kubeconfig: Path, cluster: Cluster) -> None:
     refused = preflight_stack(kubeconfig, [*NODES, AMAZON_LINUX])
     for run in (refused.preview, refused.up):
         with pytest.raises(auto.CommandError) as failed:
@@ -112,7 +112,8 @@ def test_0_preflight_refuses_a_bad_node_before_anything_is_applied(
     refused.workspace.remove_stack("e2e-preflight", force=True)
 
 
-def test_0_operator_command_prints_each_node_with_its_verdict(kubeconfig: Path, judged_nodes: None) -> None:
+@pytest.mark.usefixtures("judged_nodes")
+def test_0_operator_command_prints_each_node_with_its_verdict(kubeconfig: Path) -> None:
     # the nodes report containerd 2.x: --containerd-fix, as a stack with cvm:sysbox.containerdFix (else each is
     # warned of nestybox/sysbox#997)
     command = [sys.executable, "-m", "components.preflight", "--kubeconfig", str(kubeconfig), "--containerd-fix"]

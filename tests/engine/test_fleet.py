@@ -60,7 +60,8 @@ def stack_files() -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in engine.PROJECT.glob("Pulumi*.yaml")}
 
 
-def test_1_stacks_in_sync_are_tagged_and_exit_zero(fleet: dict[str, auto.Stack], capsys: Any) -> None:
+@pytest.mark.usefixtures("fleet")
+def test_1_stacks_in_sync_are_tagged_and_exit_zero(capsys: Any) -> None:
     before = stack_files()
     code, out, err = fleet_command(capsys, "--json")
     assert stack_files() == before  # the command runs from a scratch copy: the project's files keep their bytes
@@ -85,9 +86,8 @@ def test_1_stacks_in_sync_are_tagged_and_exit_zero(fleet: dict[str, auto.Stack],
     assert current is not None and current.name == "fleet-b"
 
 
-def test_2_drift_made_through_the_api_is_found_by_a_refresh_and_exits_one(
-    fleet: dict[str, auto.Stack], cluster: Cluster, capsys: Any
-) -> None:
+@pytest.mark.usefixtures("fleet")
+def test_2_drift_made_through_the_api_is_found_by_a_refresh_and_exits_one(cluster: Cluster, capsys: Any) -> None:
     cluster.apps.delete_namespaced_deployment("cvm-canary", "fleet-a-ws")
     code, out, _ = fleet_command(capsys, "--refresh", "--tag", "cvm:platform=baremetal")
     lines = out.splitlines()
@@ -115,7 +115,8 @@ def test_3_changed_and_broken_config_show_as_changes_and_errors(fleet: dict[str,
     assert (changed["status"], changed["changes"]) == ("changes", 5)
 
 
-def test_4_a_stack_the_project_lacks_is_a_usage_error(fleet: dict[str, auto.Stack], capsys: Any) -> None:
+@pytest.mark.usefixtures("fleet")
+def test_4_a_stack_the_project_lacks_is_a_usage_error(capsys: Any) -> None:
     with pytest.raises(SystemExit) as usage:
         fleet_command(capsys, "--stack", "ghost", "--tag", "platform")
     assert usage.value.code == 2

@@ -106,7 +106,7 @@ def program(create: str, *also: Transform) -> Callable[[], None]:
     return run
 
 
-def stack_config(kubeconfig: Path, workspaces: list[dict[str, Any]], canary: bool = True) -> dict[str, Any]:
+def stack_config(kubeconfig: Path, workspaces: list[dict[str, Any]], *, canary: bool = True) -> dict[str, Any]:
     supervisor = {"storageClass": STORAGE_CLASS, "workspaces": workspaces, "canary": canary}
     return {
         "platform": "baremetal",
@@ -146,7 +146,7 @@ ARCH = "arm64" if os.uname().machine == "aarch64" else "amd64"  # the agent bina
 
 
 @pytest.fixture(scope="module")
-def coder(kubeconfig: Path) -> Iterator[tuple[str, list[str]]]:
+def coder(kubeconfig: Path) -> Iterator[tuple[str, list[str]]]:  # noqa: ARG001 (a fixture: the node first)
     """A Coder stand-in on the node's own address (all a pod reaches here): it serves the stub agent at
     /bin/coder-linux-<arch> and records each path asked for."""
     with coder_double.serving(node_config.NODE_IP, STUB_AGENT) as served:
@@ -404,7 +404,7 @@ OTHER = "listener"
 
 
 @pytest.fixture(scope="class")
-def targets(kubeconfig: Path) -> Iterator[netns_hosts.Hosts]:
+def targets(kubeconfig: Path) -> Iterator[netns_hosts.Hosts]:  # noqa: ARG001 (a fixture: the node first)
     with netns_hosts.made(TARGETS, LISTENERS, node.LOGS / "targets.log") as made:
         yield made
 
@@ -465,7 +465,7 @@ OTHER_POD = ["-n", OTHER_NS, "exec", OTHER]
 
 
 @pytest.fixture(scope="class")
-def enforced(core: Any, targets: netns_hosts.Hosts, other: Any) -> None:
+def enforced(core: Any, targets: netns_hosts.Hosts, other: Any) -> None:  # noqa: ARG001 (the hosts first)
     """carol's and the other pod's routes to the test's hosts, and kube-router's firewall hooked for carol's pod
     (its policies' chains are written in the same sync)."""
     carol = pod(core, WORKSPACE)
@@ -483,8 +483,9 @@ class TestReachability:
     """Under kube-router's firewall, from inside carol (both ways: each blocked target shown to be there). The
     class's fixtures (the test's hosts, the other namespace's pod) go before the destroy below."""
 
+    @pytest.mark.usefixtures("enforced")
     def test_net_1_a_workspace_reaches_dns_coder_and_the_internet(
-        self, kubeconfig: Path, enforced: None, coder: tuple[str, list[str]]
+        self, kubeconfig: Path, coder: tuple[str, list[str]]
     ) -> None:
         """What the egress policy allows: DNS at NodeLocal DNSCache's address, Coder on its port (here the node's
         address), and an internet host on any port. Each within a minute: kube-router applies a new pod's allow
@@ -497,9 +498,8 @@ class TestReachability:
             url = f"http://{INTERNET}:{port}/"
             eventually(lambda: fetch(kubeconfig, WORKSPACE_POD, url) == f"{INTERNET}:{port}", url, 60)  # noqa: B023
 
-    def test_net_2_a_workspace_reaches_no_metadata_wireserver_or_private_host(
-        self, kubeconfig: Path, enforced: None
-    ) -> None:
+    @pytest.mark.usefixtures("enforced")
+    def test_net_2_a_workspace_reaches_no_metadata_wireserver_or_private_host(self, kubeconfig: Path) -> None:
         """Each is there (the other namespace's pod, which no policy limits, reaches it), and a workspace does not
         reach it: the metadata server (its API, and its DNS, open on GKE alone), Azure's WireServer and HostGAPlugin,
         a private address, and the DNS address on a port other than 53."""
@@ -512,8 +512,9 @@ class TestReachability:
         assert resolve(kubeconfig, OTHER_POD, METADATA)
         assert not resolve(kubeconfig, WORKSPACE_POD, METADATA)
 
+    @pytest.mark.usefixtures("enforced")
     def test_net_3_a_workspace_reaches_nothing_of_the_cluster(
-        self, kubeconfig: Path, core: Any, enforced: None, other: Any, coder: tuple[str, list[str]]
+        self, kubeconfig: Path, core: Any, other: Any, coder: tuple[str, list[str]]
     ) -> None:
         """The API server (as pods reach it here, the node's address on 6443) and the kubelet (10250) are reached
         from the other namespace's pod, not from a workspace, though Coder on the same address is; another workspace
@@ -654,7 +655,7 @@ def test_6b_the_dev_config_loop_add_change_remove_add_back(kubeconfig: Path, cor
         eventually(lambda: running("1536Mi"), "frank's pod Ready again")
         assert kubectl(kubeconfig, "exec", "deploy/frank", "--", "cat", "/home/coder/proof").stdout.strip() == proof
     finally:
-        dev_stack = engine.stack("dev", engine.dev_config(kubeconfig, True, dev), engine.SECRET_KEYS)
+        dev_stack = engine.stack("dev", engine.dev_config(kubeconfig, with_node=True, path=dev), engine.SECRET_KEYS)
         assert dev_stack.destroy(color="never").summary.result == "succeeded"
         dev_stack.workspace.remove_stack("dev")
     delete_home(core, "frank")
@@ -805,7 +806,7 @@ def on_the_nodes_folder(args: pulumi.ResourceTransformationArgs) -> pulumi.Resou
     return pulumi.ResourceTransformationResult(props, args.opts)
 
 
-def canary_stack(kubeconfig: Path, fix: bool, create: str) -> auto.Stack:
+def canary_stack(kubeconfig: Path, *, fix: bool, create: str) -> auto.Stack:
     config_ = stack_config(kubeconfig, [])
     config_["sysbox"] = {"containerdFix": fix}
     return engine.stack("node-containerd2", config_, ("baremetal",), run=program(create, on_the_nodes_folder))

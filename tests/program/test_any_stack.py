@@ -13,6 +13,7 @@ a kubeconfig as a node or context name), so that a search for `MARK` finds any l
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -58,7 +59,7 @@ ENV_NAMES = mostly(
 
 
 @st.composite
-def workspace(draw: st.DrawFn, name: str, tokens: bool) -> dict[str, Any]:
+def workspace(draw: st.DrawFn, name: str, *, tokens: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": draw(mostly(st.just(name), TEXT)), "image": draw(IMAGES)}
     runtime = draw(mostly(st.sampled_from(["envbox", "sysbox-runc"]), st.just("kata")))
     if runtime != "envbox" or draw(st.booleans()):
@@ -90,21 +91,19 @@ def _first_workspace(config: dict[str, Any]) -> dict[str, Any]:
 # A secret where it does not belong, as a careless `pulumi config set --secret --path` puts it: the issue's cases
 # (a token as a workspace entry or under a key of its own, a kubeconfig as a node or context name, or set whole
 # as the section), and a password in Coder's URL. A value at a plain key (a namespace, say) is not a secret to
-# the program: a refusal shows it, as it shows any typo.
-MISPLACED = st.sampled_from(
-    [
-        lambda config, secret, kubeconfig: config["supervisor"]["workspaces"].append(secret),
-        lambda config, secret, kubeconfig: config["supervisor"].__setitem__("agentToken", secret),
-        lambda config, secret, kubeconfig: _first_workspace(config).__setitem__("token", secret),
-        lambda config, secret, kubeconfig: _first_workspace(config).__setitem__("secretEnv", secret),
-        lambda config, secret, kubeconfig: config["supervisor"].__setitem__(
-            "coderUrl", f"https://admin:{secret}@coder.example.com"
-        ),
-        lambda config, secret, kubeconfig: config.setdefault("baremetal", {}).__setitem__("nodes", [kubeconfig]),
-        lambda config, secret, kubeconfig: config.setdefault("baremetal", {}).__setitem__("context", kubeconfig),
-        lambda config, secret, kubeconfig: config.__setitem__("baremetal", kubeconfig),
-    ]
-)
+# the program: a refusal shows it, as it shows any typo. Each case: what it misplaces (a token or a kubeconfig) and
+# where it puts it.
+_MISPLACED: list[tuple[st.SearchStrategy[str], Callable[[dict[str, Any], str], object]]] = [
+    (SECRET, lambda config, secret: config["supervisor"]["workspaces"].append(secret)),
+    (SECRET, lambda config, secret: config["supervisor"].__setitem__("agentToken", secret)),
+    (SECRET, lambda config, secret: _first_workspace(config).__setitem__("token", secret)),
+    (SECRET, lambda config, secret: _first_workspace(config).__setitem__("secretEnv", secret)),
+    (SECRET, lambda config, secret: config["supervisor"].__setitem__("coderUrl", f"https://admin:{secret}@coder.example.com")),
+    (SECRET_KUBECONFIG, lambda config, kubec: config.setdefault("baremetal", {}).__setitem__("nodes", [kubec])),
+    (SECRET_KUBECONFIG, lambda config, kubec: config.setdefault("baremetal", {}).__setitem__("context", kubec)),
+    (SECRET_KUBECONFIG, lambda config, kubeconfig: config.__setitem__("baremetal", kubeconfig)),
+]  # fmt: skip
+MISPLACED = st.sampled_from(_MISPLACED)
 
 
 @st.composite
@@ -132,7 +131,8 @@ def stacks(draw: st.DrawFn) -> Stack:
     if draw(st.integers(0, 5)) == 0:
         config["kubernetesVersion"] = draw(st.sampled_from(["1.32", "1.33", "1.34", "1.35", "1.36", "1.3"]))
     if draw(st.integers(0, 5)) == 0:
-        draw(MISPLACED)(config, draw(SECRET), draw(SECRET_KUBECONFIG))
+        value, place = draw(MISPLACED)
+        place(config, draw(value))
     # the secret sections set with --secret, as the docs say, or a section stored in plain text by mistake
     secret_keys = draw(mostly(st.just(SECRET_KEYS), st.sampled_from([("baremetal",), ("supervisor",)])))
     return config, secret_keys
@@ -180,7 +180,17 @@ def test_any_stack_runs_or_is_refused_cleanly_keeping_its_secrets(stack: Stack) 
 def test_a_marked_secret_in_plain_text_is_found() -> None:
     """The search above can fail: a marker in a plain input (a value or a key) or a plain output is reported; one
     inside a secret input or a secret output is not."""
-    resource = Registered("t", "n", True, "", None, False, False, [], struct_pb2.Struct())
+    resource = Registered(
+        "t",
+        "n",
+        custom=True,
+        parent="",
+        provider=None,
+        protect=False,
+        retain=False,
+        dependencies=[],
+        object=struct_pb2.Struct(),
+    )
     resource.__dict__["inputs"] = {"a": [{"b": f"x{MARK}2"}], f"{MARK}3": 1, "c": rpc.wrap_rpc_secret(f"{MARK}1")}
     outputs = {"plain": {"k": f"{MARK}4"}, "hidden": f"{MARK}5"}
     run = Run(resources=[resource], outputs=outputs, secret_outputs={"hidden"})

@@ -128,7 +128,9 @@ def test_nodes_require_imdsv2_with_a_hop_for_the_ebs_csi_pods_and_a_root_disk(ru
         }
     ]
     assert result.props["imageId"] == CURRENT
-    other = pulumi.ResourceTransformArgs(True, "aws:iam/role:Role", "r", {}, pulumi.ResourceOptions())
+    other = pulumi.ResourceTransformArgs(
+        custom=True, type_="aws:iam/role:Role", name="r", props={}, opts=pulumi.ResourceOptions()
+    )
     assert transform(other) is None
 
 

@@ -25,19 +25,20 @@ from tests.harness import Registered, Run, run_program
 POLICY = {p.name: p for p in rules.POLICIES}
 
 
-def options(protect: bool = False) -> PolicyResourceOptions:
+def options(*, protect: bool = False) -> PolicyResourceOptions:
     return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def resource(resource_type: str, props: dict[str, Any], protect: bool = False) -> PolicyResource:
+def resource(resource_type: str, props: dict[str, Any], *, protect: bool = False) -> PolicyResource:
     urn = f"urn:pulumi:test::cvm::{resource_type}::r"
-    return PolicyResource(resource_type, props, urn, "r", options(protect), None, None, [], {})
+    return PolicyResource(resource_type, props, urn, "r", options(protect=protect), None, None, [], {})
 
 
 def violations(name: str, resources: list[PolicyResource], config: dict[str, Any] | None = None) -> list[str]:
     policy, found = POLICY[name], []
 
-    def report(message: str, urn: str | None = None) -> None:
+    def report(message: str, urn: str | None = None) -> None:  # pulumi_policy's ReportViolation
+        del urn  # the tests compare messages
         found.append(message)
 
     if isinstance(policy, StackValidationPolicy):
@@ -53,7 +54,7 @@ def violations(name: str, resources: list[PolicyResource], config: dict[str, Any
 
 def from_program(registered: list[Registered]) -> list[PolicyResource]:
     """The resources as the pack sees them, with the `protect` each was registered with."""
-    return [resource(r.type, r.manifest, r.protect) for r in registered]
+    return [resource(r.type, r.manifest, protect=r.protect) for r in registered]
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +88,10 @@ def _find(resources: list[PolicyResource], resource_type: str, name: str | None 
     raise AssertionError(f"no {resource_type} {name}")
 
 
-def _edited(r: PolicyResource, edit: Any, protect: bool | None = None) -> PolicyResource:
+def _edited(r: PolicyResource, edit: Any, *, protect: bool | None = None) -> PolicyResource:
     props = copy.deepcopy(dict(r.props))
     edit(props)
-    return resource(r.resource_type, props, r.opts.protect if protect is None else protect)
+    return resource(r.resource_type, props, protect=r.opts.protect if protect is None else protect)
 
 
 def test_privileged_only_for_cvms(stacks: dict[str, list[PolicyResource]]) -> None:

@@ -142,7 +142,7 @@ def test_each_namespace_holds_its_runtimes_workspaces(
             assert resource.name.split("/")[0] == namespace, resource.name
             by_namespace.setdefault(namespace, set()).add((resource.type, resource.name))
 
-    def workspace(namespace: str, name: str, home: bool = True) -> set[tuple[str, str]]:
+    def workspace(namespace: str, name: str, *, home: bool = True) -> set[tuple[str, str]]:
         return {
             ("kubernetes:apps/v1:Deployment", f"{namespace}/{name}"),
             ("kubernetes:core/v1:Secret", f"{namespace}/{name}-agent-token"),

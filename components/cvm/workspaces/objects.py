@@ -194,7 +194,7 @@ def home_volume(namespace: str, workspace: WorkspaceFields, storage_class: str |
     spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": workspace.disk}}}
     if storage_class is not None:
         spec["storageClassName"] = storage_class
-    metadata = manifest.metadata(home_volume_name(workspace.name), namespace, labels(workspace.name), True)
+    metadata = manifest.metadata(home_volume_name(workspace.name), namespace, labels(workspace.name), skip_await=True)
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
@@ -227,7 +227,7 @@ def workload(
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": manifest.metadata(workspace.name, namespace, labels(workspace.name), skip_await),
+        "metadata": manifest.metadata(workspace.name, namespace, labels(workspace.name), skip_await=skip_await),
         "spec": {
             "replicas": 1,
             # the home volume is ReadWriteOnce: the old pod must go before the new one starts

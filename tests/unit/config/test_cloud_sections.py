@@ -33,6 +33,7 @@ def test_four_vcpus(
     section: dict[str, Any],
     key: str,
     value: str,
+    *,
     accepted: bool,
     load: Callable[..., Settings],
     problems: Callable[..., dict[str, str]],

@@ -24,7 +24,7 @@ from components.facts import compatibility, pins
     ],
 )
 def test_sysbox_window(
-    sysbox: str, minor: str, accepted: bool, load: Callable[..., Settings], problems: Callable[..., dict[str, str]]
+    sysbox: str, minor: str, *, accepted: bool, load: Callable[..., Settings], problems: Callable[..., dict[str, str]]
 ) -> None:
     config = {"platform": "baremetal", "kubernetesVersion": minor, "sysbox": {"version": sysbox}}
     if accepted:

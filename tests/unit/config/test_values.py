@@ -41,7 +41,7 @@ def test_block_storage_classes_are_accepted(name: str, load: Callable[..., Setti
         ("", False),
     ],
 )
-def test_pinned_images(reference: str, pinned: bool) -> None:
+def test_pinned_images(reference: str, *, pinned: bool) -> None:
     assert pinned_image(reference) is pinned
 
 

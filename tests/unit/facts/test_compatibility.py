@@ -146,9 +146,7 @@ def test_minor_step(previous: str | None, wanted: str, found: str | None) -> Non
 
 
 def test_ways_out_name_a_working_minor_and_envbox() -> None:
-    outs = compatibility.ways_out(
-        "aks", "Ubuntu", Version("1.35"), "0.7.1", frozenset({Version("1.34"), Version("1.35")})
-    )
+    outs = compatibility.ways_out("aks", "Ubuntu", "0.7.1", frozenset({Version("1.34"), Version("1.35")}))
     assert outs[0] == 'cvm:kubernetesVersion "1.34"' and "envbox" in outs[-1]
 
 
@@ -174,7 +172,7 @@ def test_every_row_says_how_far_it_is_proven() -> None:
     ("minor", "annotated"),
     [("1.29", True), ("1.32", True), ("1.33", False), ("1.35", False), ("1.36", False)],
 )
-def test_sysbox_runc_pods_ask_cri_o_for_a_user_namespace_only_below_1_33(minor: str, annotated: bool) -> None:
+def test_sysbox_runc_pods_ask_cri_o_for_a_user_namespace_only_below_1_33(minor: str, *, annotated: bool) -> None:
     """Below 1.33 the API server drops `hostUsers` and a CRI-O node needs the annotation; from 1.33 the annotation
     beside `hostUsers: false` breaks CRI-O's pods (nestybox/sysbox#999)."""
     expected = {"io.kubernetes.cri-o.userns-mode": "auto:size=65536"} if annotated else {}

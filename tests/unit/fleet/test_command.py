@@ -51,7 +51,7 @@ def test_stacks_run_from_a_scratch_copy_so_the_tracked_stack_files_keep_their_by
 def test_the_workspace_is_a_scratch_folder_removed_after(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: cvm\n")
     # the workspace's folder, without asking a Pulumi CLI for its version
-    monkeypatch.setattr(auto, "LocalWorkspace", lambda work_dir, program: work_dir)
+    monkeypatch.setattr(auto, "LocalWorkspace", lambda work_dir, **_: work_dir)
     with stacks.workspace(tmp_path) as ws:
         scratch = Path(str(ws))
         assert scratch != tmp_path and (scratch / "Pulumi.yaml").read_text() == "name: cvm\n"

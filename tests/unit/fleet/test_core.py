@@ -120,8 +120,8 @@ def test_the_canary_is_looked_for_in_the_stacks_workspace_namespaces() -> None:
         (False, None, "off"),
     ],
 )
-def test_canary_state(listed: bool, status: dict[str, int] | None, state: str) -> None:
-    assert core.canary_state(listed, status) == state
+def test_canary_state(*, listed: bool, status: dict[str, int] | None, state: str) -> None:
+    assert core.canary_state(status, listed=listed) == state
 
 
 CONFIG_ERROR = """code: 255

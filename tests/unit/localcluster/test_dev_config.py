@@ -16,10 +16,10 @@ NODE = "cvm-e2e-node"
 WORKSPACE = {"name": "alice", "image": CANARY_IMAGE, "runtime": "sysbox-runc"}  # what the local node runs
 
 
-def refused(file_config: dict[str, Any], with_node: bool = False) -> list[str]:
+def refused(file_config: dict[str, Any], *, with_node: bool = False) -> list[str]:
     with pytest.raises(Refused) as error:
-        merged(file_config, KUBECONFIG, NODE, with_node)
-    assert error.value.lines == refusals(file_config, NODE, with_node)
+        merged(file_config, KUBECONFIG, NODE, with_node=with_node)
+    assert error.value.lines == refusals(file_config, NODE, with_node=with_node)
     return error.value.lines
 
 
@@ -55,15 +55,17 @@ def test_a_kubeconfig_or_context_in_the_file_is_refused_by_key(key: str) -> None
 
 
 @pytest.mark.parametrize("with_node", [False, True])
-def test_a_node_other_than_the_local_one_is_refused_by_key_and_name(with_node: bool) -> None:
-    (line,) = refused({"cvm:baremetal": {"nodes": ["rack-1", NODE]}}, with_node)
+def test_a_node_other_than_the_local_one_is_refused_by_key_and_name(*, with_node: bool) -> None:
+    (line,) = refused({"cvm:baremetal": {"nodes": ["rack-1", NODE]}}, with_node=with_node)
     assert line.startswith("cvm:baremetal.nodes = ['rack-1']: the local cluster has only the node 'cvm-e2e-node'")
 
 
 def test_the_local_node_without_node_1_is_refused() -> None:
     (line,) = refused({"cvm:baremetal": {"gpuNodes": [NODE]}})
     assert line.startswith("cvm:baremetal.gpuNodes lists 'cvm-e2e-node', which runs only with `make up NODE=1`;")
-    assert merged({"cvm:baremetal": {"nodes": [NODE]}}, KUBECONFIG, NODE, True)["baremetal"]["nodes"] == [NODE]
+    assert merged({"cvm:baremetal": {"nodes": [NODE]}}, KUBECONFIG, NODE, with_node=True)["baremetal"]["nodes"] == [
+        NODE
+    ]
 
 
 def test_a_workspace_the_local_node_cannot_run_is_refused_by_key_with_a_node_only() -> None:
@@ -104,11 +106,11 @@ def test_the_keys_the_file_no_longer_has_are_removed() -> None:
 
 def test_a_running_node_of_this_checkout_stays_listed_by_a_plain_up() -> None:
     """`make up` after `make up NODE=1` keeps the node listed, and says so once; otherwise the run does as asked."""
-    listed, note = node_listed(asked=False, ours_runs=True, local_node=NODE)
+    listed, note = node_listed(NODE, asked=False, ours_runs=True)
     assert listed and note is not None and NODE in note and "make down" in note
-    assert node_listed(asked=False, ours_runs=False, local_node=NODE) == (False, None)
-    assert node_listed(asked=True, ours_runs=True, local_node=NODE) == (True, None)
-    assert node_listed(asked=True, ours_runs=False, local_node=NODE) == (True, None)
+    assert node_listed(NODE, asked=False, ours_runs=False) == (False, None)
+    assert node_listed(NODE, asked=True, ours_runs=True) == (True, None)
+    assert node_listed(NODE, asked=True, ours_runs=False) == (True, None)
     # what a plain `make up` then applies: the node listed, its workloads awaited
-    config = merged({"cvm:platform": "baremetal"}, KUBECONFIG, NODE, listed)
+    config = merged({"cvm:platform": "baremetal"}, KUBECONFIG, NODE, with_node=listed)
     assert config["baremetal"]["nodes"] == [NODE] and config["skipAwait"] is False

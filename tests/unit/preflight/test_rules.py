@@ -16,7 +16,7 @@ SYSBOX = pins.SYSBOX_RELEASES["0.7.1"]
 # a node the Sysbox installer runs on, in a 1.35 stack that moves its containerd 2.x entry (cvm:sysbox.containerdFix)
 CVM = Role(Version("1.35"), SYSBOX, containerd_fix=True)
 UNFIXED = Role(Version("1.35"), SYSBOX)
-GPU = Role(Version("1.35"), None, True)  # a GPU node: envbox only, no installer
+GPU = Role(Version("1.35"), None, containerd_fix=True)  # a GPU node: envbox only, no installer
 
 
 def node(name: str = "n1", **info: str) -> dict[str, Any]:
@@ -75,7 +75,12 @@ def test_a_kernel_sysbox_0_7_1_fails_on_is_warned_with_its_issue() -> None:
     assert "#1035" in finding.source
     # said of 0.7.1's installer only: not of GPU nodes (envbox's own Sysbox) nor of 0.7.0
     assert findings(GPU, kernelVersion="6.17.0-5-generic") == []
-    assert findings(Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.0"], True), kernelVersion="6.17.0-5-generic") == []
+    assert (
+        findings(
+            Role(Version("1.35"), pins.SYSBOX_RELEASES["0.7.0"], containerd_fix=True), kernelVersion="6.17.0-5-generic"
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,7 +100,9 @@ def test_a_1_36_kubelet_is_refused_twice_in_a_1_35_stack() -> None:
 
 
 def test_a_kubelet_outside_the_sysbox_window_is_refused_even_when_the_stack_declares_it() -> None:
-    assert findings(Role(Version("1.36"), SYSBOX, True), kubeletVersion="v1.36.0") == [("refused", "kubelet")]
+    assert findings(Role(Version("1.36"), SYSBOX, containerd_fix=True), kubeletVersion="v1.36.0") == [
+        ("refused", "kubelet")
+    ]
     # a GPU node runs envbox, whose own Sysbox does not care about the kubelet's minor
     assert findings(Role(Version("1.36"), None), kubeletVersion="v1.36.0") == []
 
