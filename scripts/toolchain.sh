@@ -93,7 +93,7 @@ build_etcd() {
     $GO get go.etcd.io/etcd/server/v3@"$ETCD_VERSION"
     $GO build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3 )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "etcd $ETCD_VERSION: built -> $out"
+  built "etcd $ETCD_VERSION: built -> $out"
 }
 
 # build_kube [CMD...]: the Kubernetes commands (default: the control plane's), each cached on its own
@@ -133,7 +133,7 @@ build_kube() {
   # the folder gains commands one build at a time; each lands whole (write, then rename)
   mkdir -p "$out"
   for c in "${missing[@]}"; do mv "$w/bin/$c" "$out/.$c.tmp" && mv "$out/.$c.tmp" "$out/$c"; done
-  log "kubernetes $K8S_VERSION (${missing[*]}): built -> $out"
+  built "kubernetes $K8S_VERSION (${missing[*]}): built -> $out"
 }
 
 # link_host_kube DIR CMD...: each Kubernetes command the cache lacks that PATH has, of the pinned minor, linked
@@ -169,7 +169,7 @@ build_containerd() {
       $GO build -trimpath -tags no_btrfs -ldflags "$ld" -o "bin/$c" "$M/cmd/$c"
     done )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "containerd $CONTAINERD_VERSION: built -> $out"
+  built "containerd $CONTAINERD_VERSION: built -> $out"
 }
 
 build_runc() {
@@ -184,7 +184,7 @@ build_runc() {
     CGO_ENABLED=1 $GO build -trimpath -tags "seccomp urfave_cli_no_docs" \
       -ldflags "-s -w -X main.version=${RUNC_VERSION#v}" -o bin/runc github.com/opencontainers/runc )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "runc $RUNC_VERSION: built -> $out"
+  built "runc $RUNC_VERSION: built -> $out"
 }
 
 build_kube_router() {
@@ -198,7 +198,7 @@ build_kube_router() {
     $GO build -trimpath -ldflags "-s -w -X $M/pkg/version.Version=$KUBE_ROUTER_VERSION -X $M/pkg/version.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
       -o bin/kube-router "$M/cmd/kube-router" )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "kube-router $KUBE_ROUTER_VERSION: built -> $out"
+  built "kube-router $KUBE_ROUTER_VERSION: built -> $out"
 }
 
 build_provider() {
@@ -229,7 +229,7 @@ build_provider() {
     $GO build -trimpath -ldflags "-s -w -X $M/pkg/version.Version=$K8S_PROVIDER_VERSION" \
       -o bin/pulumi-resource-kubernetes "$M/cmd/pulumi-resource-kubernetes" )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "$name: built -> $out"
+  built "$name: built -> $out"
 }
 
 build_pulumi() {
@@ -250,7 +250,7 @@ build_pulumi() {
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
       -o bin/pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "pulumi $PULUMI_VERSION: built -> $out"
+  built "pulumi $PULUMI_VERSION: built -> $out"
 }
 
 # actionlint checks the GitHub workflows in the test suite.
@@ -261,7 +261,7 @@ build_actionlint() {
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" $GO install -trimpath -ldflags "-s -w" "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
   rm -rf "$out" && mv "$out.tmp" "$out"
-  log "actionlint $ACTIONLINT_VERSION: built -> $out"
+  built "actionlint $ACTIONLINT_VERSION: built -> $out"
 }
 
 # The node's storage provisioner (docs/local-cluster.md, "Storage"): github.com/rancher/local-path-provisioner,
@@ -278,7 +278,7 @@ build_local_path() {
     # upstream's Makefile sets main.VERSION the same way (scripts/build)
     $GO build -trimpath -ldflags "-s -w -X main.VERSION=${LOCAL_PATH_VERSION#v}" -o bin/local-path-provisioner "$M" )
   mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
-  log "local-path-provisioner $LOCAL_PATH_VERSION: built -> $out"
+  built "local-path-provisioner $LOCAL_PATH_VERSION: built -> $out"
 }
 
 build_node_kube() { build_kube kubelet kube-scheduler kubectl; }
@@ -286,11 +286,16 @@ build_node_kube() { build_kube kubelet kube-scheduler kubectl; }
 # chosen BUILT HOST: the built binary when cached, else the fitting one on PATH, else where the build puts it
 chosen() { if [[ -x $1 || -z $2 ]]; then echo "$1"; else echo "$2"; fi; }
 
-# timed NAME FUNCTION: run a build step and say how long it took (a cached step takes no time: nothing to say)
+# built WORDS: say what a step built, and count it: only a step that built says how long it took (a cached or found
+# step says nothing of time, even when a loaded machine's clock ticks over a second while it looks)
+BUILT=0
+built() { BUILT=$((BUILT + 1)); log "$@"; }
+
+# timed NAME FUNCTION: run a build step and say how long it took, when it built
 timed() {
-  local start=$SECONDS
+  local start=$SECONDS before=$BUILT
   "$2"
-  if ((SECONDS > start)); then log "$1: $((SECONDS - start)) s"; fi
+  if ((BUILT > before)); then log "$1: $((SECONDS - start)) s"; fi
 }
 
 main() {
@@ -325,7 +330,7 @@ main() {
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done
-  if [[ " ${what[*]} " != *" paths "* ]] && ((SECONDS > start)); then log "total: $((SECONDS - start)) s (cache: $CACHE)"; fi
+  if [[ " ${what[*]} " != *" paths "* ]] && ((BUILT > 0)); then log "total: $((SECONDS - start)) s (cache: $CACHE)"; fi
 }
 # One build at a time: two runs building the same target would share its work folder (`make engine` and a
 # test that needs the engine, started together, did). `paths` only reads, so it takes no lock.
