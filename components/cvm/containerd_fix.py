@@ -126,7 +126,7 @@ esac
 """.replace("__MARKER__", MARKER)
 
 
-def manifests(release: SysboxRelease, placement: dict[str, Any], skip_await: bool = False) -> list[dict[str, Any]]:
+def manifests(release: SysboxRelease, placement: dict[str, Any], *, skip_await: bool = False) -> list[dict[str, Any]]:
     """The script's ConfigMap and the DaemonSet that runs it where `placement` says (the installer's nodes),
     in apply order."""
     name = CONTAINERD_FIX

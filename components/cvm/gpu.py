@@ -20,7 +20,7 @@ from components.kube.names import GPU_NODE_LABEL, GPU_TAINT, NVIDIA_DAEMON_SET, 
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin"
 
 
-def daemon_set(version: str, skip_await: bool = False) -> dict[str, Any]:
+def daemon_set(version: str, *, skip_await: bool = False) -> dict[str, Any]:
     plugin_dir = "/var/lib/kubelet/device-plugins"  # where kubelet's device-plugin socket lives
     return {
         "apiVersion": "apps/v1",
@@ -71,5 +71,5 @@ class NvidiaDevicePlugin(pulumi.ComponentResource):
         self.node_labels = [
             register.create(manifest.node_label_patch(node, GPU_NODE_LABEL), child) for node in args.gpu_nodes
         ]
-        self.daemon_set = register.create(daemon_set(args.version, args.skip_await), child)
+        self.daemon_set = register.create(daemon_set(args.version, skip_await=args.skip_await), child)
         self.register_outputs({})

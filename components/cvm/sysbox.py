@@ -97,7 +97,7 @@ def _config_env(key: str) -> dict[str, Any]:
     return {"name": key, "valueFrom": {"configMapKeyRef": {"name": SYSBOX_CONFIG_MAP, "key": key}}}
 
 
-def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str, Any]]:
+def manifests(release: SysboxRelease, *, skip_await: bool = False) -> list[dict[str, Any]]:
     """The objects of sysbox-install.yaml for `release`, in apply order."""
     return [
         {
@@ -176,7 +176,7 @@ def manifests(release: SysboxRelease, skip_await: bool = False) -> list[dict[str
     ]
 
 
-def known_problems(platform: str, release: SysboxRelease, containerd_fix: bool = False) -> list[str]:
+def known_problems(platform: str, release: SysboxRelease, *, containerd_fix: bool = False) -> list[str]:
     """Upstream problems that this platform and release are known to meet (facts/issues.py), but those the
     stack works around (`containerd_fix`: cvm:sysbox.containerdFix)."""
     fixes = frozenset({issues.SYSBOX_997.fix} if containerd_fix else ())
@@ -203,10 +203,12 @@ class SysboxRuntime(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SysboxRuntimeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:SysboxRuntime", name, None, opts)
-        for problem in known_problems(args.platform, args.release, args.containerd_fix):
+        for problem in known_problems(args.platform, args.release, containerd_fix=args.containerd_fix):
             pulumi.log.warn(problem, resource=self)
-        *installer, runtime_class = manifests(args.release, args.skip_await)
-        fix = containerd_fix.manifests(args.release, PLACEMENT, args.skip_await) if args.containerd_fix else []
+        *installer, runtime_class = manifests(args.release, skip_await=args.skip_await)
+        fix = (
+            containerd_fix.manifests(args.release, PLACEMENT, skip_await=args.skip_await) if args.containerd_fix else []
+        )
         made: list[pulumi.CustomResource] = []
         for obj in [*installer, *fix]:
             # the installer's pods start only once their account, role and config exist (and the fix's, its script)
