@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.coder_template import template
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces.resolved import Role
 
 _SEQUENCE = re.compile(r"\$\$\{|%%\{|\$\{([^}]*)\}|%\{")
 

@@ -13,6 +13,8 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
+from components.facts.runtimes import Runtime
+
 
 class WorkspaceFields(Protocol):
     @property
@@ -22,7 +24,7 @@ class WorkspaceFields(Protocol):
     @property
     def username(self) -> str: ...
     @property
-    def runtime(self) -> str: ...
+    def runtime(self) -> Runtime: ...
     @property
     def cpus(self) -> int | str: ...
     @property
