@@ -59,7 +59,7 @@ def value(parameter: str) -> str:
 
 @dataclass(frozen=True)
 class TemplateWorkspace:
-    """A workspace as the builders read it (inputs.WorkspaceFields), its values filled in by Coder."""
+    """A workspace as the resolver reads it (inputs.WorkspaceFields), its values filled in by Coder."""
 
     runtime: Runtime
     name: str = f"coder-{ref(f'{ME}.id')}"
@@ -78,7 +78,7 @@ class TemplateWorkspace:
 
 @dataclass(frozen=True)
 class TemplateSupervisor:
-    """The stack's supervisor as the builders read it (inputs.SupervisorFields), with Coder's own access URL."""
+    """The stack's supervisor as the resolver reads it (inputs.SupervisorFields), with Coder's own access URL."""
 
     namespace: str
     storage_class: str | None

@@ -86,6 +86,7 @@ def namespace(resolved: ResolvedNamespace) -> NamespacePlan:
 
 
 def _render(role: Role, workspace: ResolvedWorkspace, seal: Callable[[str], Any]) -> dict[str, Any]:
+    """One of the workspace's own objects (its workload aside), by the role the resolver gave it."""
     if role is Role.AGENT_TOKEN:
         assert workspace.agent_token is not None
         return objects.agent_secret(workspace, seal(workspace.agent_token.get_secret_value()))

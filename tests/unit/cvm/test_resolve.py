@@ -217,3 +217,11 @@ def test_the_renderers_never_call_back_into_the_resolver_or_the_plan(module: str
     assert any(name.startswith(f"{package}.resolved") for name in found), found
     callers = {f"{package}.{m}" for m in ("resolve", "plan", "inputs", "supervisor")}
     assert not {name for name in found if name in callers or name.rpartition(".")[0] in callers}
+
+
+@pytest.mark.parametrize("module", ["agent", "homes", "inputs", "objects", "plan", "pods", "resolve", "resolved"])
+def test_the_pure_builders_read_no_config_model(module: str) -> None:
+    """The resolver reads the protocols of inputs.py, which the config models and the Coder template's stand-ins
+    satisfy; the rest reads what it resolved."""
+    found = imported(module)
+    assert found and not {name for name in found if name.startswith("components.config")}

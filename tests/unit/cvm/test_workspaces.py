@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import ipaddress
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -271,17 +269,3 @@ def test_the_special_ranges_are_excepted_within_their_block() -> None:
         block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
         assert peer["ipBlock"]["except"] == list(listed)
         assert all(ipaddress.ip_network(e).subnet_of(block) for e in listed)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("module", ["agent", "homes", "inputs", "objects", "plan", "pods", "resolve", "resolved"])
-def test_the_pure_builders_read_no_config_model(module: str) -> None:
-    """The resolver reads the protocols of inputs.py, which the config models and the Coder template's stand-ins
-    satisfy; the rest reads what it resolved."""
-    source = Path(objects.__file__).with_name(f"{module}.py").read_text()
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module is not None:
-            imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
-    assert imported and not {name for name in imported if name.startswith("components.config")}
