@@ -12,7 +12,7 @@ import kubernetes_validate
 from hypothesis import strategies as st
 
 from components.config import Settings, values
-from components.cvm.workspaces import objects
+from components.cvm.workspaces import objects, resolve
 from components.kube import units
 
 # Strings that break naive checks: blanks, trailing newlines, non-ASCII digits and letters, very long ones.
@@ -78,12 +78,12 @@ def assert_kubernetes_accepts(accepted: Settings) -> None:
     """What an accepted config derives holds against Kubernetes' own rules."""
     supervisor = accepted.supervisor
     assert DNS_LABEL.fullmatch(supervisor.namespace) and not supervisor.namespace.startswith("kube-")
-    for workspace in supervisor.workspaces:
-        deployment = objects.workload(
-            supervisor.namespace, workspace, supervisor, kubernetes_minor=accepted.kubernetes_minor
-        )
+    for entry, workspace in enumerate(supervisor.workspaces):
+        resolved = resolve.workspace(workspace, supervisor, kubernetes_minor=accepted.kubernetes_minor, entry=entry)
+        deployment = objects.workload(resolved)
         assert DNS_LABEL.fullmatch(deployment["metadata"]["name"])
-        assert DNS_LABEL.fullmatch(f"{workspace.name}-home")
+        assert DNS_LABEL.fullmatch(resolved.namespace)
+        assert resolved.storage.claim is not None and DNS_LABEL.fullmatch(resolved.storage.claim)
         for amount in (workspace.memory, workspace.disk):
             assert amount.isascii() and (units.quantity(amount) or 0) >= 1
         assert 1 <= workspace.cpus <= 256 and 0 <= workspace.gpus <= 16

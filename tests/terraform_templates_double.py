@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.coder_template import template
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces.resolved import Role
+from components.facts.runtimes import Runtime
 
 _SEQUENCE = re.compile(r"\$\$\{|%%\{|\$\{([^}]*)\}|%\{")
 
@@ -80,5 +81,5 @@ def started(
         f"base64encode({template.AGENT}.token)": base64.b64encode(token.encode()).decode(),
     }
     bodies = main["resource"]["kubernetes_manifest"]
-    prefix = template.resource_name(runtime, Role.WORKSPACE)
+    prefix = template.resource_name(Runtime(runtime), Role.WORKSPACE)
     return [evaluate(body["manifest"], values) for name, body in bodies.items() if name.startswith(prefix)]

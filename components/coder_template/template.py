@@ -1,6 +1,6 @@
 """The Coder template of a stack's cluster: `main.tf.json`, whose workspace objects are the ones cvm's workspace
-plan lists (components/cvm/workspaces/plan.py), made with Terraform expressions where Coder fills in a
-workspace's values.
+plan lists (components/cvm/workspaces/plan.py) for a workspace the resolver decides (resolve.py), made with
+Terraform expressions where Coder fills in a workspace's values.
 
 Laid out as Coder's own template (coder/coder examples/templates/kubernetes-envbox/main.tf at 9a99df5b):
 parameters are `coder_parameter` data sources, the agent is `coder_agent.main`, whose `init_script` is envbox's
@@ -32,9 +32,10 @@ from pydantic import SecretStr
 
 from components.config import Settings, Supervisor, Workspace
 from components.config.values import IMAGE_DIGEST, IMAGE_NAME, IMAGE_TAG, MAX_BYTES, MAX_CPUS
-from components.cvm.workspaces import plan
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces import plan, resolve
+from components.cvm.workspaces.resolved import Role
 from components.facts import node_sizes, pins
+from components.facts.runtimes import FACTS, Runtime
 from components.kube import units
 from components.kube.manifest import PULUMI_PREFIX
 
@@ -58,9 +59,9 @@ def value(parameter: str) -> str:
 
 @dataclass(frozen=True)
 class TemplateWorkspace:
-    """A workspace as the builders read it (inputs.WorkspaceFields), its values filled in by Coder."""
+    """A workspace as the resolver reads it (inputs.WorkspaceFields), its values filled in by Coder."""
 
-    runtime: str
+    runtime: Runtime
     name: str = f"coder-{ref(f'{ME}.id')}"
     image: str = ref(value("image"))
     cpus: int | str = ref(value("cpus"))
@@ -77,7 +78,7 @@ class TemplateWorkspace:
 
 @dataclass(frozen=True)
 class TemplateSupervisor:
-    """The stack's supervisor as the builders read it (inputs.SupervisorFields), with Coder's own access URL."""
+    """The stack's supervisor as the resolver reads it (inputs.SupervisorFields), with Coder's own access URL."""
 
     namespace: str
     storage_class: str | None
@@ -99,23 +100,28 @@ class TemplateSupervisor:
         )
 
 
-def runtimes(settings: Settings) -> dict[str, str]:
-    """The runtimes a workspace of this cluster can use, each with its namespace: sysbox-runc where the stack
-    installs Sysbox, envbox where it made envbox's namespace (it has an envbox workspace or canary)."""
-    made = plan.namespaces(settings.supervisor, settings.sysbox.enabled)
-    return {runtime: ns for runtime, ns in made.items() if runtime != "sysbox-runc" or settings.sysbox.enabled}
+def runtimes(settings: Settings) -> dict[Runtime, str]:
+    """The runtimes a workspace of this cluster can use, each with its namespace: those of the node's Sysbox
+    (sysbox-runc) where the stack installs it, the others where the stack made their namespace (envbox's: it has
+    an envbox workspace or canary)."""
+    made = resolve.namespaces(settings.supervisor, sysbox_enabled=settings.sysbox.enabled)
+    return {runtime: ns for runtime, ns in made.items() if settings.sysbox.enabled or not FACTS[runtime].node_sysbox}
 
 
-def workspace_plan(runtime: str, supervisor: Supervisor, kubernetes_minor: str) -> plan.WorkspacePlan:
-    """The plan of one Coder workspace under `runtime`: Coder's init script starts the agent, and the Secret holds
-    Coder's token as `data` does, base64 (`_manifest` moves it there)."""
-    return plan.workspace(
+def _sealed(_text: str) -> str:
+    """What the Secret holds for the token: Coder's, as `data` holds it, base64 (`_manifest` moves it there)."""
+    return ref(f"base64encode({AGENT}.token)")
+
+
+def workspace_plan(runtime: Runtime, supervisor: Supervisor, kubernetes_minor: str) -> plan.WorkspacePlan:
+    """The plan of one Coder workspace under `runtime`: Coder's init script starts the agent."""
+    resolved = resolve.workspace(
         TemplateWorkspace(runtime),
         TemplateSupervisor.of(supervisor),
-        seal=lambda _: ref(f"base64encode({AGENT}.token)"),
         kubernetes_minor=kubernetes_minor,
         bootstrap=ref(f"{AGENT}.init_script"),
     )
+    return plan.workspace(resolved, seal=_sealed)
 
 
 def node_arch(settings: Settings) -> str | None:
@@ -129,13 +135,13 @@ def node_arch(settings: Settings) -> str | None:
     return node_sizes.architecture(settings.platform, machine) if machine else None
 
 
-def resource_name(runtime: str, role: str) -> str:
+def resource_name(runtime: Runtime, role: Role) -> str:
     """`<runtime>_<role>`; the workload is `<runtime>` alone, so that its name sorts first (see `_resources`)."""
     base = runtime.replace("-", "_")
     return base if role == Role.WORKSPACE else f"{base}_{role}"
 
 
-def _manifest(planned: plan.Planned, chosen_arch: bool) -> dict[str, Any]:
+def _manifest(planned: plan.Planned, *, chosen_arch: bool) -> dict[str, Any]:
     """A planned object as the provider keeps it: a Secret's `stringData` as `data` (see the module's docstring);
     where the user chooses the architecture, the workload's pod on nodes of it. Pulumi's own annotations
     (`pulumi.com/skipAwait` on a home) steer Pulumi's provider alone, so Terraform's manifest goes without them."""
@@ -175,7 +181,7 @@ def _resources(settings: Settings) -> dict[str, Any]:
         )
         for planned in made:
             count = f"{chosen} ? 1 : 0" if planned.role == Role.HOME else f"{chosen} ? {ME}.start_count : 0"
-            manifest = render(_manifest(planned, chosen_arch))
+            manifest = render(_manifest(planned, chosen_arch=chosen_arch))
             resource: dict[str, Any] = {"count": interpolation(count), "manifest": manifest}
             # what it waits for of its workspace's own objects (the stack made the namespace and RuntimeClass)
             waits = [f"kubernetes_manifest.{resource_name(runtime, p.role)}" for p in made if p.role in planned.after]
@@ -203,13 +209,9 @@ def _arch_parameter() -> dict[str, Any]:
     }
 
 
-def _parameters(offered: list[str]) -> dict[str, Any]:
+def _parameters(offered: list[Runtime]) -> dict[str, Any]:
     defaults = {name: info.default for name, info in Workspace.model_fields.items()}
     runtime_default = defaults["runtime"] if defaults["runtime"] in offered else offered[0]
-    descriptions = {
-        "envbox": "envbox: a privileged outer container runs the image under Sysbox (no Sysbox on the node needed)",
-        "sysbox-runc": "sysbox-runc: the pod itself runs under the node's Sysbox, unprivileged, systemd as PID 1",
-    }
     return {
         "runtime": {
             "display_name": "Runtime",
@@ -218,7 +220,7 @@ def _parameters(offered: list[str]) -> dict[str, Any]:
             "default": runtime_default,
             "mutable": False,
             "order": 1,
-            "option": [{"name": r, "value": r, "description": descriptions[r]} for r in offered],
+            "option": [{"name": r, "value": r, "description": f"{r}: {FACTS[r].summary}"} for r in offered],
         },
         "image": {
             "display_name": "Image",

@@ -56,6 +56,7 @@ from components.config.values import (
     WorkspaceNamespace,
 )
 from components.facts import compatibility, issues, node_sizes, pins
+from components.facts.runtimes import Runtime
 from components.kube import kubeconfig
 from components.kube.names import CANARY_NAME
 
@@ -231,7 +232,7 @@ class Workspace(Model):
     name: WorkspaceName
     image: Image
     username: UserName = "coder"
-    runtime: Literal["envbox", "sysbox-runc"] = "envbox"
+    runtime: Runtime = Runtime.ENVBOX
     cpus: Annotated[Count, Field(ge=1, le=MAX_CPUS)] = 2
     memory: Memory = "4Gi"
     disk: Disk = "20Gi"
@@ -247,8 +248,9 @@ class Workspace(Model):
     @field_validator("gpus")
     @classmethod
     def _gpus_need_envbox(cls, value: int, info: ValidationInfo) -> int:
-        if value and info.data.get("runtime") == "sysbox-runc":
-            raise refuse("GPU workspaces must use runtime 'envbox': Sysbox has no GPU support (nestybox/sysbox#50)")
+        if value and info.data.get("runtime") == Runtime.SYSBOX_RUNC:
+            envbox = Runtime.ENVBOX
+            raise refuse(f"GPU workspaces must use runtime '{envbox}': Sysbox has no GPU support (nestybox/sysbox#50)")
         return value
 
     @field_validator("inner_env", "secret_env")
@@ -273,7 +275,7 @@ class Workspace(Model):
     @field_validator("fuse", "tun", "inner_env", "secret_env")
     @classmethod
     def _envbox_options(cls, value: Any, info: ValidationInfo) -> Any:
-        if value and info.data.get("runtime") == "sysbox-runc":
+        if value and info.data.get("runtime") == Runtime.SYSBOX_RUNC:
             raise refuse("is an envbox option (its inner container); a sysbox-runc workspace is the container itself")
         return value
 

@@ -17,6 +17,7 @@ from components.config.values import KubernetesMinor
 from components.facts import compatibility, issues, pins
 from components.facts.minors import span
 from components.facts.platforms import CLOUDS, PLATFORMS, Platform
+from components.facts.runtimes import Runtime
 
 # Cluster names each cloud's API accepts (GKE clusters.create, AKS resource naming rules, EKS CreateCluster).
 _CLUSTER_NAME: dict[Platform, tuple[re.Pattern[str], str]] = {
@@ -145,8 +146,8 @@ class Settings(Model):
         sysbox, gpu = info.data.get("sysbox"), info.data.get("gpu")
         findings: list[Finding] = []
         for i, workspace in enumerate(value.workspaces):
-            if sysbox is not None and not sysbox.enabled and workspace.runtime == "sysbox-runc":
-                reason = "needs sysbox.enabled; use 'envbox' or enable Sysbox"
+            if sysbox is not None and not sysbox.enabled and workspace.runtime == Runtime.SYSBOX_RUNC:
+                reason = f"needs sysbox.enabled; use '{Runtime.ENVBOX}' or enable Sysbox"
                 findings.append((("workspaces", i, "runtime"), workspace.runtime, reason))
             if gpu is not None and workspace.gpus and not gpu.enabled:
                 reason = "needs gpu.enabled (bare metal with NVIDIA GPU nodes)"

@@ -8,6 +8,7 @@ compatibility.py  each cloud's node images per minor and their issues; each plat
 node_sizes.py     the vCPUs a cloud machine type has, read from its name
 eks_ami.py        which Ubuntu EKS AMI a node group runs (Canonical's SSM parameters)
 namespaces.py     the namespaces of Kubernetes, the clouds and common add-ons, which workspaces must not use
+runtimes.py       the runtimes a workspace may run under, and what each needs (namespace, Pod Security, Sysbox)
 
 These modules import nothing of ours outside this package: config, clusters and the components import them.
 """

@@ -36,3 +36,38 @@ CANARY_NAME = "cvm-canary"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 WORKSPACE_COMPONENT = "workspace"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+NAME_LABEL = "app.kubernetes.io/name"
+
+
+def workspace_selector(workspace: str) -> dict[str, str]:
+    """What picks one workspace's pod (its Deployment's selector)."""
+    return {COMPONENT_LABEL: WORKSPACE_COMPONENT, INSTANCE_LABEL: workspace}
+
+
+def workspace_labels(workspace: str) -> dict[str, str]:
+    return {NAME_LABEL: "cvm-workspace", **workspace_selector(workspace), PART_OF_LABEL: "cvm"}
+
+
+# Each workspace namespace's guard rails: its NetworkPolicies, and the workloads' own ServiceAccount.
+DENY_INGRESS_POLICY = "cvm-workspaces-deny-ingress"
+LIMIT_EGRESS_POLICY = "cvm-workspaces-limit-egress"
+WORKSPACE_SERVICE_ACCOUNT = "cvm-workspace"
+
+
+# Each workspace's own objects, in its runtime's namespace, named after it (its Deployment is the name itself).
+def agent_token_secret(workspace: str) -> str:
+    return f"{workspace}-agent-token"
+
+
+def env_secret(workspace: str) -> str:
+    return f"{workspace}-env"
+
+
+def home_claim(workspace: str) -> str:
+    return f"{workspace}-home"
+
+
+def agent_files(workspace: str) -> str:
+    """The ConfigMap of the agent's systemd unit and script (components/cvm/workspaces/agent.py)."""
+    return f"{workspace}-coder-agent"

@@ -36,7 +36,8 @@ from pulumi import automation as auto
 from components.coder_template import template
 from components.config import load_settings, stored_config
 from components.cvm import containerd_fix
-from components.cvm.workspaces import agent, pods
+from components.cvm.workspaces import agent
+from components.cvm.workspaces.resolve import INNER_DOCKER
 from components.facts import network, pins
 from components.kube.names import CONTAINERD_FIX
 from localcluster import cluster, coder_double, engine, images, local_path, netns_hosts, node, node_config, toolchain
@@ -282,7 +283,7 @@ def test_5_home_and_inner_docker_images_survive_the_pod(kubeconfig: Path, core: 
     loaded = hello_id(kubeconfig)
     # the inner Docker's store is in the home volume (bounded by the claim's size), not on the runtime's own
     claim = core.read_namespaced_persistent_volume_claim(f"{WORKSPACE}-home", NS)
-    store = Path(core.read_persistent_volume(claim.spec.volume_name).spec.host_path.path) / pods.INNER_DOCKER
+    store = Path(core.read_persistent_volume(claim.spec.volume_name).spec.host_path.path) / INNER_DOCKER
     files = [f for f in store.rglob("*") if f.is_file() and not f.is_symlink()]
     assert sum(f.stat().st_size for f in files) >= archive_bytes(kubeconfig, WORKSPACE)
     first = pod(core, WORKSPACE).metadata.name

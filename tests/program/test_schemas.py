@@ -9,9 +9,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.config import Workspace
+from components.config import Supervisor, Workspace
 from components.cvm import gpu, sysbox
 from components.cvm.workspaces import objects as workspace_objects
+from components.cvm.workspaces import resolve
 from components.facts import compatibility, pins
 from components.facts.platforms import Platform
 from tests.fuzz_configs import assert_object_accepted
@@ -59,10 +60,11 @@ def test_each_release_is_valid_in_its_window(release: pins.SysboxRelease) -> Non
 
 def test_pure_builders_are_valid_on_their_own() -> None:
     workspace = Workspace.model_validate({"name": "w", "image": "ubuntu:24.04", "agentToken": "t"})
+    resolved = resolve.workspace(workspace, Supervisor(), kubernetes_minor="1.35", entry=0)
     for manifest in (
         gpu.daemon_set("v0.20.0", skip_await=True),
-        workspace_objects.agent_secret("ns", workspace, "token"),
-        workspace_objects.home_volume("ns", workspace, None),
+        workspace_objects.agent_secret(resolved, "token"),
+        workspace_objects.home_volume(resolved),
         workspace_objects.namespace_object("ns-envbox", "privileged", "1.35"),
     ):
         validate(manifest, "1.35")

@@ -7,7 +7,8 @@ import shlex
 from typing import Any
 
 from components.config import Workspace
-from components.cvm.workspaces import agent, pods
+from components.cvm.workspaces import agent, pods, resolve
+from components.kube import names
 from tests.harness import FULL, SECRET_KEYS, Run, run_program
 
 NS = "cvm-workspaces"  # sysbox-runc workspaces
@@ -119,8 +120,8 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     assert mounts(container)["/home/coder"]["subPath"] == "home"
     # the inner Docker's store in the home volume, where envbox keeps it: bounded by the home and kept with it
     assert mounts(container)["/var/lib/docker"] == {"name": "home", "mountPath": "/var/lib/docker",
-                                                    "subPath": pods.INNER_DOCKER}  # fmt: skip
-    assert mounts(pod(full_stack, "alice")["containers"][0])["/var/lib/coder/docker"]["subPath"] == pods.INNER_DOCKER
+                                                    "subPath": resolve.INNER_DOCKER}  # fmt: skip
+    assert mounts(pod(full_stack, "alice")["containers"][0])["/var/lib/coder/docker"]["subPath"] == resolve.INNER_DOCKER
     assert not any("hostPath" in v for v in spec["volumes"])
     # a new home is root's: the workspace's own image hands it to the user first, with or without an agent
     (owner,) = spec["initContainers"]
@@ -149,7 +150,7 @@ def test_canary_runs_under_sysbox_runc_and_checks_systemd_and_docker(full_stack:
     assert probe == ["sh", "-c", pods.canary_check()]  # what it checks: tests/unit/cvm/test_canary_check.py
     # ephemeral: nothing to protect, and bounded on the node's disk, its inner Docker's store included
     assert spec["volumes"] == [{"name": "home", "emptyDir": {"sizeLimit": "1Gi"}}]
-    assert mounts(container)["/var/lib/docker"]["subPath"] == pods.INNER_DOCKER
+    assert mounts(container)["/var/lib/docker"]["subPath"] == resolve.INNER_DOCKER
     assert container["resources"] == {
         "requests": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "1Gi"},
         "limits": {"cpu": "500m", "memory": "2Gi", "ephemeral-storage": "20Gi"},
@@ -194,8 +195,8 @@ def test_every_workspace_that_talks_to_coder_starts_its_agent(full_stack: Run) -
     found = mounts(bob["containers"][0])
     assert all(found[m["mountPath"]] == m for m in agent.sysbox_mounts())
     unit = full_stack.one("kubernetes:core/v1:ConfigMap", f"{NS}/bob-coder-agent").manifest
-    assert unit["data"] == {"coder-agent.sh": script, "coder-agent.service": agent.unit(Workspace.model_validate(
-        {"name": "bob", "image": "ghcr.io/acme/workspace:2026.11"}), "/home/coder"),
+    assert unit["data"] == {"coder-agent.sh": script, "coder-agent.service": agent.unit(
+        Workspace.model_validate({"name": "bob", "image": "ghcr.io/acme/workspace:2026.11"}).username, "/home/coder"),
         "cvm-coder-agent.conf": agent.WANTED_TEXT}  # fmt: skip
     # the canary talks to no Coder
     canary = pod(full_stack, "cvm-canary")
@@ -257,7 +258,7 @@ def test_the_supervisors_cas_reach_a_sysbox_runc_workspaces_agent() -> None:
         "name": "ca-certificates", "mountPath": agent.CA_DIR, "readOnly": True,
     }  # fmt: skip
     assert {"name": "ca-certificates", "configMap": {"name": "corp-ca", "optional": True}} in spec["volumes"]
-    files = run.one("kubernetes:core/v1:ConfigMap", f"{NS}/{agent.config_map_name('bob')}").manifest["data"]
+    files = run.one("kubernetes:core/v1:ConfigMap", f"{NS}/{names.agent_files('bob')}").manifest["data"]
     assert files[agent.SCRIPT].startswith(agent.trust_lines())
     # not without it, nor in the canary, which starts no agent
     assert agent.CA_DIR not in mounts(pod(run_program(FULL, SECRET_KEYS), "bob", NS)["containers"][0])

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from components.config import Supervisor, load_settings, stored_config
-from components.cvm.workspaces import objects, plan
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces import objects, plan, resolve
+from components.cvm.workspaces.resolved import Role
 from components.facts import network
 from components.kube.manifest import applied_by, logical_name
-from components.kube.names import RUNTIME_CLASS
+from components.kube.names import RUNTIME_CLASS, workspace_selector
 from localcluster.good_node import node_status
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, PROVIDER_TYPE, SECRET_KEYS, Run, run_program
 
@@ -59,7 +59,7 @@ def test_workloads_are_named_and_labelled(full_stack: Run) -> None:
             assert where["app.kubernetes.io/component"] == "workspace"
             assert where["app.kubernetes.io/instance"] == name
         assert manifest["spec"]["replicas"] == 1 and manifest["spec"]["strategy"] == {"type": "Recreate"}
-        assert manifest["spec"]["selector"]["matchLabels"] == objects.selector(name)
+        assert manifest["spec"]["selector"]["matchLabels"] == workspace_selector(name)
 
 
 def pod_security(level: str) -> dict[str, str]:
@@ -142,11 +142,11 @@ def test_each_namespace_holds_its_runtimes_workspaces(
             assert resource.name.split("/")[0] == namespace, resource.name
             by_namespace.setdefault(namespace, set()).add((resource.type, resource.name))
 
-    def workspace(namespace: str, name: str, *, home: bool = True) -> set[tuple[str, str]]:
+    def workspace(namespace: str, name: str) -> set[tuple[str, str]]:
         return {
             ("kubernetes:apps/v1:Deployment", f"{namespace}/{name}"),
             ("kubernetes:core/v1:Secret", f"{namespace}/{name}-agent-token"),
-            *([("kubernetes:core/v1:PersistentVolumeClaim", f"{namespace}/{name}-home")] if home else []),
+            ("kubernetes:core/v1:PersistentVolumeClaim", f"{namespace}/{name}-home"),
         }
 
     canary = {("kubernetes:apps/v1:Deployment", f"{NS}/cvm-canary")}
@@ -184,13 +184,13 @@ def test_the_supervisor_registers_its_plan_and_nothing_else(
     planned (a replaced object is deleted first: it keeps its name); a gated object waits for the stack's own last
     outputs, read by the homes check."""
     settings = load_settings(stored_config(config), "dev", [f"cvm:{k}" for k in SECRET_KEYS])
-    made = plan.stack(
+    resolved = resolve.stack(
         settings.supervisor,
         sysbox_enabled=settings.sysbox.enabled,
         kubernetes_minor=settings.kubernetes_minor,
         platform=settings.platform,
-        seal=str,
     )
+    made = plan.stack(resolved, seal=str)
     frames = {n.runtime: {p.role: logical_name(p.manifest) for p in n.objects} for n in made.namespaces}
     expected = {}
     groups: list[plan.NamespacePlan | plan.WorkspacePlan] = [*made.namespaces, *made.workspaces]

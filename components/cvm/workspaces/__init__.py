@@ -8,11 +8,13 @@ A workspace runs one of two ways:
 - `sysbox-runc`: the workspace pod itself runs under the `sysbox-runc` RuntimeClass with its own user
   namespace (`hostUsers: false`), not privileged, systemd as PID 1.
 
-    inputs.py      what the builders read of a workspace and the supervisor (protocols the config satisfies)
-    pods.py        the pod of each runtime (pure)
+    inputs.py      what the resolver reads of a workspace and the supervisor (protocols the config satisfies)
+    resolve.py     each workspace of a stack, the canary, or a Coder template's workspace, decided once (pure)
+    resolved.py    what it decides: frozen values, which the renderers below read and nothing else
     agent.py       how a workspace starts Coder's agent (pure)
-    objects.py     the namespace, its guard rails, and each workspace's Secret, volume and Deployment (pure)
+    pods.py        the pod of each runtime (pure renderer)
+    objects.py     the namespace, its guard rails, and each workspace's Secrets, volume and Deployment (renderers)
     homes.py       where each home lives, and the refusal of a move (pure)
-    plan.py        which of those objects a stack, or a Coder template's workspace, gets, and how they wait (pure)
+    plan.py        the rendered objects of the resolved stack, by role, and how they wait (pure)
     supervisor.py  `WorkspaceSupervisor`, which registers the plan
 """

@@ -7,7 +7,8 @@ retrying while it is unreachable, and run `coder agent` as the workspace user wi
 - A `sysbox-runc` workspace boots its image's own systemd, so the pod brings a unit and the script from a
   ConfigMap, mounted where systemd finds them: any image with `/sbin/init` works, not only ours. The token
   reaches the unit from the pod's environment (`PassEnvironment`), itself from the workspace's Secret.
-Pure: settings in, text and manifests out.
+Pure: the script is text the resolver (resolve.py) writes into a workspace; the files and mounts render a
+resolved workspace.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from components.cvm.workspaces.inputs import WorkspaceFields
+from components.cvm.workspaces.resolved import ResolvedWorkspace
 
 SCRIPT = "coder-agent.sh"
 UNIT = "coder-agent.service"
@@ -96,7 +97,7 @@ def bootstrap(coder_url: str, given: str | None, ca_certificates: str | None) ->
     return trust_lines() + text if ca_certificates is not None else text
 
 
-def unit(workspace: WorkspaceFields, home: str) -> str:
+def unit(username: str, home: str) -> str:
     """The systemd unit that runs the script as the workspace user, and again whenever the agent exits."""
     binary_dir = f"{home}/.coder"
     return f"""[Unit]
@@ -105,7 +106,7 @@ Wants=network-online.target
 After=network-online.target
 
 [Service]
-User={workspace.username}
+User={username}
 # the home is the user's by then (the pod's home-owner init container, pods.py); the agent is kept there
 Environment=HOME={home} BINARY_DIR={binary_dir}
 PassEnvironment=CODER_AGENT_TOKEN
@@ -121,22 +122,22 @@ WantedBy=multi-user.target
 """
 
 
-def config_map_name(workspace: str) -> str:
-    return f"{workspace}-coder-agent"
-
-
-def config_map(namespace: str, workspace: WorkspaceFields, bootstrap: str, home: str) -> dict[str, Any]:
-    """The agent's files; `bootstrap` is the script the unit runs (cvm's own `script`, or a Coder template's)."""
+def config_map(workspace: ResolvedWorkspace) -> dict[str, Any]:
+    """The agent's files of a workspace whose pod's systemd starts it: the unit, and the script it runs (cvm's own
+    `script`, or a Coder template's)."""
+    assert workspace.agent is not None and workspace.agent.files is not None, "a workspace without agent files"
+    data = {SCRIPT: workspace.agent.script, UNIT: unit(workspace.username, workspace.home), WANTED: WANTED_TEXT}
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": config_map_name(workspace.name), "namespace": namespace},
-        "data": {SCRIPT: bootstrap, UNIT: unit(workspace, home), WANTED: WANTED_TEXT},
+        "metadata": {"name": workspace.agent.files, "namespace": workspace.namespace},
+        "data": data,
     }
 
 
-def sysbox_volume(workspace: str) -> dict[str, Any]:
-    return {"name": "coder-agent", "configMap": {"name": config_map_name(workspace), "defaultMode": 0o444}}
+def sysbox_volume(files: str) -> dict[str, Any]:
+    """The volume of the agent's files, the ConfigMap `files`."""
+    return {"name": "coder-agent", "configMap": {"name": files, "defaultMode": 0o444}}
 
 
 def sysbox_mounts() -> list[dict[str, Any]]:

@@ -1,9 +1,10 @@
-"""What the workspace builders read of a workspace and of the supervisor.
+"""What the workspace resolver (resolve.py) reads of a workspace and of the supervisor.
 
-Two callers build the same objects: the program, from the validated config (`Workspace`, `Supervisor`), and
-the Coder template (components/coder_template), from stand-ins whose values are Terraform expressions that
-Coder fills in per workspace (its CPUs are a `${...}` string, not an int). Read-only properties, so that the
-frozen config models satisfy them as they are; the builders import these, never the config models.
+Two callers resolve, then render, the same objects: the program, from the validated config (`Workspace`,
+`Supervisor`), and the Coder template (components/coder_template), from stand-ins whose values are Terraform
+expressions that Coder fills in per workspace (its CPUs are a `${...}` string, not an int). Read-only
+properties, so that the frozen config models satisfy them as they are; the resolver imports these, never the
+config models.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from pydantic import SecretStr
+
+from components.facts.runtimes import Runtime
 
 
 class WorkspaceFields(Protocol):
@@ -22,7 +25,7 @@ class WorkspaceFields(Protocol):
     @property
     def username(self) -> str: ...
     @property
-    def runtime(self) -> str: ...
+    def runtime(self) -> Runtime: ...
     @property
     def cpus(self) -> int | str: ...
     @property

@@ -1,5 +1,6 @@
-"""The objects around the workspace pods: their namespace and its guard rails, and each workspace's Secret,
-home volume and Deployment. Pure: settings in, manifests out; which of them a stack makes is plan.py's."""
+"""The objects around the workspace pods: their namespace and its guard rails, and each workspace's Secrets,
+home volume and Deployment. Pure renderers: a resolved namespace or workspace (resolved.py) in, manifests out;
+which of them a stack makes is the resolver's (resolve.py), how they stand to each other plan.py's."""
 
 from __future__ import annotations
 
@@ -7,47 +8,21 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from packaging.version import Version
-
-from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
-from components.cvm.workspaces.pods import (
-    agent_secret_name,
-    env_secret_name,
-    envbox_pod,
-    home_volume_name,
-    placement,
-    sysbox_pod,
-)
-from components.facts import compatibility, network
+from components.cvm.workspaces.pods import POD
+from components.cvm.workspaces.resolved import ResolvedWorkspace
+from components.facts import network
 from components.facts.platforms import Platform
 from components.kube import manifest
-from components.kube.names import COMPONENT_LABEL, INSTANCE_LABEL, SYSTEM_NAMESPACE, WORKSPACE_COMPONENT
-
-SERVICE_ACCOUNT = "cvm-workspace"
-
-
-def selector(workspace: str) -> dict[str, str]:
-    return {COMPONENT_LABEL: WORKSPACE_COMPONENT, INSTANCE_LABEL: workspace}
-
-
-def labels(workspace: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": "cvm-workspace", **selector(workspace), "app.kubernetes.io/part-of": "cvm"}
-
-
-ENVBOX_SUFFIX = "-envbox"  # envbox workspaces' namespace: `<supervisor.namespace>-envbox`
-
-
-def workspace_namespace(namespace: str, runtime: str) -> str:
-    """Where a runtime's workspaces live: envbox ones in a namespace of their own, so that the one privileged kind
-    of pod never lowers the guard of the `sysbox-runc` workspaces (docs/security.md)."""
-    return f"{namespace}{ENVBOX_SUFFIX}" if runtime == "envbox" else namespace
-
-
-def pod_security_level(runtime: str) -> str:
-    """The least Pod Security level that admits a runtime's pods: envbox's outer container is privileged and
-    mounts host paths, which only `privileged` admits; sysbox-runc pods pass `baseline` (they run as root in
-    their own user namespace, which `restricted` refuses)."""
-    return "privileged" if runtime == "envbox" else "baseline"
+from components.kube.names import (
+    COMPONENT_LABEL,
+    DENY_INGRESS_POLICY,
+    LIMIT_EGRESS_POLICY,
+    SYSTEM_NAMESPACE,
+    WORKSPACE_COMPONENT,
+    WORKSPACE_SERVICE_ACCOUNT,
+    workspace_labels,
+    workspace_selector,
+)
 
 
 def namespace_object(namespace: str, level: str, kubernetes_minor: str) -> dict[str, Any]:
@@ -74,7 +49,7 @@ def deny_ingress(namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": "cvm-workspaces-deny-ingress", "namespace": namespace},
+        "metadata": {"name": DENY_INGRESS_POLICY, "namespace": namespace},
         "spec": {
             "podSelector": {"matchLabels": {COMPONENT_LABEL: WORKSPACE_COMPONENT}},
             "policyTypes": ["Ingress"],
@@ -147,7 +122,7 @@ def limit_egress(namespace: str, coder_url: str | None, platform: Platform) -> d
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": "cvm-workspaces-limit-egress", "namespace": namespace},
+        "metadata": {"name": LIMIT_EGRESS_POLICY, "namespace": namespace},
         "spec": {
             "podSelector": {"matchLabels": {COMPONENT_LABEL: WORKSPACE_COMPONENT}},
             "policyTypes": ["Egress"],
@@ -160,79 +135,68 @@ def service_account(namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
+        "metadata": {"name": WORKSPACE_SERVICE_ACCOUNT, "namespace": namespace},
         "automountServiceAccountToken": False,
     }
 
 
-def agent_secret(namespace: str, workspace: WorkspaceFields, token: Any) -> dict[str, Any]:
+def agent_secret(workspace: ResolvedWorkspace, token: Any) -> dict[str, Any]:
     """The Coder agent token, which reaches the pod only through this Secret. `token` may be a secret Output."""
-    metadata = {"name": agent_secret_name(workspace.name), "namespace": namespace, "labels": labels(workspace.name)}
-    return {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": metadata,
-        "type": "Opaque",
-        "stringData": {"token": token},
-    }
+    return _secret(workspace, workspace.token_secret, {"token": token})
 
 
-def env_secret(namespace: str, workspace: WorkspaceFields, values: dict[str, Any]) -> dict[str, Any]:
+def env_secret(workspace: ResolvedWorkspace, values: dict[str, Any]) -> dict[str, Any]:
     """The workspace's secret variables (secretEnv), which reach the pod only through this Secret. `values` may
     be secret Outputs."""
-    metadata = {"name": env_secret_name(workspace.name), "namespace": namespace, "labels": labels(workspace.name)}
+    return _secret(workspace, workspace.env_secret, values)
+
+
+def _secret(workspace: ResolvedWorkspace, name: str | None, values: dict[str, Any]) -> dict[str, Any]:
+    assert name is not None, f"{workspace.name} has no such Secret"
+    metadata = {"name": name, "namespace": workspace.namespace, "labels": workspace_labels(workspace.name)}
     return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque", "stringData": values}
 
 
-def home_volume(namespace: str, workspace: WorkspaceFields, storage_class: str | None) -> dict[str, Any]:
+def home_volume(workspace: ResolvedWorkspace) -> dict[str, Any]:
     """A workspace's home claim. Never awaited: the provider's create wait for a claim whose class binds on first
     use (the clouds' defaults, and `local-path`) is "phase Pending", which a bound home adopted again (a workspace
     added back) never shows, so the run failed after 5 minutes (pulumi-kubernetes provider/pkg/await/awaiters.go
     `untilCoreV1PersistentVolumeClaimReady`, at 94977969d); and 4.25.0 times out on any update of a bound claim
     (pulumi/pulumi-kubernetes#4179, fixed by #4181). The Deployment's wait covers it: its pod is Ready only with
     its home bound."""
-    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": workspace.disk}}}
-    if storage_class is not None:
-        spec["storageClassName"] = storage_class
-    metadata = manifest.metadata(home_volume_name(workspace.name), namespace, labels(workspace.name), skip_await=True)
+    storage = workspace.storage
+    assert storage.claim is not None, f"{workspace.name} has no home claim"
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": storage.size}}}
+    if storage.storage_class is not None:
+        spec["storageClassName"] = storage.storage_class
+    labels = workspace_labels(workspace.name)
+    metadata = manifest.metadata(storage.claim, workspace.namespace, labels, skip_await=True)
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata, "spec": spec}
 
 
-def workload(
-    namespace: str,
-    workspace: WorkspaceFields,
-    supervisor: SupervisorFields,
-    is_canary: bool = False,
-    skip_await: bool = False,
-    bootstrap: str | None = None,
-    *,
-    kubernetes_minor: str,
-) -> dict[str, Any]:
-    """The single-replica Deployment of one workspace (`bootstrap`: as `envbox_pod` takes it) on a cluster of
-    `kubernetes_minor`."""
-    template: dict[str, Any] = {"labels": labels(workspace.name)}
-    if workspace.runtime == "envbox":
-        pod = envbox_pod(workspace, supervisor, is_canary, bootstrap)
-    else:
-        pod = sysbox_pod(workspace, supervisor.coder_url_text, is_canary, supervisor.ca_certificates)
-        annotations = compatibility.sysbox_pod_annotations(Version(kubernetes_minor))
-        template.update({"annotations": annotations} if annotations else {})
+def workload(workspace: ResolvedWorkspace) -> dict[str, Any]:
+    """The single-replica Deployment of one workspace."""
+    labels = workspace_labels(workspace.name)
+    template: dict[str, Any] = {"labels": labels}
+    if workspace.pod_annotations:
+        template["annotations"] = dict(workspace.pod_annotations)
     pod = {
-        **placement(workspace),
-        "serviceAccountName": SERVICE_ACCOUNT,
+        "nodeSelector": dict(workspace.placement.node_selector),
+        "tolerations": [dict(t) for t in workspace.placement.tolerations],
+        "serviceAccountName": WORKSPACE_SERVICE_ACCOUNT,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
-        **pod,
+        **POD[workspace.runtime](workspace),
     }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": manifest.metadata(workspace.name, namespace, labels(workspace.name), skip_await=skip_await),
+        "metadata": manifest.metadata(workspace.name, workspace.namespace, labels, skip_await=workspace.skip_await),
         "spec": {
             "replicas": 1,
             # the home volume is ReadWriteOnce: the old pod must go before the new one starts
             "strategy": {"type": "Recreate"},
-            "selector": {"matchLabels": selector(workspace.name)},
+            "selector": {"matchLabels": workspace_selector(workspace.name)},
             "template": {"metadata": template, "spec": pod},
         },
     }

@@ -1,14 +1,17 @@
-"""The pod of a workspace under each runtime: plain manifests, built from the settings alone."""
+"""The pod of a workspace under each runtime: plain manifests rendered from a resolved workspace (resolved.py),
+which decided everything they show."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from components.cvm.workspaces import agent
-from components.cvm.workspaces.inputs import SupervisorFields, WorkspaceFields
-from components.kube import manifest
-from components.kube.names import CVM_TAINT, GPU_NODE_LABEL, GPU_TAINT, INSTALL_LABEL, RUNTIME_CLASS
+from components.cvm.workspaces.resolved import Envbox, ResolvedWorkspace
+from components.facts.runtimes import Runtime
+
+OUTER_CONTAINER = "envbox"  # the envbox pod's one container, which runs envbox (not the runtime's name)
 
 INNER_CONTAINER = "workspace_cvm"  # envbox's fixed name for the inner container (coder/envbox cli/docker.go)
 HOST_LIB_DIR = "/usr/lib/x86_64-linux-gnu"  # the NVIDIA driver's libraries on an amd64 Ubuntu host
@@ -46,47 +49,17 @@ test "$said" = nested || fail "the nested container said $said"
 INNER_RUNNING = f"test \"$(docker inspect --format '{{{{.State.Running}}}}' {INNER_CONTAINER})\" = true"
 
 
-def agent_secret_name(workspace: str) -> str:
-    return f"{workspace}-agent-token"
-
-
-def env_secret_name(workspace: str) -> str:
-    return f"{workspace}-env"
-
-
-def home_volume_name(workspace: str) -> str:
-    return f"{workspace}-home"
-
-
-def home_dir(username: str) -> str:
-    return "/root" if username == "root" else f"/home/{username}"
-
-
 # The node disk a workspace may fill beyond its home volume (its writable layer, logs, emptyDirs): what the
 # kubelet counts against this limit, evicting the pod beyond it. It does not see what a runtime writes outside
 # the pod's own layer and volumes: Sysbox's implicit host mounts under /var/lib/sysbox, for an inner
 # /var/lib/kubelet or /var/lib/containerd (nestybox/sysbox docs/user-guide/design.md at 27cb713f); the inner
-# Docker's store is kept off them, in the home volume (INNER_DOCKER).
+# Docker's store is kept off them, in the home volume (resolve.py INNER_DOCKER).
 SCRATCH_REQUEST, SCRATCH_LIMIT = "1Gi", "20Gi"
-CANARY_HOME_LIMIT = "1Gi"
-# Where a workspace's inner Docker keeps its images and containers: in the home volume, so bounded by the
-# home's size and kept across restarts, as the home is. Under envbox, the inner container's store; under
-# sysbox-runc, the pod's own /var/lib/docker, which Sysbox would otherwise put on an implicit host directory
-# that no volume bounds and that goes with each stop (nestybox/sysbox docs/user-guide/dind.md, "Persistence of
-# Inner Docker Images", at 27cb713f: a volume there is used instead, by one container at a time, which the
-# Deployment's `Recreate` and the home's ReadWriteOnce keep).
-INNER_DOCKER = "cache/docker"
 
 
-# The canary only boots systemd and asks Docker for its version: half a CPU, so that it leaves a node's whole
-# CPUs to the workspaces (on a 2-CPU node, the canary and a 1-CPU workspace beside the installer's request).
-CANARY_CPU = "500m"
-
-
-def _resources(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
+def _resources(workspace: ResolvedWorkspace) -> dict[str, Any]:
     # CPU and memory requests equal limits: a CVM gets what it was promised (the Guaranteed QoS class)
-    cpu = CANARY_CPU if is_canary else str(workspace.cpus)
-    amounts: dict[str, Any] = {"cpu": cpu, "memory": workspace.memory}
+    amounts: dict[str, Any] = {"cpu": workspace.cpu, "memory": workspace.memory}
     limits = {**amounts, **({"nvidia.com/gpu": str(workspace.gpus)} if workspace.gpus else {})}
     return {
         "requests": {**limits, "ephemeral-storage": SCRATCH_REQUEST},
@@ -94,13 +67,13 @@ def _resources(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
     }
 
 
-def _coder_env(workspace: WorkspaceFields, coder_url: str | None) -> list[dict[str, Any]]:
+def _coder_env(workspace: ResolvedWorkspace) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = []
-    if workspace.agent_token is not None:
-        secret_ref = {"name": agent_secret_name(workspace.name), "key": "token"}
+    if workspace.token_secret is not None:
+        secret_ref = {"name": workspace.token_secret, "key": "token"}
         env.append({"name": "CODER_AGENT_TOKEN", "valueFrom": {"secretKeyRef": secret_ref}})
-    if coder_url is not None:
-        env.append({"name": "CODER_AGENT_URL", "value": coder_url})
+    if workspace.coder_url is not None:
+        env.append({"name": "CODER_AGENT_URL", "value": workspace.coder_url})
     return env
 
 
@@ -131,12 +104,12 @@ HALT_SYSTEMD = (
 )
 
 
-def _home_source(workspace: WorkspaceFields, is_canary: bool) -> dict[str, Any]:
-    if is_canary and workspace.runtime == "sysbox-runc":
-        return {"name": "home", "emptyDir": {"sizeLimit": CANARY_HOME_LIMIT}}
-    if is_canary:  # envbox keeps its Docker stores (the workspace image) here: bounded by the pod's scratch limit
-        return {"name": "home", "emptyDir": {}}
-    return {"name": "home", "persistentVolumeClaim": {"claimName": home_volume_name(workspace.name)}}
+def _home_source(workspace: ResolvedWorkspace) -> dict[str, Any]:
+    storage = workspace.storage
+    if storage.claim is not None:
+        return {"name": "home", "persistentVolumeClaim": {"claimName": storage.claim}}
+    limit = {"sizeLimit": storage.scratch_limit} if storage.scratch_limit is not None else {}
+    return {"name": "home", "emptyDir": limit}
 
 
 EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
@@ -152,54 +125,50 @@ def _envbox_mounts(home: str, ca_certificates: str | None) -> str:
     return ",".join([f"{home}:{home}", *certs])
 
 
-def _envbox_options(workspace: WorkspaceFields, supervisor: SupervisorFields) -> list[dict[str, Any]]:
+def _envbox_options(workspace: ResolvedWorkspace, envbox: Envbox) -> list[dict[str, Any]]:
     """envbox's own settings (coder/envbox 0.6.7 README): inner env, devices, the bridge of envbox's own (outer)
     dockerd, and the credentials and CAs for what envbox pulls and talks to."""
     env: list[dict[str, Any]] = [{"name": name, "value": value} for name, value in workspace.inner_env.items()]
-    secrets = env_secret_name(workspace.name)
     env += [
-        {"name": name, "valueFrom": {"secretKeyRef": {"name": secrets, "key": name}}} for name in workspace.secret_env
+        {"name": name, "valueFrom": {"secretKeyRef": {"name": workspace.env_secret, "key": name}}}
+        for name in workspace.secret_env
     ]
     if workspace.inner_env or workspace.secret_env:  # the outer container's variables envbox copies inside
         env.append({"name": "CODER_INNER_ENVS", "value": ",".join([*workspace.inner_env, *workspace.secret_env])})
     env += [{"name": f"CODER_ADD_{device}", "value": "true"} for device, on in (("FUSE", workspace.fuse),
             ("TUN", workspace.tun)) if on]  # fmt: skip
-    if supervisor.docker_bridge_cidr is not None:
-        env.append({"name": "CODER_DOCKER_BRIDGE_CIDR", "value": supervisor.docker_bridge_cidr})
-    if supervisor.image_pull_secret is not None:
-        secret = {"name": supervisor.image_pull_secret, "key": ".dockerconfigjson"}
+    if envbox.docker_bridge_cidr is not None:
+        env.append({"name": "CODER_DOCKER_BRIDGE_CIDR", "value": envbox.docker_bridge_cidr})
+    if envbox.image_pull_secret is not None:
+        secret = {"name": envbox.image_pull_secret, "key": ".dockerconfigjson"}
         env.append({"name": "CODER_IMAGE_PULL_SECRET", "valueFrom": {"secretKeyRef": secret}})
-    if supervisor.ca_certificates is not None:
+    if workspace.ca_certificates is not None:
         env.append({"name": "CODER_EXTRA_CERTS_PATH", "value": EXTRA_CERTS_DIR})
     return env
 
 
-def envbox_pod(
-    workspace: WorkspaceFields, supervisor: SupervisorFields, is_canary: bool, bootstrap: str | None = None
-) -> dict[str, Any]:
-    """`bootstrap`: the script that starts the agent; None: cvm's own (agent.script), a Coder template gives Coder's."""
-    coder_url = supervisor.coder_url_text
-    home = home_dir(workspace.username)
-    field = {"containerName": "envbox"}
+def envbox_pod(workspace: ResolvedWorkspace) -> dict[str, Any]:
+    assert workspace.envbox is not None, f"{workspace.name} is not an envbox workspace"
+    home = workspace.home
+    field = {"containerName": OUTER_CONTAINER}
     env = [
         {"name": "CODER_INNER_IMAGE", "value": workspace.image},
         {"name": "CODER_INNER_USERNAME", "value": workspace.username},
         {"name": "CODER_INNER_HOSTNAME", "value": workspace.name},
-        *_coder_env(workspace, coder_url),
+        *_coder_env(workspace),
         # the inner container gets the outer one's limits (envbox rounds CPUs up to whole ones)
         {"name": "CODER_CPUS", "valueFrom": {"resourceFieldRef": {**field, "resource": "limits.cpu", "divisor": "1"}}},
         {"name": "CODER_MEMORY", "valueFrom": {"resourceFieldRef": {**field, "resource": "limits.memory"}}},
-        {"name": "CODER_MOUNTS", "value": _envbox_mounts(home, supervisor.ca_certificates)},
+        {"name": "CODER_MOUNTS", "value": _envbox_mounts(home, workspace.ca_certificates)},
     ]
-    if coder_url is not None and with_agent(workspace, coder_url):
+    if workspace.agent is not None:
         # envbox starts the agent only through this script (coder/envbox cli/docker.go)
-        script = agent.bootstrap(coder_url, bootstrap, supervisor.ca_certificates)
-        env.append({"name": "CODER_BOOTSTRAP_SCRIPT", "value": script})
-    env += _envbox_options(workspace, supervisor)
+        env.append({"name": "CODER_BOOTSTRAP_SCRIPT", "value": workspace.agent.script})
+    env += _envbox_options(workspace, workspace.envbox)
     mounts = [
         {"name": "home", "mountPath": home, "subPath": "home"},
         # the inner container's Docker and containers stores, kept with the home volume
-        {"name": "home", "mountPath": "/var/lib/coder/docker", "subPath": INNER_DOCKER},
+        {"name": "home", "mountPath": "/var/lib/coder/docker", "subPath": workspace.storage.inner_docker},
         {"name": "home", "mountPath": "/var/lib/coder/containers", "subPath": "cache/containers"},
         # the outer dockerd's store (it caches the workspace image); neither may sit on overlayfs
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": "envbox/docker"},
@@ -210,7 +179,7 @@ def envbox_pod(
         {"name": "lib-modules", "mountPath": "/lib/modules", "readOnly": True},
     ]
     volumes = [
-        _home_source(workspace, is_canary),
+        _home_source(workspace),
         {"name": "sysbox", "emptyDir": {}},
         {"name": "usr-src", "hostPath": {"path": "/usr/src", "type": "Directory"}},
         {"name": "lib-modules", "hostPath": {"path": "/lib/modules", "type": "Directory"}},
@@ -219,18 +188,18 @@ def envbox_pod(
         env += [{"name": "CODER_ADD_GPU", "value": "true"}, {"name": "CODER_USR_LIB_DIR", "value": OUTER_LIB_DIR}]
         mounts.append({"name": "host-usr-lib", "mountPath": OUTER_LIB_DIR, "readOnly": True})
         volumes.append({"name": "host-usr-lib", "hostPath": {"path": HOST_LIB_DIR, "type": "Directory"}})
-    if supervisor.ca_certificates is not None:
+    if workspace.ca_certificates is not None:
         mounts.append({"name": "extra-certs", "mountPath": EXTRA_CERTS_DIR, "readOnly": True})
-        volumes.append({"name": "extra-certs", "configMap": {"name": supervisor.ca_certificates}})
-    check = f"docker exec {INNER_CONTAINER} sh -c {shlex.quote(canary_check())}" if is_canary else INNER_RUNNING
+        volumes.append({"name": "extra-certs", "configMap": {"name": workspace.ca_certificates}})
+    check = f"docker exec {INNER_CONTAINER} sh -c {shlex.quote(canary_check())}" if workspace.canary else INNER_RUNNING
     container = {
-        "name": "envbox",
-        "image": supervisor.envbox_image,
+        "name": OUTER_CONTAINER,
+        "image": workspace.envbox.image,
         "command": ["/envbox", "docker"],
         # Sysbox inside envbox needs real root on the host (nestybox/sysbox#891)
         "securityContext": {"privileged": True},
         "env": env,
-        "resources": _resources(workspace, is_canary),
+        "resources": _resources(workspace),
         "volumeMounts": mounts,
         "readinessProbe": _probe(check),
     }
@@ -241,29 +210,12 @@ def envbox_pod(
     }
 
 
-def placement(workspace: WorkspaceFields) -> dict[str, Any]:
-    """Where a workspace may run: on the CVM nodes (every platform labels them `sysbox-install: "yes"`, and AKS's
-    CVM pool is tainted for them), a GPU workspace on the GPU nodes, tolerating their taint. A GPU workspace also
-    takes the architecture of the host library directory it mounts (HOST_LIB_DIR is amd64's)."""
-    if workspace.gpus:
-        return {
-            "nodeSelector": {**GPU_NODE_LABEL, "kubernetes.io/arch": "amd64"},
-            "tolerations": [manifest.toleration(GPU_TAINT)],
-        }
-    return {"nodeSelector": dict(INSTALL_LABEL), "tolerations": [manifest.toleration(CVM_TAINT)]}
-
-
-def with_agent(workspace: WorkspaceFields, coder_url: str | None) -> bool:
-    """Whether the workspace starts Coder's agent: it talks to a Coder deployment (a token and its URL)."""
-    return workspace.agent_token is not None and coder_url is not None
-
-
 # What handing the home over takes; requests equal limits, as the workspace's, so the pod stays Guaranteed
 # (and the node's disk is bounded here too, though `chown` writes nothing of its own).
 HOME_OWNER_RESOURCES = {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}
 
 
-def _home_owner(workspace: WorkspaceFields, mount: dict[str, Any]) -> dict[str, Any]:
+def _home_owner(workspace: ResolvedWorkspace, mount: dict[str, Any]) -> dict[str, Any]:
     """A new home volume is root's: this hands it to the workspace user before the workspace boots, whatever the
     image's init does. The workspace's own image (it has the user and `chown`), as root in the pod's user
     namespace; the home's top only, so a large home costs nothing on every start."""
@@ -280,41 +232,46 @@ def _home_owner(workspace: WorkspaceFields, mount: dict[str, Any]) -> dict[str, 
     }
 
 
-def sysbox_pod(
-    workspace: WorkspaceFields, coder_url: str | None, is_canary: bool, ca_certificates: str | None = None
-) -> dict[str, Any]:
-    """`ca_certificates`: the supervisor's ConfigMap of CAs, mounted where the agent's bootstrap finds them (in
-    the workspace's namespace; optional, so a stack that made it in the envbox namespace only still starts)."""
-    home = home_dir(workspace.username)
+def sysbox_pod(workspace: ResolvedWorkspace) -> dict[str, Any]:
+    """The supervisor's ConfigMap of CAs is mounted where the agent's bootstrap finds them (in the workspace's
+    namespace; optional, so a stack that made it in the envbox namespace only still starts)."""
     mounts: list[dict[str, Any]] = [
-        {"name": "home", "mountPath": home, "subPath": "home"},
-        {"name": "home", "mountPath": "/var/lib/docker", "subPath": INNER_DOCKER},
+        {"name": "home", "mountPath": workspace.home, "subPath": "home"},
+        {"name": "home", "mountPath": "/var/lib/docker", "subPath": workspace.storage.inner_docker},
     ]
-    volumes = [_home_source(workspace, is_canary)]
-    if with_agent(workspace, coder_url):
+    volumes = [_home_source(workspace)]
+    if workspace.agent is not None and workspace.agent.files is not None:
         mounts += agent.sysbox_mounts()
-        volumes.append(agent.sysbox_volume(workspace.name))
-        if ca_certificates is not None:
-            mounts.append({"name": "ca-certificates", "mountPath": agent.CA_DIR, "readOnly": True})
-            volumes.append({"name": "ca-certificates", "configMap": {"name": ca_certificates, "optional": True}})
+        volumes.append(agent.sysbox_volume(workspace.agent.files))
+    if workspace.ca_certificates is not None:
+        mounts.append({"name": "ca-certificates", "mountPath": agent.CA_DIR, "readOnly": True})
+        config_map = {"name": workspace.ca_certificates, "optional": True}
+        volumes.append({"name": "ca-certificates", "configMap": config_map})
     container: dict[str, Any] = {
         "name": "workspace",
         "image": workspace.image,
         "command": ["/sbin/init"],
         # root inside the pod's own user namespace, an unprivileged ID on the host
         "securityContext": {"runAsUser": 0, "runAsGroup": 0},
-        "env": _coder_env(workspace, coder_url),
-        "resources": _resources(workspace, is_canary),
+        "env": _coder_env(workspace),
+        "resources": _resources(workspace),
         "volumeMounts": mounts,
         "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", HALT_SYSTEMD]}}},
     }
     pod: dict[str, Any] = {
-        "runtimeClassName": RUNTIME_CLASS,
+        "runtimeClassName": workspace.runtime_class,
         "hostUsers": False,
         "terminationGracePeriodSeconds": STOP_GRACE_SECONDS,
     }
-    if is_canary:
+    if workspace.canary:
         container["readinessProbe"] = _probe(canary_check())
-    elif workspace.username != "root":
+    if workspace.chown_home:
         pod["initContainers"] = [_home_owner(workspace, mounts[0])]
     return {**pod, "containers": [container], "volumes": volumes}
+
+
+# The pod of each runtime.
+POD: dict[Runtime, Callable[[ResolvedWorkspace], dict[str, Any]]] = {
+    Runtime.ENVBOX: envbox_pod,
+    Runtime.SYSBOX_RUNC: sysbox_pod,
+}

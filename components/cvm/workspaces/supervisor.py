@@ -1,5 +1,5 @@
 """`WorkspaceSupervisor`: registers the workspace namespaces, their guard rails, and each workspace's objects, as
-the workspace plan (plan.py) lists them."""
+the workspace plan (plan.py) lists them for the stack's resolved workspaces (resolve.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 import pulumi
 
 from components.config import Supervisor
-from components.cvm.workspaces import homes, plan
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces import homes, plan, resolve
+from components.cvm.workspaces.resolved import ResolvedStack, Role
 from components.facts.platforms import Platform
+from components.facts.runtimes import Runtime
 from components.kube import register
 from components.last_run import LastOutputs
 
@@ -35,18 +36,17 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkspaceSupervisorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("cvm:index:WorkspaceSupervisor", name, None, opts)
-        supervisor = args.supervisor
-        for problem in plan.known_problems(supervisor, sysbox_enabled=args.runtime_class is not None):
-            pulumi.log.warn(problem, resource=self)
-        planned = plan.stack(
-            supervisor,
+        resolved = resolve.stack(
+            args.supervisor,
             sysbox_enabled=args.runtime_class is not None,
             kubernetes_minor=args.kubernetes_minor,
             platform=args.platform,
-            seal=pulumi.Output.secret,
             skip_await=args.skip_await,
         )
-        self._gate = self._homes_stay(args)
+        for problem in resolve.known_problems(resolved):
+            pulumi.log.warn(problem, resource=self)
+        planned = plan.stack(resolved, seal=pulumi.Output.secret)
+        self._gate = self._homes_stay(args.last_outputs, resolved)
         outside = {Role.RUNTIME_CLASS: args.runtime_class} if args.runtime_class is not None else {}
         namespaces = {ns.runtime: self._register(ns.objects, outside) for ns in planned.namespaces}
         self.workloads: dict[str, pulumi.Resource] = {}
@@ -54,16 +54,17 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
             made = self._register(workspace.objects, {**outside, **namespaces[workspace.runtime]})
             self.workloads[workspace.name] = made[Role.WORKSPACE]
 
-        self.namespace = namespaces["sysbox-runc"][Role.NAMESPACE]
+        # the configured namespace, which every stack makes; envbox's, when something runs there
+        self.namespace = namespaces[resolved.namespaces[0].runtime][Role.NAMESPACE]
         self.namespace_name: pulumi.Output[str] = self.namespace.metadata.name  # type: ignore[attr-defined]
-        envbox = namespaces.get("envbox")
+        envbox = namespaces.get(Runtime.ENVBOX)
         self.envbox_namespace_name: pulumi.Output[str] | None = (
             envbox[Role.NAMESPACE].metadata.name if envbox else None  # type: ignore[attr-defined]
         )
         self.workspace_names: pulumi.Output[list[str]] = pulumi.Output.all(
             *(w.metadata.name for w in self.workloads.values())  # type: ignore[attr-defined]
         )
-        self.homes = homes.homes(supervisor)
+        self.homes = homes.homes(resolved)
         self.register_outputs(
             {
                 "namespace": self.namespace_name,
@@ -93,15 +94,15 @@ class WorkspaceSupervisor(pulumi.ComponentResource):
         return made
 
     @staticmethod
-    def _homes_stay(args: WorkspaceSupervisorArgs) -> pulumi.Output[None] | None:
+    def _homes_stay(last_outputs: LastOutputs | None, resolved: ResolvedStack) -> pulumi.Output[None] | None:
         """Resolves when no home the stack last deployed would move; raises, naming each, when one would."""
-        if args.last_outputs is None:
+        if last_outputs is None:
             return None
 
         def check(outputs: Mapping[str, Any]) -> None:
-            refusals = homes.moves(outputs.get(homes.HOMES_OUTPUT), args.supervisor)
+            refusals = homes.moves(outputs.get(homes.HOMES_OUTPUT), resolved)
             if refusals:
                 raise pulumi.RunError("\n".join(refusals))
 
         # the stack's outputs hold the kubeconfig, a secret, which would make every gated object's fields secret
-        return pulumi.Output.unsecret(args.last_outputs.apply(check))
+        return pulumi.Output.unsecret(last_outputs.apply(check))

@@ -28,7 +28,7 @@ from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.config.values import pinned_image
 from components.cvm.workspaces import agent
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces.resolved import Role
 from components.facts import pins
 from localcluster import coder_double
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, ROOT, SECRET_KEYS

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.config import Workspace
-from components.cvm.workspaces import agent, pods
+from components.cvm.workspaces import agent, resolve
 from localcluster import coder_double
 
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
@@ -25,7 +25,7 @@ echo "user=$(id -un)"; } > "$RECORD"
 
 
 @pytest.fixture
-def coder(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+def coder() -> Iterator[tuple[str, list[str]]]:
     """A Coder stand-in: serves the stub at /bin/coder-linux-<arch> and records each path asked for."""
     with coder_double.serving("127.0.0.1", STUB) as (url, asked):
         yield f"{url}/", asked
@@ -107,7 +107,7 @@ def test_a_url_cannot_break_out_of_the_script() -> None:
 
 def test_the_unit_runs_the_script_as_the_workspace_user_and_keeps_it_running() -> None:
     workspace = Workspace.model_validate({"name": "bob", "image": "ghcr.io/acme/ws:1", "username": "dev"})
-    unit = agent.unit(workspace, pods.home_dir("dev"))
+    unit = agent.unit(workspace.username, resolve.home_dir(workspace.username))
     assert "User=dev\n" in unit and "Environment=HOME=/home/dev BINARY_DIR=/home/dev/.coder\n" in unit
     assert "PassEnvironment=CODER_AGENT_TOKEN\n" in unit  # from PID 1's environment, from the Secret
     assert f"ExecStart=/bin/sh {agent.SCRIPT_PATH}\n" in unit and "Restart=always\n" in unit

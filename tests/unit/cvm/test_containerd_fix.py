@@ -113,7 +113,7 @@ def test_the_installers_ignored_entry_is_copied_where_containerd_reads_it(
     ],
     ids=["legacy-version-2", "fixed", "no-entry-yet", "half-written", "unknown-shape"],
 )
-def test_a_file_the_script_should_leave_alone_is_left_alone(text: str, ready: bool, tmp_path: Path) -> None:
+def test_a_file_the_script_should_leave_alone_is_left_alone(text: str, tmp_path: Path, *, ready: bool) -> None:
     config = tmp_path / "config.toml"
     config.write_text(text)
     code, out, calls = run(config, "step", tmp_path)

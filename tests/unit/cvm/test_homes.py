@@ -7,16 +7,19 @@ from typing import Any
 import pytest
 
 from components.config import Supervisor
-from components.cvm.workspaces import homes
+from components.cvm.workspaces import homes, resolve
+from components.cvm.workspaces.resolved import ResolvedStack
 
 ALICE = {"name": "alice", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "envbox"}
 BOB = {"name": "bob", "image": "ghcr.io/acme/workspace:2026.11", "runtime": "sysbox-runc"}
 
 
-def supervisor(**changes: Any) -> Supervisor:
-    return Supervisor.model_validate(
+def supervisor(**changes: Any) -> ResolvedStack:
+    """The stack's workspaces, resolved (homes.py reads nothing else)."""
+    section = Supervisor.model_validate(
         {"namespace": "team", "storageClass": "fast", "workspaces": [ALICE, BOB], **changes}
     )
+    return resolve.stack(section, sysbox_enabled=True, kubernetes_minor="1.34", platform="baremetal")
 
 
 def last() -> Any:

@@ -1,18 +1,18 @@
-"""The workspace plan (components/cvm/workspaces/plan.py): which objects each runtime's workspaces get, which
-outlive the stack and wait for the homes check, what each waits for; and that the Coder template renders the
-same roles."""
+"""The workspace plan (components/cvm/workspaces/plan.py) of a resolved stack (resolve.py): which objects each
+runtime's workspaces get, which outlive the stack and wait for the homes check, what each waits for; and that
+the Coder template renders the same roles. What the resolver decides is tests/unit/cvm/test_resolve.py's."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 
 from components.coder_template import template
 from components.config import Settings, Supervisor, Workspace, load_settings, stored_config
-from components.cvm.workspaces import plan
-from components.cvm.workspaces.plan import Role
+from components.cvm.workspaces import plan, resolve
+from components.cvm.workspaces.resolved import GUARD_RAILS, ResolvedStack, Role
+from components.facts.runtimes import Runtime
 from components.kube.names import CANARY_NAME
 from tests.harness import ENVBOX_ONLY, FULL, SECRET_KEYS
 
@@ -32,10 +32,12 @@ def workspace(name: str, runtime: str) -> dict[str, Any]:
     return {"name": name, "image": IMAGE, "runtime": runtime}
 
 
-def stack(section: Supervisor, sysbox_enabled: bool = True) -> plan.Plan:
-    return plan.stack(
-        section, sysbox_enabled=sysbox_enabled, kubernetes_minor="1.34", platform="baremetal", seal=lambda text: text
-    )
+def resolved(section: Supervisor, *, sysbox_enabled: bool = True) -> ResolvedStack:
+    return resolve.stack(section, sysbox_enabled=sysbox_enabled, kubernetes_minor="1.34", platform="baremetal")
+
+
+def stack(section: Supervisor, *, sysbox_enabled: bool = True) -> plan.Plan:
+    return plan.stack(resolved(section, sysbox_enabled=sysbox_enabled), seal=lambda text: text)
 
 
 def roles(planned: plan.WorkspacePlan | plan.NamespacePlan) -> list[Role]:
@@ -62,7 +64,7 @@ def test_each_runtime_gets_its_roles() -> None:
 def test_the_objects_are_in_their_runtimes_namespace() -> None:
     made = stack(supervisor(workspace("ann", "envbox"), workspace("bea", "sysbox-runc"), coder=True))
     assert [(n.runtime, roles(n)) for n in made.namespaces] == [
-        (runtime, [Role.NAMESPACE, *plan.GUARD_RAILS]) for runtime in ("sysbox-runc", "envbox")
+        (runtime, [Role.NAMESPACE, *GUARD_RAILS]) for runtime in (Runtime.SYSBOX_RUNC, Runtime.ENVBOX)
     ]
     for frame in made.namespaces:
         ns = frame.objects[0].manifest["metadata"]["name"]
@@ -81,11 +83,11 @@ def test_the_objects_are_in_their_runtimes_namespace() -> None:
     ],
 )
 def test_envbox_gets_a_namespace_only_when_something_runs_there(
-    section: Supervisor, sysbox_enabled: bool, runtimes: list[str]
+    *, section: Supervisor, sysbox_enabled: bool, runtimes: list[str]
 ) -> None:
-    made = stack(section, sysbox_enabled)
+    made = stack(section, sysbox_enabled=sysbox_enabled)
     assert [n.runtime for n in made.namespaces] == runtimes
-    assert list(plan.namespaces(section, sysbox_enabled)) == runtimes
+    assert list(resolve.namespaces(section, sysbox_enabled=sysbox_enabled)) == runtimes
 
 
 def test_the_canary_comes_first_under_the_runtime_the_stack_has() -> None:
@@ -96,13 +98,6 @@ def test_the_canary_comes_first_under_the_runtime_the_stack_has() -> None:
     ]
     assert stack(section, sysbox_enabled=False).workspaces[0].runtime == "envbox"
     assert [w.name for w in stack(supervisor(workspace("ann", "envbox"), canary=False)).workspaces] == ["ann"]
-
-
-@pytest.mark.parametrize("runtime", ["envbox", "sysbox-runc"])
-def test_the_canary_is_a_workspace_the_config_accepts(runtime: str) -> None:
-    fields = dataclasses.asdict(plan.Canary(runtime))
-    # every field of a workspace, each as the config would take it (the config's keys are camelCase)
-    assert Workspace.model_validate(fields, by_name=True).model_dump() == fields
 
 
 def test_only_namespaces_and_homes_outlive_the_stack_and_wait_for_the_homes_check() -> None:
@@ -131,7 +126,7 @@ def test_the_workload_waits_for_its_namespace_and_everything_of_its_own() -> Non
     for planned in made.workspaces:
         *others, workload = planned.objects
         assert workload.role == Role.WORKSPACE
-        sysbox = [Role.RUNTIME_CLASS] if planned.runtime == "sysbox-runc" else []
+        sysbox = [Role.RUNTIME_CLASS] if planned.runtime == Runtime.SYSBOX_RUNC else []
         assert list(workload.after) == [*frame[planned.runtime], *sysbox, *(p.role for p in others)]
         # the rest waits for the namespace only
         assert all(p.after == (Role.NAMESPACE,) for p in others)
@@ -141,11 +136,10 @@ def test_the_workload_waits_for_its_namespace_and_everything_of_its_own() -> Non
 
 
 def test_the_token_reaches_the_secret_sealed() -> None:
+    entry = Workspace.model_validate({**workspace("ann", "envbox"), "agentToken": "t"})
     made = plan.workspace(
-        Workspace.model_validate({**workspace("ann", "envbox"), "agentToken": "t"}),
-        supervisor(coder=True),
+        resolve.workspace(entry, supervisor(coder=True), kubernetes_minor="1.35", entry=0),
         seal=lambda text: ("sealed", text),
-        kubernetes_minor="1.35",
     )
     secret = next(p.manifest for p in made.objects if p.role == Role.AGENT_TOKEN)
     assert secret["stringData"] == {"token": ("sealed", "t")}
@@ -162,7 +156,10 @@ def test_the_template_renders_the_roles_the_stack_plans_for_a_workspace_with_an_
     assert section.coder_url is not None
     resources = template.main_tf(settings)["resource"]["kubernetes_manifest"]
     made = plan.stack(
-        section, sysbox_enabled=settings.sysbox.enabled, kubernetes_minor="1.34", platform=settings.platform, seal=str
+        resolve.stack(
+            section, sysbox_enabled=settings.sysbox.enabled, kubernetes_minor="1.34", platform=settings.platform
+        ),
+        seal=str,
     )
     with_agent = {w.runtime: w for w in made.workspaces if Role.AGENT_TOKEN in roles(w) and Role.HOME in roles(w)}
     assert set(with_agent) == set(template.runtimes(settings))
@@ -180,7 +177,8 @@ def test_secret_variables_reach_the_pod_only_through_the_workspace_secret() -> N
         sealed.append(text)
         return f"<sealed {len(sealed)}>"
 
-    made = plan.workspace(Workspace.model_validate(entry), supervisor(), seal=seal, kubernetes_minor="1.35")
+    ann = resolve.workspace(Workspace.model_validate(entry), supervisor(), kubernetes_minor="1.35", entry=0)
+    made = plan.workspace(ann, seal=seal)
     objects = {p.role: p for p in made.objects}
     assert roles(made) == [Role.SECRET_ENV, Role.HOME, Role.WORKSPACE]
     secret = objects[Role.SECRET_ENV]
@@ -196,16 +194,3 @@ def test_secret_variables_reach_the_pod_only_through_the_workspace_secret() -> N
         "valueFrom": {"secretKeyRef": {"name": "ann-env", "key": "GITHUB_TOKEN"}},
     }
     assert env["CODER_INNER_ENVS"]["value"] == "EDITOR,GITHUB_TOKEN"
-
-
-def test_envbox_workspaces_are_warned_of_the_sysbox_envbox_bundles() -> None:
-    """The pinned envbox image bundles Sysbox 0.7.0, which has the sysbox-fs deadlock (nestybox/sysbox#998):
-    said once, naming the workspaces under it (the canary too, under envbox without Sysbox); not without one, nor
-    for an envbox image the stack chose."""
-    (warning,) = plan.known_problems(supervisor(workspace("ann", "envbox"), workspace("bea", "sysbox-runc")), True)
-    assert "(ann)" in warning and "nestybox/sysbox#998" in warning and "Sysbox 0.7.0" in warning
-    (warning,) = plan.known_problems(supervisor(workspace("bea", "sysbox-runc")), False)
-    assert f"({CANARY_NAME})" in warning
-    assert plan.known_problems(supervisor(workspace("bea", "sysbox-runc")), True) == []
-    own = supervisor(workspace("ann", "envbox"), envboxImage="registry.example.com/envbox:0.7.1-build")
-    assert plan.known_problems(own, True) == []

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import ast
 import ipaddress
-import typing
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from components.config import Supervisor, Workspace
-from components.cvm.workspaces import objects, pods
+from components.config import Supervisor
+from components.cvm.workspaces import objects
 from components.facts import network
 from components.facts.platforms import Platform
 from tests.egress import admits, selected
-
-
-def test_pod_security_level() -> None:
-    assert objects.pod_security_level("sysbox-runc") == "baseline"
-    assert objects.pod_security_level("envbox") == "privileged"
-    # every runtime a workspace may name has its level, and only envbox needs `privileged`
-    runtimes = typing.get_args(Workspace.model_fields["runtime"].annotation)
-    assert {r: objects.pod_security_level(r) for r in runtimes} == {"envbox": "privileged", "sysbox-runc": "baseline"}
-
-
-def test_workspace_namespace_by_runtime() -> None:
-    assert objects.workspace_namespace("cvm-workspaces", "envbox") == "cvm-workspaces-envbox"
-    assert objects.workspace_namespace("cvm-workspaces", "sysbox-runc") == "cvm-workspaces"
-    # the longest namespace accepted still makes a DNS label
-    assert len(objects.workspace_namespace("a" * 56, "envbox")) == 63
 
 
 def test_namespace_is_enforced_warned_and_audited_at_one_level() -> None:
@@ -287,20 +269,3 @@ def test_the_special_ranges_are_excepted_within_their_block() -> None:
         block = ipaddress.ip_network(peer["ipBlock"]["cidr"])
         assert peer["ipBlock"]["except"] == list(listed)
         assert all(ipaddress.ip_network(e).subnet_of(block) for e in listed)  # type: ignore[arg-type]
-
-
-def test_root_home() -> None:
-    assert pods.home_dir("root") == "/root" and pods.home_dir("dev") == "/home/dev"
-
-
-@pytest.mark.parametrize("module", ["agent", "homes", "inputs", "objects", "plan", "pods"])
-def test_the_pure_builders_read_no_config_model(module: str) -> None:
-    """They read the protocols of inputs.py, which the config models and the Coder template's stand-ins satisfy."""
-    source = Path(objects.__file__).with_name(f"{module}.py").read_text()
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module is not None:
-            imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
-    assert imported and not {name for name in imported if name.startswith("components.config")}
