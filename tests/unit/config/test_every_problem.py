@@ -124,12 +124,6 @@ def _outside_the_window(stack: Stack) -> Expected:
     return [("cvm:kubernetesVersion", f"{stack.config['platform']} offers")]
 
 
-@breaks("a bad gpu.vendor", "gpu.vendor")
-def _gpu_vendor(stack: Stack) -> Expected:
-    stack.section("gpu")["vendor"] = "amd"
-    return [("cvm:gpu.vendor", "only 'nvidia'")]
-
-
 @breaks("gpu.enabled on a cloud", "gpu.enabled", platforms=frozenset(CLOUDS))
 def _gpus_on_a_cloud(stack: Stack) -> Expected:
     stack.section("gpu")["enabled"] = True
@@ -142,76 +136,83 @@ def _gpus_without_nodes(stack: Stack) -> Expected:
     return [("cvm:baremetal.gpuNodes", "must list the NVIDIA GPU nodes")]
 
 
-@breaks("an unknown Sysbox issue accepted")
-def _unknown_issue(stack: Stack) -> Expected:
-    stack.section("sysbox")["acceptKnownIssues"] = ["nestybox/sysbox#1"]
-    return [("cvm:sysbox.acceptKnownIssues[0]", "is not a known Sysbox issue")]
-
-
-@breaks("a Sysbox release not pinned")
-def _sysbox_version(stack: Stack) -> Expected:
-    stack.section("sysbox")["version"] = "9.9.9"
-    return [("cvm:sysbox.version", "is not a pinned Sysbox CE release")]
-
-
-@breaks("a reserved supervisor namespace")
-def _namespace(stack: Stack) -> Expected:
-    stack.section("supervisor")["namespace"] = "kube-system"
-    return [("cvm:supervisor.namespace", "is a namespace of Kubernetes")]
-
-
-@breaks("an unknown key")
-def _unknown_key(stack: Stack) -> Expected:
-    stack.config["workspacez"] = "1"
-    return [("cvm:workspacez", "is not a setting")]
-
-
-@breaks("a cluster name no platform accepts")
-def _cluster_name(stack: Stack) -> Expected:
-    stack.config["clusterName"] = "no spaces allowed"
-    return [("cvm:clusterName", "is not a valid")]
-
-
-@breaks("a GKE node of 2 vCPUs", platforms=frozenset({"gke"}))
-def _gke_machine(stack: Stack) -> Expected:
-    stack.section("gke")["machineType"] = "e2-small"
-    return [("cvm:gke.machineType", "vCPU")]
-
-
-@breaks("an AKS maintenance window shorter than AKS allows", platforms=frozenset({"aks"}))
-def _aks_window(stack: Stack) -> Expected:
-    stack.section("aks")["maintenanceHours"] = 2
-    return [("cvm:aks.maintenanceHours", "greater than or equal to 4")]
-
-
-@breaks("an AKS maintenance start that is no time", platforms=frozenset({"aks"}))
-def _aks_start(stack: Stack) -> Expected:
-    stack.section("aks")["maintenanceStart"] = "25:00"
-    return [("cvm:aks.maintenanceStart", "HH:MM")]
-
-
 @breaks("EKS node group sizes out of order", platforms=frozenset({"eks"}))
 def _eks_sizes(stack: Stack) -> Expected:
     stack.section("eks").update(minSize=3, desiredSize=2)
     return [("cvm:eks.maxSize", "needs minSize (3) <= desiredSize (2)")]
 
 
-@breaks("an EKS root disk smaller than its AMI", platforms=frozenset({"eks"}))
-def _eks_disk(stack: Stack) -> Expected:
-    stack.section("eks")["rootVolumeSize"] = 10
-    return [("cvm:eks.rootVolumeSize", "greater than or equal to 30")]
+# Faults in one key: (what, platforms, the key set, its value, the key refused, words of the reason).
+ONE_KEY: list[tuple[str, frozenset[str], str, Any, str, str]] = [
+    ("a bad gpu.vendor", ALL, "gpu.vendor", "amd", "gpu.vendor", "only 'nvidia'"),
+    (
+        "an unknown Sysbox issue accepted",
+        ALL,
+        "sysbox.acceptKnownIssues",
+        ["nestybox/sysbox#1"],
+        "sysbox.acceptKnownIssues[0]",
+        "is not a known Sysbox issue",
+    ),
+    ("a Sysbox release not pinned", ALL, "sysbox.version", "9.9.9", "sysbox.version", "not a pinned Sysbox"),
+    ("a reserved namespace", ALL, "supervisor.namespace", "kube-system", "supervisor.namespace", "of Kubernetes"),
+    ("an unknown key", ALL, "workspacez", "1", "workspacez", "is not a setting"),
+    ("a cluster name none accepts", ALL, "clusterName", "no spaces", "clusterName", "is not a valid"),
+    ("a GKE node of 2 vCPUs", frozenset({"gke"}), "gke.machineType", "e2-small", "gke.machineType", "vCPU"),
+    (
+        "an AKS maintenance window shorter than AKS allows",
+        frozenset({"aks"}),
+        "aks.maintenanceHours",
+        2,
+        "aks.maintenanceHours",
+        "greater than or equal to 4",
+    ),
+    (
+        "an AKS maintenance start at no time",
+        frozenset({"aks"}),
+        "aks.maintenanceStart",
+        "25:00",
+        "aks.maintenanceStart",
+        "HH:MM",
+    ),
+    (
+        "an EKS root disk smaller than its AMI",
+        frozenset({"eks"}),
+        "eks.rootVolumeSize",
+        10,
+        "eks.rootVolumeSize",
+        "greater than or equal to 30",
+    ),
+    # a section with credentials: an odd value shows as (secret)
+    (
+        "a node name Kubernetes refuses",
+        frozenset({"baremetal"}),
+        "baremetal.nodes",
+        ["n1", "Node 2"],
+        "baremetal.nodes[1]",
+        "'(secret)'",
+    ),
+    (
+        "a context the kubeconfig lacks",
+        frozenset({"baremetal"}),
+        "baremetal.context",
+        "nope",
+        "baremetal.context",
+        "is not a context",
+    ),
+]
 
 
-@breaks("a bare-metal node name Kubernetes refuses", platforms=frozenset({"baremetal"}))
-def _node_name(stack: Stack) -> Expected:
-    stack.section("baremetal")["nodes"] = ["n1", "Node 2"]
-    return [("cvm:baremetal.nodes[1]", "'(secret)'")]  # a section with credentials: an odd value is not shown
+def _one_key(path: str, value: Any, key: str, words: str) -> Callable[[Stack], Expected]:
+    def make(stack: Stack) -> Expected:
+        section, _, field = path.rpartition(".")
+        (stack.section(section) if section else stack.config)[field] = value
+        return [(f"cvm:{key}", words)]
+
+    return make
 
 
-@breaks("a bare-metal context the kubeconfig lacks", platforms=frozenset({"baremetal"}))
-def _context(stack: Stack) -> Expected:
-    stack.section("baremetal")["context"] = "nope"
-    return [("cvm:baremetal.context", "is not a context of cvm:baremetal.kubeconfig")]
+for _name, _platforms, _path, _value, _key, _words in ONE_KEY:
+    breaks(_name, platforms=_platforms)(_one_key(_path, _value, _key, _words))
 
 
 @breaks("another platform's section, itself malformed", "foreign-section", platforms=frozenset({"baremetal", "aks"}))
