@@ -285,7 +285,7 @@ def _text(value: Any) -> str:
 
 
 def across_workspaces(
-    entries: Sequence[tuple[Any, bool | None]], canary: bool, coder_url: bool | None
+    entries: Sequence[tuple[Any, bool | None]], *, canary: bool, coder_url: bool | None
 ) -> list[Finding]:
     """The rules across the workspace list, on each entry's name and whether it has an agent token, as far as they
     validated (a name `UNKNOWN`, a token None: that entry's key failed; `coder_url` None: its own key failed)."""

@@ -253,7 +253,7 @@ def _workspace_list(known: Mapping[str, Any]) -> list[Finding]:
     read = (values(entry, "name", "agentToken") for entry in entries)
     plain = [(name, None if token is UNKNOWN else token is not None) for name, token in read]  # token None: not set
     canary, url = part(known, "supervisor", "canary"), part(known, "supervisor", "coderUrl")
-    found = across_workspaces(plain, canary is True, None if url is UNKNOWN else url is not None)
+    found = across_workspaces(plain, canary=canary is True, coder_url=None if url is UNKNOWN else url is not None)
     return [(("supervisor", "workspaces", *loc), value, reason) for loc, value, reason in found]
 
 
