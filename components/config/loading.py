@@ -8,17 +8,18 @@ value shown is cut to `SHOWN_LENGTH` characters.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
 
 from components.config import sections
-from components.config.checks import ABSENT, SECRET
-from components.config.settings import Settings
+from components.config.checks import ABSENT, SECRET, UNKNOWN
+from components.config.settings import Settings, across
 from components.facts.platforms import CLOUDS
 
 NAMESPACE = "cvm"
@@ -110,6 +111,7 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
     """Validate a stack's config (full keys such as 'cvm:platform' -> stored string) into `Settings`."""
     problems: list[Problem] = []
     raw: dict[str, Any] = {}
+    refused: list[tuple[str | int, ...]] = []  # objects refused before validation: unknown to the rules across keys
     for full_key, text in config.items():
         namespace, _, key = full_key.partition(":")
         if namespace != NAMESPACE:
@@ -119,12 +121,14 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
             shown = SECRET if full_key in secret_keys or "\n" in str(text) else text
             if json_depth(str(text)) > MAX_DEPTH:
                 problems.append(Problem(full_key, shown, f"nests objects and lists deeper than {MAX_DEPTH} levels"))
+                refused.append((key,))
                 continue
             try:
                 raw[key] = json.loads(text)
             except (TypeError, ValueError):
                 reason = "must be an object; set its fields with `pulumi config set --path`"
                 problems.append(Problem(full_key, shown, reason))
+                refused.append((key,))
         else:
             raw[key] = text
     platform = raw.get("platform")
@@ -138,17 +142,66 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
         raw["eks"] = {**raw["eks"], "assumeRoleArn": role}
     problems += _plaintext_secrets(raw, secret_keys)
     try:
-        settings = Settings.model_validate(raw, context={"stack": stack})
+        settings: Settings | None = Settings.model_validate(raw, context={"stack": stack})
+        errors: list[Any] = []
     except ValidationError as error:
+        settings, errors = None, error.errors(include_url=False)
+    failed = refused + [_aliased(tuple(part for part in e["loc"] if part != "[key]"))[0] for e in errors]
+    # the rules across keys run on whatever validated: a failed key hides only the rules that need it
+    known = settings if settings is not None and not failed else _parts(Settings, raw, failed)
+    between = across(known)
+    if problems or errors or between:
         # every credential, in whatever shape it came (a token in a list, a kubeconfig without --path)
         secrets = {text for secret, text in _strings(raw) if secret and text}
-        errors = error.errors(include_url=False)
         problems += [_problem(e, secrets) for e in errors]
-        problems += [p for p in _across_failed_workspaces(raw, errors, secrets) if p not in problems]
-        raise SettingsError(problems) from None
-    if problems:
+        problems += [Problem(key_of(loc), _shown(loc, value, secrets), reason) for loc, value, reason in between]
         raise SettingsError(problems)
+    assert settings is not None  # validated, or `errors` has its problems
     return settings
+
+
+def _parts(model: type[BaseModel], data: Any, failed: Sequence[tuple[str | int, ...]]) -> Any:
+    """`data` as far as `model` validates it (`checks.part` reads it): a dict under config keys, with `UNKNOWN` for
+    each part that failed (`failed`: where, below `data`) and the validated value, or the default, of the rest."""
+    if not failed:
+        return model.model_validate(data)  # it validated within the whole: here too
+    if () in failed or not isinstance(data, dict):
+        return UNKNOWN
+    known: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        below = [loc[1:] for loc in failed if loc[:1] == (key,)]
+        if () in below:
+            known[key] = UNKNOWN
+        elif key not in data:
+            known[key] = field.get_default(call_default_factory=True)
+        elif not below:
+            known[key] = _validated(model, name, data[key])
+        elif (inner := _model_in(field.annotation)) is None:
+            known[key] = UNKNOWN
+        elif _is_list(field.annotation):
+            entries = data[key] if isinstance(data[key], list) else []
+            known[key] = [
+                _parts(inner, entry, [loc[1:] for loc in below if loc[:1] == (i,)]) for i, entry in enumerate(entries)
+            ]
+        else:
+            known[key] = _parts(inner, data[key], below)
+    return known
+
+
+def _validated(model: type[BaseModel], name: str, value: Any) -> Any:
+    """The value of a field that validated within the whole, as its type gives it (the model's decorated
+    validators left out: they passed, and the only ones that change a value handle an unset one)."""
+    return _field_type(model, name).validate_python(value)
+
+
+@functools.cache
+def _field_type(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    field = model.model_fields[name]
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+        return TypeAdapter(field.annotation)  # a section: its own model config
+    annotated: Any = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return TypeAdapter(annotated, config=sections.Model.model_config)
 
 
 def _plaintext_secrets(raw: Mapping[str, Any], secret_keys: Collection[str]) -> list[Problem]:
@@ -172,30 +225,6 @@ def _present(value: Any, path: tuple[str | None, ...]) -> Iterator[tuple[str | i
             yield from ((i, *loc) for loc in _present(item, rest))
     elif step is not None and isinstance(value, dict) and step in value:
         yield from ((step, *loc) for loc in _present(value[step], rest))
-
-
-def _across_failed_workspaces(raw: Mapping[str, Any], errors: Sequence[Any], secrets: Collection[str]) -> list[Problem]:
-    """When an entry of the workspace list fails, pydantic skips the rules across the list: run them on the plain
-    entries, so that a duplicate name is reported beside the malformed entry, not after it is fixed."""
-    supervisor = raw.get("supervisor")
-    workspaces = supervisor.get("workspaces") if isinstance(supervisor, dict) else None
-    failed = {tuple(e["loc"][:3]) for e in errors if tuple(e["loc"][:2]) == ("supervisor", "workspaces")}
-    if not isinstance(workspaces, list) or not failed or ("supervisor", "workspaces") in failed:
-        return []  # the list validated (its own validator ran), or it is not a list at all
-    assert isinstance(supervisor, dict)
-    # a name that is not text (a list, an object) is its own entry's problem: it matches no other name
-    entries = [
-        (entry.get("name") if isinstance(entry.get("name"), str) else object(), "agentToken" in entry)
-        if isinstance(entry, dict)
-        else (object(), True)
-        for entry in workspaces
-    ]
-    url_failed = any(tuple(e["loc"][:2]) == ("supervisor", "coderUrl") for e in errors)
-    coder_url = None if url_failed else "coderUrl" in supervisor
-    canary = supervisor.get("canary", True) not in (False, "false")
-    findings = sections.across_workspaces(entries, canary=canary, coder_url=coder_url)
-    found = [(("supervisor", "workspaces", *loc), value, reason) for loc, value, reason in findings]
-    return [Problem(key_of(at), _shown(at, value, secrets), reason) for at, value, reason in found]
 
 
 def key_of(loc: Iterable[str | int]) -> str:

@@ -1,6 +1,8 @@
 """The config's sections (`cvm:gke`, `cvm:supervisor`, ...) with the rules that stay inside one section.
 
-A validator sees only the fields declared above its own (`info.data`), so fields come in dependency order.
+A validator sees only the fields declared above its own (`info.data`), so fields come in dependency order. A rule
+that spans a section's entries or needs a whole section (`reaches_a_cluster`, `across_workspaces`) is a plain
+function that settings.py runs on whatever validated, so that another field's failure does not hide it.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from components.config.checks import ABSENT, SECRET, Finding, check, one_of, refuse, report
+from components.config.checks import ABSENT, SECRET, UNKNOWN, Finding, check, one_of, refuse, report
 from components.config.urls import CoderUrl
 from components.config.values import (
     MAX_CPUS,
@@ -181,18 +182,19 @@ class Baremetal(Model):
         report(((i,), name, "is listed twice") for i, name in enumerate(value) if name in value[:i])
         return value
 
-    @model_validator(mode="after")
-    def _reaches_a_cluster(self) -> Baremetal:
-        """The context the stack uses (`context`, else the current one) must name a cluster with a server and a
-        user: otherwise it would be exported as the stack's kubeconfig and fail only at the first request."""
-        document = kubeconfig.parse(self.kubeconfig.get_secret_value()) if self.kubeconfig is not None else None
-        chosen = self.context or (document or {}).get("current-context")
-        if document is not None and isinstance(chosen, str) and chosen in kubeconfig.context_names(document):
-            found = kubeconfig.incomplete(document, chosen)
-            if found is not None:
-                where = (("context",), self.context) if self.context else (("kubeconfig",), SECRET)
-                report([(*where, f"is unusable: {found}")])
-        return self
+
+def reaches_a_cluster(text: SecretStr | None, context: str | None) -> list[Finding]:
+    """The context a bare-metal stack uses (`context`, else the kubeconfig's current one) must name a cluster with
+    a server and a user: otherwise it would be exported as the stack's kubeconfig and fail only at the first
+    request. Findings are below `baremetal`; a rule across keys, run on them once each validated."""
+    document = kubeconfig.parse(text.get_secret_value()) if text is not None else None
+    chosen = context or (document or {}).get("current-context")
+    if document is not None and isinstance(chosen, str) and chosen in kubeconfig.context_names(document):
+        found = kubeconfig.incomplete(document, chosen)
+        if found is not None:
+            where = (("context",), context) if context else (("kubeconfig",), SECRET)
+            return [(*where, f"is unusable: {found}")]
+    return []
 
 
 class Sysbox(Model):
@@ -284,21 +286,24 @@ def _text(value: Any) -> str:
     return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
-def across_workspaces(entries: Sequence[tuple[Any, bool]], *, canary: bool, coder_url: bool | None) -> list[Finding]:
-    """The rules across the workspace list, on each entry's name and whether it has an agent token: plain data,
-    so that loading runs them too when another entry failed (`coder_url` None: unknown, its own key failed)."""
+def across_workspaces(
+    entries: Sequence[tuple[Any, bool | None]], *, canary: bool, coder_url: bool | None
+) -> list[Finding]:
+    """The rules across the workspace list, on each entry's name and whether it has an agent token, as far as they
+    validated (a name `UNKNOWN`, a token None: that entry's key failed; `coder_url` None: its own key failed)."""
     findings: list[Finding] = []
     seen: set[Any] = set()
     for i, (name, has_token) in enumerate(entries):
-        if name in seen:
-            findings.append(((i, "name"), name, "is used by another workspace; names must be unique"))
-        if canary and name == CANARY_NAME:
-            findings.append(((i, "name"), name, "is the canary's name; pick another or set canary false"))
-        seen.add(name)
-        if coder_url is True and not has_token:
+        if name is not UNKNOWN:
+            if name in seen:
+                findings.append(((i, "name"), name, "is used by another workspace; names must be unique"))
+            if canary and name == CANARY_NAME:
+                findings.append(((i, "name"), name, "is the canary's name; pick another or set canary false"))
+            seen.add(name)
+        if coder_url is True and has_token is False:
             reason = "is required (set it with --secret) because supervisor.coderUrl is set"
             findings.append(((i, "agentToken"), ABSENT, reason))
-        if coder_url is False and has_token:
+        if coder_url is False and has_token is True:
             findings.append(((i, "agentToken"), SECRET, "needs supervisor.coderUrl, the Coder it talks to"))
     return findings
 
@@ -314,17 +319,6 @@ class Supervisor(Model):
     docker_bridge_cidr: BridgeCidr | None = None
     canary: bool = True
     workspaces: list[Workspace] = []
-
-    @field_validator("workspaces")
-    @classmethod
-    def _consistent(cls, value: list[Workspace], info: ValidationInfo) -> list[Workspace]:
-        entries = [(w.name, w.agent_token is not None) for w in value]
-        report(
-            across_workspaces(
-                entries, canary=bool(info.data.get("canary")), coder_url=info.data.get("coder_url") is not None
-            )
-        )
-        return value
 
     @property
     def coder_url_text(self) -> str | None:

@@ -1,18 +1,31 @@
-"""`Settings`, the whole config, and the rules that tie its sections together.
+"""`Settings`, the whole config, and the rules that tie its keys and sections together.
 
-Fields come in dependency order: a validator sees the fields above it that validated.
+`Settings` validates each key with its own rules (fields in dependency order: a validator sees the fields above
+it that validated); `across` then judges the keys together, on plain data, so that loading runs it on whatever
+validated even when other keys failed (docs/configuration.md).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from packaging.version import Version
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from components.config.checks import ABSENT, Finding, report
-from components.config.sections import Aks, Baremetal, Eks, Gke, Gpu, Model, Supervisor, Sysbox
+from components.config.checks import ABSENT, UNKNOWN, Finding, fields, forget, part, report, values
+from components.config.sections import (
+    Aks,
+    Baremetal,
+    Eks,
+    Gke,
+    Gpu,
+    Model,
+    Supervisor,
+    Sysbox,
+    across_workspaces,
+    reaches_a_cluster,
+)
 from components.config.values import KubernetesMinor
 from components.facts import compatibility, issues, pins
 from components.facts.minors import span
@@ -56,41 +69,10 @@ class Settings(Model):
     def _platform_default(cls, value: Any, info: ValidationInfo) -> Any:
         platform = info.data.get("platform")
         if value is None:
-            # a platform that failed its own rule gets bare metal's default, so only that rule's problem shows
+            # a platform that failed its own rule gets bare metal's default, a placeholder: `across` judges the
+            # minor only once the platform validated (`_derived`)
             chosen: Platform = platform if platform in PLATFORMS else "baremetal"
             return compatibility.DEFAULT_MINOR[chosen]
-        return value
-
-    @field_validator("kubernetes_version")
-    @classmethod
-    def _inside_windows(cls, value: Version, info: ValidationInfo) -> Version:
-        platform, sysbox = info.data.get("platform"), info.data.get("sysbox")
-        findings: list[Finding] = []
-        if platform is not None:
-            window, offer = compatibility.WINDOWS[platform], compatibility.OFFERS[platform]
-            if value not in window:
-                reason = f"{platform} offers {span(offer.kubernetes)} ({offer.source})"
-                if window != offer.kubernetes:
-                    reason += f", of which cvm has the node images on record for {span(window)} only"
-                findings.append(((), str(value), reason))
-        if sysbox is not None and sysbox.enabled and value not in sysbox.release.kubernetes:
-            release = sysbox.release
-            others = [r.version for r in pins.SYSBOX_RELEASES.values() if value in r.kubernetes]
-            advice = f"; Sysbox {', '.join(others)} accepts it" if others else "; no pinned Sysbox release accepts it"
-            findings.append(
-                (
-                    (),
-                    str(value),
-                    f"Sysbox {release.version} accepts Kubernetes {span(release.kubernetes)} only, its "
-                    f"installer refuses any other ({release.source}){advice}",
-                )
-            )
-        if findings and len(str(value.minor)) == 1:
-            # YAML reads an unquoted 1.30 as the number 1.3
-            findings = [
-                (loc, given, f"{reason}; did you mean '{value}0'? Quote it in YAML") for loc, given, reason in findings
-            ]
-        report(findings)
         return value
 
     @field_validator("cluster_name")
@@ -106,60 +88,18 @@ class Settings(Model):
                 report([((), name, f"is not a valid {platform} cluster name{origin}: {accepted}")])
         return name
 
-    @field_validator("gpu")
-    @classmethod
-    def _bare_metal_gpus(cls, value: Gpu, info: ValidationInfo) -> Gpu:
-        platform = info.data.get("platform")
-        if value.enabled and platform in CLOUDS:
-            reason = (
-                f"GPUs in CVMs are supported on bare metal only, not on {platform} (Coder CVM docs); "
-                "use platform 'baremetal'"
-            )
-            report([(("enabled",), True, reason)])
-        return value
-
     @field_validator(*PLATFORMS)
     @classmethod
-    def _section_matches_platform(cls, value: Model | None, info: ValidationInfo) -> Model | None:
+    def _platform_section(cls, value: Model | None, info: ValidationInfo) -> Model | None:
+        """The platform's own section, with its defaults when left out (GKE and AKS have none: a location)."""
         platform, section = info.data.get("platform"), info.field_name
-        if platform is None:
-            return value
-        if value is not None and section != platform:
-            report([((), ABSENT, f"applies to platform '{section}', but platform is '{platform}'; remove it")])
         if value is None and section == platform:
-            default = _DEFAULT_SECTIONS.get(platform)
+            default = _DEFAULT_SECTIONS.get(str(section))
             if default is None:
                 report([(("location",), ABSENT, f"is required when platform is '{platform}'")])
             else:
                 value = default()
-        if isinstance(value, Eks):
-            report(_eks_ubuntu(value, info.data.get("kubernetes_version")))
-        if isinstance(value, Baremetal):
-            gpu = info.data.get("gpu")
-            if gpu is not None and gpu.enabled and not value.gpu_nodes:
-                report([(("gpuNodes",), [], "must list the NVIDIA GPU nodes when gpu.enabled is true")])
         return value
-
-    @field_validator("supervisor")
-    @classmethod
-    def _workspaces_fit_cluster(cls, value: Supervisor, info: ValidationInfo) -> Supervisor:
-        sysbox, gpu = info.data.get("sysbox"), info.data.get("gpu")
-        findings: list[Finding] = []
-        for i, workspace in enumerate(value.workspaces):
-            if sysbox is not None and not sysbox.enabled and workspace.runtime == Runtime.SYSBOX_RUNC:
-                reason = f"needs sysbox.enabled; use '{Runtime.ENVBOX}' or enable Sysbox"
-                findings.append((("workspaces", i, "runtime"), workspace.runtime, reason))
-            if gpu is not None and workspace.gpus and not gpu.enabled:
-                reason = "needs gpu.enabled (bare metal with NVIDIA GPU nodes)"
-                findings.append((("workspaces", i, "gpus"), workspace.gpus, reason))
-        report(findings)
-        return value
-
-    @model_validator(mode="after")
-    def _sysbox_works_there(self) -> Settings:
-        """Refuse a platform, minor and node image on which upstream reports sysbox-runc pods failing."""
-        report(sysbox_compatibility(self))
-        return self
 
     @property
     def waiting_for_cvm_nodes(self) -> list[str]:
@@ -181,55 +121,188 @@ class Settings(Model):
         return self.cluster_name
 
 
-def _eks_ubuntu(eks: Eks, minor: Version | None) -> list[Finding]:
-    if minor is None:
+# Rules across keys and sections, on the config as far as it validated (`checks.part`; `UNKNOWN` where a part
+# failed its own rules), in dependency order: a key a rule refuses is `UNKNOWN` to the rules after it.
+
+
+def across(validated: Settings | Mapping[str, Any]) -> list[Finding]:
+    """Every problem between the config's keys, each rule run when the keys it needs validated (whatever else
+    failed), and skipped, not guessed, when one of them did not. `validated`: the `Settings`, or what validated
+    of them (`checks.part` reads either). Findings are placed from the config's root."""
+    known = _derived(fields(validated))
+    findings: list[Finding] = []
+    for rule in _RULES:
+        found = rule(known)
+        findings += found
+        for loc, _, _ in found:
+            known = forget(known, loc)
+    return findings
+
+
+def _derived(known: dict[str, Any]) -> dict[str, Any]:
+    """The values `Settings` derives from the platform (its default minor, its section's defaults): unknown while
+    the platform is."""
+    platform, derived = known["platform"], dict(known)
+    if known["kubernetesVersion"] is None:
+        derived["kubernetesVersion"] = UNKNOWN if platform is UNKNOWN else compatibility.DEFAULT_MINOR[platform]
+    if platform in _DEFAULT_SECTIONS and known[platform] is None:
+        derived[platform] = _DEFAULT_SECTIONS[platform]()
+    return derived
+
+
+def _kubernetes_window(known: Mapping[str, Any]) -> list[Finding]:
+    minor, platform = part(known, "kubernetesVersion"), part(known, "platform")
+    enabled, version = part(known, "sysbox", "enabled"), part(known, "sysbox", "version")
+    if minor is UNKNOWN:
         return []
-    published = compatibility.NODE_IMAGES["eks"][eks.ubuntu_version]
+    reasons: list[str] = []
+    if platform is not UNKNOWN:
+        window, offer = compatibility.WINDOWS[platform], compatibility.OFFERS[platform]
+        if minor not in window:
+            reason = f"{platform} offers {span(offer.kubernetes)} ({offer.source})"
+            if window != offer.kubernetes:
+                reason += f", of which cvm has the node images on record for {span(window)} only"
+            reasons.append(reason)
+    if enabled is True and version is not UNKNOWN and minor not in pins.SYSBOX_RELEASES[version].kubernetes:
+        release = pins.SYSBOX_RELEASES[version]
+        others = [r.version for r in pins.SYSBOX_RELEASES.values() if minor in r.kubernetes]
+        advice = f"; Sysbox {', '.join(others)} accepts it" if others else "; no pinned Sysbox release accepts it"
+        reasons.append(
+            f"Sysbox {release.version} accepts Kubernetes {span(release.kubernetes)} only, its "
+            f"installer refuses any other ({release.source}){advice}"
+        )
+    if len(str(minor.minor)) == 1:
+        # YAML reads an unquoted 1.30 as the number 1.3
+        reasons = [f"{reason}; did you mean '{minor}0'? Quote it in YAML" for reason in reasons]
+    return [(("kubernetesVersion",), str(minor), reason) for reason in reasons]
+
+
+def _gpus_on_bare_metal(known: Mapping[str, Any]) -> list[Finding]:
+    platform = part(known, "platform")
+    if part(known, "gpu", "enabled") is True and platform in CLOUDS:
+        reason = (
+            f"GPUs in CVMs are supported on bare metal only, not on {platform} (Coder CVM docs); "
+            "use platform 'baremetal'"
+        )
+        return [(("gpu", "enabled"), True, reason)]
+    return []
+
+
+def _sections_match_platform(known: Mapping[str, Any]) -> list[Finding]:
+    platform = part(known, "platform")
+    if platform is UNKNOWN:
+        return []
+    reason = f"but platform is '{platform}'; remove it"
+    # a section set, valid or not (`UNKNOWN`), is the wrong platform's all the same
+    return [
+        ((section,), ABSENT, f"applies to platform '{section}', {reason}")
+        for section in PLATFORMS
+        if section != platform and part(known, section) is not None
+    ]
+
+
+def _eks_ubuntu(known: Mapping[str, Any]) -> list[Finding]:
+    ubuntu, minor = part(known, "eks", "ubuntuVersion"), part(known, "kubernetesVersion")
+    if part(known, "platform") != "eks" or UNKNOWN in (ubuntu, minor):
+        return []
+    published = compatibility.NODE_IMAGES["eks"][ubuntu]
     if minor not in published:
         window = span(tuple(sorted(published)))
         others = compatibility.families_for("eks", minor)
         advice = f"; for {minor} use {' or '.join(others)}" if others else ""
         reason = (
-            f"Canonical publishes its Ubuntu {eks.ubuntu_version} EKS AMI for Kubernetes {window}, not {minor} "
+            f"Canonical publishes its Ubuntu {ubuntu} EKS AMI for Kubernetes {window}, not {minor} "
             f"(Canonical ubuntu-cloud-docs, EKS images){advice}"
         )
-        return [(("ubuntuVersion",), eks.ubuntu_version, reason)]
+        return [(("eks", "ubuntuVersion"), ubuntu, reason)]
     return []
 
 
-def image_family(settings: Settings) -> str:
+def _gpu_nodes_listed(known: Mapping[str, Any]) -> list[Finding]:
+    nodes = part(known, "baremetal", "gpuNodes")
+    if part(known, "platform") == "baremetal" and part(known, "gpu", "enabled") is True and nodes == []:
+        return [(("baremetal", "gpuNodes"), [], "must list the NVIDIA GPU nodes when gpu.enabled is true")]
+    return []
+
+
+def _kubeconfig_reaches_a_cluster(known: Mapping[str, Any]) -> list[Finding]:
+    text, context = part(known, "baremetal", "kubeconfig"), part(known, "baremetal", "context")
+    if UNKNOWN in (text, context):
+        return []
+    return [(("baremetal", *loc), value, reason) for loc, value, reason in reaches_a_cluster(text, context)]
+
+
+def _workspaces_fit_cluster(known: Mapping[str, Any]) -> list[Finding]:
+    sysbox, gpu = part(known, "sysbox", "enabled"), part(known, "gpu", "enabled")
+    entries = part(known, "supervisor", "workspaces")
+    findings: list[Finding] = []
+    for i, workspace in enumerate(entries if isinstance(entries, list) else []):
+        runtime, gpus = values(workspace, "runtime", "gpus")
+        if sysbox is False and runtime == Runtime.SYSBOX_RUNC:
+            reason = f"needs sysbox.enabled; use '{Runtime.ENVBOX}' or enable Sysbox"
+            findings.append((("supervisor", "workspaces", i, "runtime"), runtime, reason))
+        if gpu is False and gpus is not UNKNOWN and gpus > 0:
+            reason = "needs gpu.enabled (bare metal with NVIDIA GPU nodes)"
+            findings.append((("supervisor", "workspaces", i, "gpus"), gpus, reason))
+    return findings
+
+
+def _workspace_list(known: Mapping[str, Any]) -> list[Finding]:
+    entries = part(known, "supervisor", "workspaces")
+    if not isinstance(entries, list):
+        return []
+    read = (values(entry, "name", "agentToken") for entry in entries)
+    plain = [(name, None if token is UNKNOWN else token is not None) for name, token in read]  # token None: not set
+    canary, url = part(known, "supervisor", "canary"), part(known, "supervisor", "coderUrl")
+    found = across_workspaces(plain, canary=canary is True, coder_url=None if url is UNKNOWN else url is not None)
+    return [(("supervisor", "workspaces", *loc), value, reason) for loc, value, reason in found]
+
+
+def image_family(platform: str, ubuntu: str) -> str:
     """The image family of the platform's CVM nodes: GKE's image type, AKS's OS SKU, the EKS Ubuntu release."""
-    if settings.platform == "eks":
-        return (settings.eks or Eks()).ubuntu_version
-    return {"gke": compatibility.GKE_IMAGE_TYPE, "aks": compatibility.AKS_OS_SKU}.get(settings.platform, "")
+    families = {"gke": compatibility.GKE_IMAGE_TYPE, "aks": compatibility.AKS_OS_SKU, "eks": ubuntu}
+    return families.get(platform, "")
 
 
-def fixes(settings: Settings) -> frozenset[str]:
-    """The config keys of known-issue workarounds this stack turns on (facts/issues.py `KnownIssue.fix`)."""
-    return frozenset({issues.SYSBOX_997.fix} if settings.sysbox.containerd_fix else ())
-
-
-def sysbox_compatibility(settings: Settings) -> list[Finding]:
+def _sysbox_compatibility(known: Mapping[str, Any]) -> list[Finding]:
     """A refusal for each open upstream issue that stops sysbox-runc pods on this stack's nodes, with the issue,
     the way out, and the key that accepts it; nothing when Sysbox is off or the issue is accepted."""
-    if not settings.sysbox.enabled or settings.platform not in CLOUDS:
+    platform, minor, sysbox = part(known, "platform"), part(known, "kubernetesVersion"), part(known, "sysbox")
+    keys = ("enabled", "version", "acceptKnownIssues", "containerdFix")
+    enabled, release, accepted, containerd_fix = (part(sysbox, key) for key in keys)
+    ubuntu = part(known, "eks", "ubuntuVersion") if platform == "eks" else ""
+    if platform not in CLOUDS or enabled is not True or UNKNOWN in (minor, release, accepted, containerd_fix, ubuntu):
         return []
-    family, minor, release = image_family(settings), settings.kubernetes_version, settings.sysbox.version
+    family = image_family(platform, ubuntu)
     accepted_minors = frozenset(
-        m for m in compatibility.WINDOWS[settings.platform] if m in settings.sysbox.release.kubernetes
+        m for m in compatibility.WINDOWS[platform] if m in pins.SYSBOX_RELEASES[release].kubernetes
     )
+    fixes = frozenset({issues.SYSBOX_997.fix} if containerd_fix else ())  # the workarounds this stack turns on
     findings: list[Finding] = []
-    for issue in compatibility.blocking_issues(settings.platform, family, minor, release):
-        if issue.id in settings.sysbox.accept_known_issues or (issue.fix and issue.fix in fixes(settings)):
+    for issue in compatibility.blocking_issues(platform, family, minor, release):
+        if issue.id in accepted or (issue.fix and issue.fix in fixes):
             continue
-        image = compatibility.node_image(settings.platform, family, minor)
+        image = compatibility.node_image(platform, family, minor)
         nodes = f"{image.os}, kernel {image.kernel}, {image.runtime}" if image else family
-        outs = compatibility.ways_out(settings.platform, family, release, accepted_minors)
+        outs = compatibility.ways_out(platform, family, release, accepted_minors)
         fix = [f"set {issue.fix}: true (unproven against real Sysbox; docs/platforms.md)"] if issue.fix else []
         reason = (
-            f"Sysbox {release} does not work on {settings.platform} {minor} nodes ({nodes}): {issue.symptom} "
+            f"Sysbox {release} does not work on {platform} {minor} nodes ({nodes}): {issue.symptom} "
             f"({issue.status}; {issue.url}). Way out: {'; or '.join([*outs, *fix])}; or, knowingly, add "
             f"'{issue.id}' to cvm:sysbox.acceptKnownIssues"
         )
-        findings.append((("kubernetes_version",), str(minor), reason))
+        findings.append((("kubernetesVersion",), str(minor), reason))
     return findings
+
+
+_RULES: tuple[Callable[[Mapping[str, Any]], list[Finding]], ...] = (
+    _kubernetes_window,
+    _gpus_on_bare_metal,
+    _sections_match_platform,
+    _eks_ubuntu,
+    _gpu_nodes_listed,
+    _kubeconfig_reaches_a_cluster,
+    _workspaces_fit_cluster,
+    _workspace_list,
+    _sysbox_compatibility,
+)
