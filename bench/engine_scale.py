@@ -7,6 +7,11 @@ Deployment and its home volume). The floor's objects are the program's own regis
 tests' mock monitor, tests/harness.py), one Kubernetes object per registered resource, in registration order.
 Every measured run starts on a fresh control plane (etcd wiped), so each one creates from nothing.
 
+The second floor is Pulumi's own: the same objects as plain resources of the SDK's classes on one provider,
+`up` and a no-change `preview` (`plain_program`), so that the program's ratio to it is what its structure costs
+(components, parents, dependencies, the homes gate, the read of its own last outputs); the last line is
+`max ratio to the plain-resource floor: <x.xx>`.
+
     python -m bench.engine_scale [--sizes 1,100,500] [--checkpoints both|skip|every] [--parallel N]
 
 `--checkpoints every` is Pulumi's own default (the whole state rewritten after each step); `skip` is
