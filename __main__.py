@@ -1,19 +1,18 @@
 """cvm: one stack makes one Kubernetes cluster ready for container-based virtual machines (CVMs)."""
 
-import gc
+from components.lasting import lasting
 
-import pulumi
+# Everything imported here lives as long as the program: no garbage collection while it is made, and frozen
+# afterwards (components/lasting.py).
+with lasting():
+    import pulumi
 
-from components.clusters.create import create_cluster
-from components.cvm.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
-from components.cvm.sysbox import SysboxRuntime, SysboxRuntimeArgs
-from components.cvm.workspaces.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
-from components.last_run import last_outputs
-from components.stack import awaits_workspaces, outputs, read_settings
-
-# What is imported by now (the SDKs' generated types, pydantic) lives as long as the program: freezing it spares
-# every later full garbage collection from walking it again (docs/performance.md).
-gc.freeze()
+    from components.clusters.create import create_cluster
+    from components.cvm.gpu import NvidiaDevicePlugin, NvidiaDevicePluginArgs
+    from components.cvm.sysbox import SysboxRuntime, SysboxRuntimeArgs
+    from components.cvm.workspaces.supervisor import WorkspaceSupervisor, WorkspaceSupervisorArgs
+    from components.last_run import last_outputs
+    from components.stack import awaits_workspaces, outputs, read_settings
 
 # 1. Settings: every rule checked before anything is registered.
 settings = read_settings()

@@ -7,6 +7,11 @@ Deployment and its home volume). The floor's objects are the program's own regis
 tests' mock monitor, tests/harness.py), one Kubernetes object per registered resource, in registration order.
 Every measured run starts on a fresh control plane (etcd wiped), so each one creates from nothing.
 
+The second floor is Pulumi's own: the same objects as plain resources of the SDK's classes on one provider,
+`up` and a no-change `preview` (`plain_program`), so that the program's ratio to it is what its structure costs
+(components, parents, dependencies, the homes gate, the read of its own last outputs); the last line is
+`max ratio to the plain-resource floor: <x.xx>`.
+
     python -m bench.engine_scale [--sizes 1,100,500] [--checkpoints both|skip|every] [--parallel N]
 
 `--checkpoints every` is Pulumi's own default (the whole state rewritten after each step); `skip` is
@@ -21,17 +26,24 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench.preview import sdk_arguments, sdk_class
 from bench.processes import Sampler, Usage, cpu_seconds
 from localcluster import STATE, cluster, control_plane, engine, toolchain
 
+if TYPE_CHECKING:
+    from tests.harness import Registered
+
 MODES = {"every": "false", "skip": "true"}  # --checkpoints -> PULUMI_SKIP_CHECKPOINTS
 STACK = "scale"
+PLAIN_STACK = "scale-plain"  # the plain-resource floor's
 
 
 def stack_config(kubeconfig: str, workspaces: int) -> dict[str, Any]:
@@ -48,12 +60,30 @@ def stack_config(kubeconfig: str, workspaces: int) -> dict[str, Any]:
     }
 
 
-def program_objects(workspaces: int) -> list[dict[str, Any]]:
-    """The Kubernetes objects the program registers for the stack, as the API server would receive them."""
+def program_objects(workspaces: int) -> list[Registered]:
+    """The Kubernetes objects the program registers for the stack (its run under the tests' mock monitor)."""
     from tests.harness import run_program
 
     config = stack_config(STATE.joinpath("admin.kubeconfig").read_text(), workspaces)
-    return [entry.manifest for entry in run_program(config, secret_keys=("baremetal",)).kubernetes_objects]
+    return run_program(config, secret_keys=("baremetal",)).kubernetes_objects
+
+
+def plain_program(objects: list[Registered], kubeconfig: str) -> Callable[[], None]:
+    """The plain-resource floor: the very same Kubernetes objects (types, names, inputs, secrets included) as
+    top-level resources of the SDK's own classes on one provider, with none of the program's components,
+    parents, dependencies, gates (the homes check) or read of its own last outputs."""
+
+    def run() -> None:
+        import pulumi
+        import pulumi_kubernetes as k8s
+
+        provider = k8s.Provider("plain-provider", kubeconfig=kubeconfig, enable_server_side_apply=True)
+        on_provider = pulumi.ResourceOptions(provider=provider)
+        for entry in objects:
+            cls = sdk_class(entry.type)
+            cls(entry.name, opts=on_provider, **sdk_arguments(cls, entry.inputs))
+
+    return run
 
 
 def fresh_cluster() -> Path:
@@ -85,29 +115,40 @@ def timed(run: Any) -> tuple[float, Usage]:
 def floor(workspaces: int, scratch: Path) -> dict[str, Any]:
     kubeconfig = fresh_cluster()
     objects = program_objects(workspaces)
-    listed = scratch / f"objects-{workspaces}.json"
-    listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    manifests = [entry.manifest for entry in objects]
+    listed = scratch / f"objects-{len(objects)}.json"
+    listed.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}))
     kubectl = Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kubectl"
     command = [str(kubectl), f"--kubeconfig={kubeconfig}", "apply", "--server-side", "-f", str(listed)]
     apply, apply_usage = timed(lambda: subprocess.run(command, check=True, capture_output=True))
     dry_run, dry_usage = timed(lambda: subprocess.run([*command, "--dry-run=server"], check=True, capture_output=True))
-    return {"objects": len(objects), "apply": apply, "apply_usage": apply_usage, "dry_run": dry_run,
+    return {"objects": objects, "apply": apply, "apply_usage": apply_usage, "dry_run": dry_run,
             "dry_usage": dry_usage}  # fmt: skip
 
 
-def state_file() -> Path:
-    return STATE / "pulumi-state" / ".pulumi" / "stacks" / "cvm" / f"{STACK}.json"
+def state_file(stack: str) -> Path:
+    return STATE / "pulumi-state" / ".pulumi" / "stacks" / "cvm" / f"{stack}.json"
 
 
-def engine_run(workspaces: int, checkpoints: str, parallel: int | None) -> dict[str, Any]:
+def engine_run(
+    workspaces: int, checkpoints: str, parallel: int | None, plain: list[Registered] | None = None
+) -> dict[str, Any]:
+    """`pulumi up` on a fresh control plane, then a no-change `pulumi preview`: of the program, or with `plain`,
+    of the plain-resource floor of those objects (its own stack)."""
     kubeconfig = fresh_cluster()
-    stack = engine.stack(STACK, stack_config(kubeconfig.read_text(), workspaces), secret_keys=("baremetal",))
+    config = stack_config(kubeconfig.read_text(), workspaces)
+    if plain is None:
+        stack = engine.stack(STACK, config, secret_keys=("baremetal",))
+    else:
+        run = plain_program(plain, kubeconfig.read_text())
+        stack = engine.stack(PLAIN_STACK, config, secret_keys=("baremetal",), run=run)
     stack.workspace.env_vars = {**(stack.workspace.env_vars or {}), "PULUMI_SKIP_CHECKPOINTS": MODES[checkpoints]}
     up, up_usage = timed(lambda: stack.up(color="never", parallel=parallel))
-    resources = len(json.loads(state_file().read_text())["checkpoint"]["latest"]["resources"])
+    state = state_file(stack.name)
+    resources = len(json.loads(state.read_text())["checkpoint"]["latest"]["resources"])
     preview, preview_usage = timed(lambda: stack.preview(expect_no_changes=True, color="never", parallel=parallel))
     return {"up": up, "up_usage": up_usage, "preview": preview, "preview_usage": preview_usage,
-            "resources": resources, "state_kib": state_file().stat().st_size / 1024}  # fmt: skip
+            "resources": resources, "state_kib": state.stat().st_size / 1024}  # fmt: skip
 
 
 def where(usage: Usage) -> str:
@@ -142,27 +183,40 @@ def main() -> None:
     modes = list(MODES) if args.checkpoints == "both" else [args.checkpoints]
     was_running = control_plane.running()
     costs: dict[str, dict[int, float]] = {}
+    ratios: list[float] = []
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as scratch:
         for size in sizes:
             base = floor(size, Path(scratch))
             costs.setdefault("kubectl apply --server-side", {})[size] = base["apply"]
             costs.setdefault("kubectl --dry-run=server", {})[size] = base["dry_run"]
-            print(f"{size} workspaces, {base['objects']} objects: kubectl apply --server-side {base['apply']:.2f} s "
-                  f"({where(base['apply_usage'])}); --dry-run=server {base['dry_run']:.2f} s "
+            print(f"{size} workspaces, {len(base['objects'])} objects: kubectl apply --server-side "
+                  f"{base['apply']:.2f} s ({where(base['apply_usage'])}); --dry-run=server {base['dry_run']:.2f} s "
                   f"({where(base['dry_usage'])})", flush=True)  # fmt: skip
             for mode in modes:
                 run = engine_run(size, mode, args.parallel)
+                plain = engine_run(size, mode, args.parallel, plain=base["objects"])
+                loads.append(os.getloadavg()[0])
                 costs.setdefault(f"pulumi up ({mode})", {})[size] = run["up"]
                 costs.setdefault(f"pulumi preview ({mode})", {})[size] = run["preview"]
-                print(f"  checkpoints {mode}: {run['resources']} resources in state, {run['state_kib']:.0f} KiB\n"
+                up_ratio, preview_ratio = run["up"] / plain["up"], run["preview"] / plain["preview"]
+                ratios += [up_ratio, preview_ratio]
+                print(f"  checkpoints {mode}: {run['resources']} resources in state, {run['state_kib']:.0f} KiB "
+                      f"(plain floor: {plain['resources']}, {plain['state_kib']:.0f} KiB)\n"
                       f"    pulumi up      {run['up']:7.2f} s  {run['up'] / base['apply']:5.1f}x kubectl  "
                       f"({where(run['up_usage'])})\n"
+                      f"      plain floor  {plain['up']:7.2f} s  program {up_ratio:4.2f}x it  "
+                      f"({where(plain['up_usage'])})\n"
                       f"    pulumi preview {run['preview']:7.2f} s  {run['preview'] / base['dry_run']:5.1f}x dry-run  "
-                      f"({where(run['preview_usage'])})", flush=True)  # fmt: skip
+                      f"({where(run['preview_usage'])})\n"
+                      f"      plain floor  {plain['preview']:7.2f} s  program {preview_ratio:4.2f}x it  "
+                      f"({where(plain['preview_usage'])})", flush=True)  # fmt: skip
     if len(sizes) > 1:
         print("cost per added workspace:")
         for label, figures in costs.items():
             print(per_workspace(label, figures))
+    print(f"load average (1 min) during the run: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} CPUs")
+    print(f"max ratio to the plain-resource floor: {max(ratios):.2f}")
     if not was_running:
         cluster.stop()
 

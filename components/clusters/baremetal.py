@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes.core.v1 import Node
 
 from components.config import Problem, SettingsError
 from components.config.checks import ABSENT
@@ -83,9 +83,7 @@ class BareMetalCluster(pulumi.ComponentResource):
             reader = pulumi.ResourceOptions(
                 parent=self, provider=register.provider(f"{name}-preflight", kubeconfig, child, args.context)
             )
-            statuses = [
-                k8s.core.v1.Node.get(f"{name}-preflight-{node}", node, opts=reader).status for node in args.preflight
-            ]
+            statuses = [Node.get(f"{name}-preflight-{node}", node, opts=reader).status for node in args.preflight]
             context = pulumi.Output.all(*statuses).apply(lambda found: self._preflight(args, found))
         self.provider = register.provider(name, kubeconfig, child, context)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=self.provider)

@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 from components.config import Eks, Settings, SettingsError
 from components.facts.platforms import Platform, minor_step
 from components.last_run import LastOutputs
+from components.lasting import lasting
 
 
 class Cluster(Protocol):
@@ -48,7 +49,8 @@ def guarded_minor(settings: Settings, last_outputs: LastOutputs) -> pulumi.Outpu
 
 
 def _gke(settings: Settings, last_outputs: LastOutputs) -> Cluster:
-    from components.clusters import gke
+    with lasting():  # the platform's SDK, loaded by its own stacks only
+        from components.clusters import gke
 
     g, name = settings.gke, settings.name
     assert g is not None  # the settings require it on GKE
@@ -64,7 +66,8 @@ def _gke(settings: Settings, last_outputs: LastOutputs) -> Cluster:
 
 
 def _aks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
-    from components.clusters import aks
+    with lasting():  # the platform's SDK, loaded by its own stacks only
+        from components.clusters import aks
 
     a, name = settings.aks, settings.name
     assert a is not None  # the settings require it on AKS
@@ -73,7 +76,8 @@ def _aks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
 
 
 def _eks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
-    from components.clusters import eks
+    with lasting():  # the platform's SDK, loaded by its own stacks only
+        from components.clusters import eks
 
     args = eks.EksClusterArgs(
         name=settings.name,
@@ -85,8 +89,9 @@ def _eks(settings: Settings, last_outputs: LastOutputs) -> Cluster:
 
 
 def _bare_metal(settings: Settings, _: LastOutputs) -> Cluster:
-    from components.clusters import baremetal
-    from components.preflight import rules
+    with lasting():
+        from components.clusters import baremetal
+        from components.preflight import rules
 
     section = settings.baremetal
     assert section is not None  # the settings fill it in for bare metal

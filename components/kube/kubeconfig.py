@@ -5,6 +5,8 @@ Pure: `clusters/baremetal.py` `resolve_kubeconfig` reads the ambient files and h
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,6 +50,9 @@ def _depth(text: str) -> int:
     return deepest
 
 
+# The settings' rules and the bare-metal cluster read the same kubeconfig: parsed once (PyYAML's pure-Python
+# parser takes milliseconds per kilobyte, twice, with the depth check), handed out as copies.
+@functools.lru_cache(maxsize=4)
 def _load(text: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         if _depth(text) > MAX_DEPTH:
@@ -66,7 +71,7 @@ def problem(text: str) -> str | None:
 
 def parse(text: str) -> dict[str, Any] | None:
     """The kubeconfig as a mapping; None when the text is not YAML, not a mapping, or nested too deeply."""
-    return _load(text)[0]
+    return copy.deepcopy(_load(text)[0])
 
 
 def read(path: Path) -> tuple[str, str | None]:

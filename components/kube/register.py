@@ -7,6 +7,8 @@ dicts pass through to the provider unchanged, so a manifest reads exactly like t
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -15,23 +17,34 @@ import pulumi_kubernetes as k8s
 from pydantic.alias_generators import to_snake
 
 from components.kube.manifest import applied_by, logical_name
+from components.lasting import lasting
 
-# (apiVersion, kind) -> resource class, for the kinds this program creates.
-_KINDS: dict[tuple[str, str], type[pulumi.CustomResource]] = {
-    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
-    ("v1", "Namespace"): k8s.core.v1.Namespace,
-    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
-    ("v1", "Secret"): k8s.core.v1.Secret,
-    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
-    ("v1", "Node"): k8s.core.v1.NodePatch,
-    ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
-    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
-    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
-    ("node.k8s.io/v1", "RuntimeClass"): k8s.node.v1.RuntimeClass,
-    ("storage.k8s.io/v1", "StorageClass"): k8s.storage.v1.StorageClass,
-    ("rbac.authorization.k8s.io/v1", "ClusterRole"): k8s.rbac.v1.ClusterRole,
-    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): k8s.rbac.v1.ClusterRoleBinding,
+# (apiVersion, kind) -> the resource class's module under pulumi_kubernetes and its name, for the kinds this
+# program creates. Each module of the SDK's generated types costs tens of milliseconds to import, and a stack
+# loads only those it uses (the StorageClass is EKS's alone; docs/performance.md).
+_KINDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("v1", "ConfigMap"): ("core.v1", "ConfigMap"),
+    ("v1", "Namespace"): ("core.v1", "Namespace"),
+    ("v1", "PersistentVolumeClaim"): ("core.v1", "PersistentVolumeClaim"),
+    ("v1", "Secret"): ("core.v1", "Secret"),
+    ("v1", "ServiceAccount"): ("core.v1", "ServiceAccount"),
+    ("v1", "Node"): ("core.v1", "NodePatch"),
+    ("apps/v1", "DaemonSet"): ("apps.v1", "DaemonSet"),
+    ("apps/v1", "Deployment"): ("apps.v1", "Deployment"),
+    ("networking.k8s.io/v1", "NetworkPolicy"): ("networking.v1", "NetworkPolicy"),
+    ("node.k8s.io/v1", "RuntimeClass"): ("node.v1", "RuntimeClass"),
+    ("storage.k8s.io/v1", "StorageClass"): ("storage.v1", "StorageClass"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"): ("rbac.v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"): ("rbac.v1", "ClusterRoleBinding"),
 }
+
+
+@functools.cache
+def _resource_class(api_version: str, kind: str) -> type[pulumi.CustomResource]:
+    module, name = _KINDS[(api_version, kind)]
+    with lasting():  # the SDK's own lazy import of the module happens at the class's look-up
+        cls: type[pulumi.CustomResource] = getattr(importlib.import_module(f"pulumi_kubernetes.{module}"), name)
+    return cls
 
 
 def provider(
@@ -73,7 +86,7 @@ def create(
     there stops the run before the object is sent, even on `up` (a dependency alone would not keep it from being
     created while the gate is still being read). A caller that reads the resource's fields names its class as
     `kind` (`k8s.node.v1.RuntimeClass`), and gets it typed so; a manifest of another kind is refused."""
-    cls = _KINDS[(manifest["apiVersion"], manifest["kind"])]
+    cls = _resource_class(manifest["apiVersion"], manifest["kind"])
     if not issubclass(cls, kind):
         raise TypeError(f"a {manifest['kind']} manifest registers a {cls.__name__}, not a {kind.__name__}")
     applied = applied_by(manifest, pulumi.get_stack())

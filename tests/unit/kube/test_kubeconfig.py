@@ -60,3 +60,13 @@ def test_a_context_must_reach_a_cluster_with_a_server_and_a_user() -> None:
     assert lacks({"context": {"cluster": "c", "user": "u"}}, ({"name": "c", "cluster": {}},)) == (
         "context 'a' names cluster 'c', which has no server"
     )
+
+
+def test_a_parse_is_a_copy_of_the_one_parse_of_its_text() -> None:
+    text = kubeconfig.build("lab", {"server": "https://127.0.0.1:6443"}, {"token": "t"})
+    first = kubeconfig.parse(text)
+    assert first is not None
+    first["contexts"].clear()  # a caller's change reaches no later parse of the same text
+    again = kubeconfig.parse(text)
+    assert again is not None and kubeconfig.contexts(text) == {"lab"}
+    assert again["contexts"] == [{"name": "lab", "context": {"cluster": "lab", "user": "lab"}}]
