@@ -5,6 +5,7 @@ sysbox-runc, the agent's unit."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -12,18 +13,23 @@ import pytest
 from components.coder_template import template
 from components.config import Settings, load_settings, stored_config
 from components.cvm.workspaces import agent
+from components.cvm.workspaces.resolved import Role
+from components.facts.runtimes import Runtime
 from components.kube import manifest
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, SECRET_KEYS, run_program
 from tests.terraform_templates_double import evaluate
 
 IMAGE = "ghcr.io/acme/workspace:2026.11"
 TOKEN = "token-of-one-coder-workspace"
-IDS = {"envbox": "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01", "sysbox-runc": "0b9e4d7c-3f21-4c88-8e55-71a6f0c2d9b4"}
+IDS = {
+    Runtime.ENVBOX: "6f1c2a44-0d5e-4a63-9a1f-2b7d3c9e8a01",
+    Runtime.SYSBOX_RUNC: "0b9e4d7c-3f21-4c88-8e55-71a6f0c2d9b4",
+}
 KINDS = {
-    "home": "kubernetes:core/v1:PersistentVolumeClaim",
-    "agent_token": "kubernetes:core/v1:Secret",
-    "agent_files": "kubernetes:core/v1:ConfigMap",
-    "workspace": "kubernetes:apps/v1:Deployment",
+    Role.HOME: "kubernetes:core/v1:PersistentVolumeClaim",
+    Role.AGENT_TOKEN: "kubernetes:core/v1:Secret",
+    Role.AGENT_FILES: "kubernetes:core/v1:ConfigMap",
+    Role.WORKSPACE: "kubernetes:apps/v1:Deployment",
 }
 GKE_WITH_CODER = {**CLOUDS["gke"], "supervisor": {"coderUrl": "http://coder.coder.svc.cluster.local"}}
 STACKS = {"full": FULL, "envbox-only": ENVBOX_ONLY, "gke": GKE_WITH_CODER}
@@ -33,7 +39,7 @@ def settings_of(config: dict[str, Any]) -> Settings:
     return load_settings(stored_config(config), "dev", [f"cvm:{key}" for key in SECRET_KEYS])
 
 
-def same_inputs(config: dict[str, Any], runtimes: list[str]) -> dict[str, Any]:
+def same_inputs(config: dict[str, Any], runtimes: Sequence[Runtime]) -> dict[str, Any]:
     """The stack, its workspaces replaced by one per runtime with the template's inputs (a coder-<id> name)."""
     workspaces = [
         {"name": f"coder-{IDS[r]}", "image": IMAGE, "runtime": r, "cpus": 3, "memory": "6Gi", "disk": "30Gi"}
@@ -43,7 +49,7 @@ def same_inputs(config: dict[str, Any], runtimes: list[str]) -> dict[str, Any]:
     return {**config, "supervisor": supervisor}
 
 
-def coder_values(runtime: str, coder_url: str) -> dict[str, Any]:
+def coder_values(runtime: Runtime, coder_url: str) -> dict[str, Any]:
     """What Terraform gives each expression of the template, for the same inputs (cvm's script stands for
     Coder's init script, so that the whole pod compares)."""
     return {
@@ -75,7 +81,7 @@ def test_template_objects_are_the_programs(stack: str) -> None:
         values = coder_values(runtime, coder_url)
         for role, kind in KINDS.items():
             name = template.resource_name(runtime, role)
-            if role == "agent_files" and runtime == "envbox":
+            if role == Role.AGENT_FILES and runtime == Runtime.ENVBOX:
                 assert name not in resources  # envbox runs the script itself
                 continue
             made = evaluate(resources[name]["manifest"], values)
@@ -85,17 +91,17 @@ def test_template_objects_are_the_programs(stack: str) -> None:
             # itself, and waits on nothing
             annotations = registered["metadata"].pop("annotations")
             assert annotations.pop(manifest.FIELD_MANAGER) == "cvm-dev"
-            if role == "home":
+            if role == Role.HOME:
                 assert {key: annotations.pop(key) for key in manifest.SKIP_AWAIT} == manifest.SKIP_AWAIT
             if annotations:
                 registered["metadata"]["annotations"] = annotations
-            if role == "workspace" and template.node_arch(settings) is None:
+            if role == Role.WORKSPACE and template.node_arch(settings) is None:
                 # the one difference by design: the user's `arch` pins the pod to nodes of it (template.py)
                 assert made["spec"]["template"]["spec"]["nodeSelector"].pop(template.ARCH_LABEL) == "amd64"
-            if role == "agent_token":  # written as `data` (see template.py): the same bytes
+            if role == Role.AGENT_TOKEN:  # written as `data` (see template.py): the same bytes
                 assert made.pop("data") == {
                     "token": base64.b64encode(registered.pop("stringData")["token"].encode()).decode()
                 }
             assert made == registered, f"{stack} {runtime} {role}"
             compared += 1
-    assert compared == sum(4 if r == "sysbox-runc" else 3 for r in offered)
+    assert compared == sum(4 if r == Runtime.SYSBOX_RUNC else 3 for r in offered)

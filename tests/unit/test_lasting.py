@@ -15,7 +15,7 @@ def test_no_collection_runs_inside_and_what_was_made_is_frozen() -> None:
     try:
         with lasting():
             assert not gc.isenabled()
-            made = [[] for _ in range(1000)]  # tracked objects, as an import's
+            made: list[list[int]] = [[] for _ in range(1000)]  # tracked objects, as an import's
         assert gc.isenabled()
         assert gc.get_freeze_count() >= frozen + len(made)
     finally:
