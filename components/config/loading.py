@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
@@ -146,7 +147,9 @@ def load_settings(config: Mapping[str, str], stack: str, secret_keys: Collection
         errors: list[Any] = []
     except ValidationError as error:
         settings, errors = None, error.errors(include_url=False)
-    failed = refused + [_aliased(tuple(part for part in e["loc"] if part != "[key]"))[0] for e in errors]
+        # a key refused before validation (not an object) is reported once, not again through its fields
+        errors = [e for e in errors if not any(_located(e)[: len(key)] == key for key in refused)]
+    failed = refused + [_located(e) for e in errors]
     # the rules across keys run on whatever validated: a failed key hides only the rules that need it
     known = settings if settings is not None and not failed else _parts(Settings, raw, failed)
     between = across(known)
@@ -254,9 +257,18 @@ def _reveals(value: Any, secrets: Collection[str]) -> bool:
     )
 
 
+def _located(error: Any) -> tuple[str | int, ...]:
+    """Where a pydantic error is, spelled with config keys. pydantic marks a mapping's refused key with a last part
+    '[key]': the key itself names it. An unknown key stays as the user wrote it: `kubernetes_version` is a field's
+    name, not its key `kubernetesVersion`, which must neither be named nor count as failed."""
+    loc = tuple(part for part in error["loc"] if part != "[key]")
+    if error["type"] == "extra_forbidden":
+        return (*_aliased(loc[:-1])[0], loc[-1])
+    return _aliased(loc)[0]
+
+
 def _problem(error: Any, secrets: Collection[str]) -> Problem:
-    # pydantic marks a mapping's refused key with a last part '[key]': the key itself names it
-    loc, _ = _aliased(tuple(part for part in error["loc"] if part != "[key]"))
+    loc = _located(error)
     value = _shown(loc, error.get("input", ABSENT), secrets)
     kind = error["type"]
     if kind == "missing":
@@ -279,6 +291,8 @@ def _shown(loc: tuple[str | int, ...], value: Any, secrets: Collection[str]) -> 
     """
     if value is ABSENT or value == SECRET:
         return value
+    if isinstance(value, Enum):  # a rule's finding may carry a validated value: shown as the config's text
+        value = value.value
     if any(part in _UNSHOWN for part in loc) or _reveals(value, secrets):
         return SECRET
     for section in _SECRET_SECTIONS:

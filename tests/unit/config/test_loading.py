@@ -49,10 +49,25 @@ def test_unknown_keys_name_what_is_accepted(problems: Callable[..., dict[str, st
     assert f"{accepted}, workspaces" in found["cvm:supervisor.workspace"]
 
 
+def test_a_field_name_for_a_key_is_unknown_and_hides_nothing(problems: Callable[..., dict[str, str]]) -> None:
+    """`kubernetes_version` is the field's name, not a key: it is named as written, and the real key's own problem
+    is still reported beside it (the unknown key does not count as `kubernetesVersion` failing)."""
+    found = problems({"platform": "baremetal", "kubernetesVersion": "1.20", "kubernetes_version": "x"})
+    assert "is not a setting" in found["cvm:kubernetes_version"]
+    assert "baremetal offers" in found["cvm:kubernetesVersion"]
+
+
 def test_objects_must_be_objects() -> None:
     with pytest.raises(SettingsError) as raised:
         load_settings({"cvm:platform": "baremetal", "cvm:gpu": "yes"}, "dev")
     assert "cvm:gpu = 'yes': must be an object" in str(raised.value)
+
+
+def test_a_section_that_is_not_an_object_is_its_one_problem() -> None:
+    """Its fields are not judged again: a cloud's section refused as text is not also missing its location."""
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"cvm:platform": "gke", "cvm:gke": "{bad"}, "dev")
+    assert [p.key for p in raised.value.problems] == ["cvm:gke"]
 
 
 def test_key_of() -> None:

@@ -42,7 +42,7 @@ def test_sysbox_runc_workspaces_need_sysbox(
         "sysbox": {"enabled": False},
         "supervisor": {"workspaces": [workspace(runtime="sysbox-runc")]},
     }
-    assert "needs sysbox.enabled" in problems(config)["cvm:supervisor.workspaces[0].runtime"]
+    assert "runtime = 'sysbox-runc': needs sysbox.enabled" in problems(config)["cvm:supervisor.workspaces[0].runtime"]
 
 
 def test_agent_tokens_go_with_a_coder_url(
