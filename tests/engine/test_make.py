@@ -23,6 +23,7 @@ from components.kube.names import CANARY_NAME
 from localcluster import ROOT, STATE, cluster, control_plane, engine
 from tests.engine.kube_api import Cluster
 from tests.harness import FULL, KUBECONFIG
+from tests.lanes import typed_env
 
 
 def make(target: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -30,8 +31,7 @@ def make(target: str, home: Path) -> subprocess.CompletedProcess[str]:
         ["go", "env", "GOPATH", "GOCACHE", "GOMODCACHE"], capture_output=True, text=True, check=True
     ).stdout.split()
     # as a person types it: a top-level make (under `make test`, a sub-make would add "Leaving directory" lines)
-    ignored = ("KUBECONFIG", "MAKELEVEL", "MAKEFLAGS", "MFLAGS")
-    env = {key: value for key, value in os.environ.items() if key not in ignored}
+    env = {key: value for key, value in typed_env().items() if key != "KUBECONFIG"}
     env.update(
         HOME=str(home),
         CVM_TOOLCHAIN_CACHE=os.environ.get("CVM_TOOLCHAIN_CACHE", str(Path.home() / ".cache/cvm-toolchain")),

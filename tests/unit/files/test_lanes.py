@@ -12,7 +12,7 @@ import tomllib
 import yaml
 
 from tests.harness import ROOT
-from tests.lanes import LANES
+from tests.lanes import LANES, typed_env
 
 
 def recipe(target: str) -> tuple[list[str], list[str]]:
@@ -36,7 +36,9 @@ def test_pre_commit_runs_the_linters_of_make_check() -> None:
 
 def dry_run(*args: str, only: str = "pytest ") -> list[str]:
     """The commands `make ARGS` would run (`make -n`: nothing runs) that contain `only` (by default its pytest runs)."""
-    done = subprocess.run(["make", "-n", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        ["make", "-n", "--no-print-directory", *args], cwd=ROOT, env=typed_env(), capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     return [line.strip().replace("venv/bin/", "") for line in done.stdout.splitlines() if only in line]
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.lanes import typed_env
+
 ROOT = Path(__file__).resolve().parents[3]
 README = ROOT / "README.md"
 
@@ -147,7 +149,7 @@ def test_each_smoke_run_passes(smoke: tuple[str, ...]) -> None:
     argv = [sys.executable, *smoke[1:]] if smoke[0] == PYTHON else list(smoke)
     if smoke[0] in ("preflight", "fleet", "coder-template"):
         argv = [sys.executable, "-c", "import sys; from components.cli import main; sys.exit(main())", *smoke]
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(argv, cwd=ROOT, env=typed_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 
 
