@@ -17,10 +17,16 @@ YES ?=
 # (mmdebstrap, umoci, skopeo), the local registry, pod networking (bridge, host-local) and iptables
 NODE_PACKAGES := libseccomp-dev pkg-config mmdebstrap umoci skopeo docker-registry containernetworking-plugins iptables ipset
 
+# The development environment is installed by uv (PyPI's newest on 2026-12-08): the same pins as pip would install,
+# in 20 s where pip took 3 minutes unpacking the cloud SDKs (README's `make check` figure). The users' own path
+# (README, the stack workflow) stays plain pip.
+UV_VERSION := 0.13.10
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 $(BIN)/activate: requirements.txt $(wildcard requirements/*.txt) policy/requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .  # the `cvm` command (pyproject.toml)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) -r requirements-dev.txt
+	$(UV) --no-deps -e .  # the `cvm` command (pyproject.toml)
 	touch $(BIN)/activate
 
 setup: $(BIN)/activate
@@ -79,7 +85,8 @@ lint: setup
 # folder, tests/conftest.py). `COVERAGE=1`: the same run also measures their coverage (below), so `.ci/run`'s
 # `make test COVERAGE=1` runs each lane once.
 COVERAGE ?=
-FAST_LANE = $(BIN)/pytest -m "pure or program" tests/unit tests/program
+# pytest-xdist spreads them over the cores (two here: 3 min 7 s in one process, 2 min 6 s in two, beside a build)
+FAST_LANE = $(BIN)/pytest -m "pure or program" --numprocesses=auto --maxprocesses=4 tests/unit tests/program
 # (inside `make test`'s -j2 run they take its jobs as they come: a build holds one)
 check:
 	$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j2) lint fast-tests

@@ -1,6 +1,7 @@
-"""Every pin has an update rule in renovate.json: each version variable at the top of scripts/toolchain.sh is
-matched by a custom manager (as Renovate would match it), each requirements file by the pip manager, and each
-workflow action is pinned in the form the github-actions manager updates. A new pin without a rule fails here."""
+"""Every pin has an update rule in renovate.json: each version variable at the top of scripts/toolchain.sh and
+in the Makefile is matched by a custom manager (as Renovate would match it), each requirements file by the pip
+manager, and each workflow action is pinned in the form the github-actions manager updates. A new pin without a
+rule fails here."""
 
 from __future__ import annotations
 
@@ -68,6 +69,20 @@ def test_every_toolchain_pin_has_an_update_rule() -> None:
     read = {name for name, value in covered.items() if value}
     # only the provider's pseudo-version is matched without being read (its rule's pull request says to set it)
     assert set(covered) - read == {"K8S_PROVIDER_PSEUDO"}
+
+
+def test_every_makefile_pin_has_an_update_rule() -> None:
+    text = (ROOT / "Makefile").read_text()
+    found = dict(re.findall(r"^([A-Z0-9_]+_VERSION) := (\S+)$", text, re.MULTILINE))
+    assert "UV_VERSION" in found
+    read = {
+        match["currentValue"]
+        for manager in _managers_of("Makefile")
+        if manager["datasourceTemplate"] == "pypi"
+        for match_string in manager["matchStrings"]
+        for match in _python_regex(match_string).finditer(text)
+    }
+    assert set(found.values()) <= read, f"Makefile pins without an update rule in renovate.json: {found}"
 
 
 def _requirements_files() -> list[Path]:

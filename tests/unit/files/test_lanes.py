@@ -52,7 +52,9 @@ def test_check_runs_the_fast_lanes_and_test_everything_after_it() -> None:
     _, (both,) = recipe("check")
     assert re.fullmatch(r"\$\(MAKE\) .*-j2\)? lint fast-tests", both), both  # the linters beside the tests
     assert dry_run("check", only="toolchain") == []  # the fast lane needs no Go toolchain
-    assert dry_run("check") == ['pytest -m "pure or program" tests/unit tests/program']  # no coverage: fast
+    assert dry_run("check") == [
+        'pytest -m "pure or program" --numprocesses=auto --maxprocesses=4 tests/unit tests/program'
+    ]  # no coverage, over the cores: fast
     _, (beside, *after) = recipe("test")
     # the fast lane with the engine's and node's builds beside it (one make run, two jobs), then the other lanes
     assert re.fullmatch(r"\$\(MAKE\) (.* )?-j2 (.* )?check engine node-engine( .*)?", beside), beside
