@@ -5,11 +5,11 @@
 # no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
 # suite runs the program through the Automation API's inline path, which needs no host binary.
 # The node (`make up NODE=1`, tests/node/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
-# Kubernetes module, containerd, runc and kube-router (its NetworkPolicy firewall alone): `node` builds those
-# (seccomp from Debian's libseccomp-dev, for runc). The node's storage: rancher's local-path-provisioner
+# Kubernetes module, containerd, runc, kube-router (its NetworkPolicy firewall alone) and gVisor's runsc with its
+# containerd shim: `node` builds those (seccomp from Debian's libseccomp-dev, for runc). The node's storage: rancher's local-path-provisioner
 # (`local-path`), its only version the proxy serves.
 # Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|kube-router|local-path|
-#   node|all|paths]...   (default: all)
+#   gvisor|node|all|paths]...   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (docs/local-cluster.md, "The local engine").
 # A fitting etcd, Kubernetes command or Pulumi CLI already on PATH is used instead of built (host_tool below).
 set -euo pipefail
@@ -33,6 +33,9 @@ RUNC_VERSION=${RUNC_VERSION:-v1.3.7}
 # v2.1.0 is the only version the proxy serves of github.com/cloudnativelabs/kube-router/v2; its reported security
 # flaws concern a cluster component, not this test dataplane bound to one machine (docs/local-cluster.md).
 KUBE_ROUTER_VERSION=${KUBE_ROUTER_VERSION:-v2.1.0}
+# gVisor's runsc and its containerd shim (issue 30): gvisor.dev/gvisor has no tags; the proxy serves the `go`
+# branch (generated from master for `go build`), newest here at this pseudo-version (`go list -m gvisor.dev/gvisor@latest`)
+GVISOR_VERSION=${GVISOR_VERSION:-v0.0.0-20260905035102-160fafc42237}
 
 log() { echo "[toolchain] $*" >&2; }
 # the provider build's steps in Python (localcluster/provider_source.py), with the machine's python3: `make engine`
@@ -187,6 +190,23 @@ build_runc() {
   built "runc $RUNC_VERSION: built -> $out"
 }
 
+build_gvisor() {
+  local out="$CACHE/gvisor-$GVISOR_VERSION"
+  [[ -x $out/runsc && -x $out/containerd-shim-runsc-v1 ]] && { found "gvisor $GVISOR_VERSION: cached ($out)"; return; }
+  local w="$WORK/gvisor-$GVISOR_VERSION"; new_wrapper "$w" cvmtc/gvisor
+  local M=gvisor.dev/gvisor
+  ( cd "$w"
+    # both packages: the shim's containerd modules are not in runsc's go.sum (a `go get` of runsc alone misses them)
+    $GO get "$M/runsc@$GVISOR_VERSION" "$M/shim@$GVISOR_VERSION"
+    # static, without cgo, as upstream's `pure = True` go_binary; the version as its x_defs set it (runsc/BUILD,
+    # runsc/version.version = STABLE_VERSION, google/gvisor@3c5eee17dc45): here the pseudo-version, no git to describe
+    mkdir -p bin
+    $GO build -trimpath -ldflags "-s -w -X $M/runsc/version.version=$GVISOR_VERSION" -o bin/ "$M/runsc" "$M/shim"
+    mv bin/shim bin/containerd-shim-runsc-v1 )
+  mkdir -p "$out.tmp" && mv "$w"/bin/* "$out.tmp"/ && rm -rf "$out" && mv "$out.tmp" "$out"
+  built "gvisor $GVISOR_VERSION (runsc, containerd-shim-runsc-v1): built -> $out"
+}
+
 build_kube_router() {
   local out="$CACHE/kube-router-$KUBE_ROUTER_VERSION"
   [[ -x $out/kube-router ]] && { found "kube-router $KUBE_ROUTER_VERSION: cached ($out)"; return; }
@@ -313,7 +333,8 @@ main() {
       runc) timed runc build_runc ;;
       local-path) timed local-path-provisioner build_local_path ;;
       kube-router) timed kube-router build_kube_router ;;
-      node) main kubelet containerd runc kube-router local-path; return ;;
+      gvisor) timed runsc+containerd-shim-runsc-v1 build_gvisor ;;
+      node) main kubelet containerd runc kube-router local-path gvisor; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
       # (the build steps said why a tool on PATH was not used; `paths` does not say it again)
@@ -326,7 +347,8 @@ main() {
              echo "CONTAINERD_BIN=$CACHE/containerd-$CONTAINERD_VERSION"
              echo "RUNC=$CACHE/runc-$RUNC_VERSION/runc"
              echo "LOCAL_PATH=$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION/local-path-provisioner"
-             echo "KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/kube-router" ;;
+             echo "KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/kube-router"
+             echo "GVISOR_BIN=$CACHE/gvisor-$GVISOR_VERSION" ;;
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done
