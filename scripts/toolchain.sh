@@ -5,9 +5,10 @@
 # no version of its module (github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3), so the
 # suite runs the program through the Automation API's inline path, which needs no host binary.
 # The node (`make up NODE=1`, tests/node/test_node.py) adds kubelet, kube-scheduler and kubectl from the same
-# Kubernetes module, containerd, runc, kube-router (its NetworkPolicy firewall alone) and gVisor's runsc with its
-# containerd shim: `node` builds those (seccomp from Debian's libseccomp-dev, for runc). The node's storage: rancher's local-path-provisioner
-# (`local-path`), its only version the proxy serves.
+# Kubernetes module, containerd, runc and kube-router (its NetworkPolicy firewall alone): `node` builds those
+# (seccomp from Debian's libseccomp-dev, for runc). The node's storage: rancher's local-path-provisioner
+# (`local-path`), its only version the proxy serves. `gvisor` builds gVisor's runsc and its containerd shim, on
+# request only: no lane runs them yet (docs/gvisor.md says why the node does not).
 # Usage: scripts/toolchain.sh [etcd|kube|provider|pulumi|actionlint|kubelet|containerd|runc|kube-router|local-path|
 #   gvisor|node|all|paths]...   (default: all)
 # Versions: the nearest the proxy serves to what we deploy (docs/local-cluster.md, "The local engine").
@@ -334,7 +335,7 @@ main() {
       local-path) timed local-path-provisioner build_local_path ;;
       kube-router) timed kube-router build_kube_router ;;
       gvisor) timed runsc+containerd-shim-runsc-v1 build_gvisor ;;
-      node) main kubelet containerd runc kube-router local-path gvisor; return ;;
+      node) main kubelet containerd runc kube-router local-path; return ;;
       all) main etcd kube provider pulumi actionlint; return ;;
       # where the binaries are, for the scripts that use them
       # (the build steps said why a tool on PATH was not used; `paths` does not say it again)
@@ -347,8 +348,7 @@ main() {
              echo "CONTAINERD_BIN=$CACHE/containerd-$CONTAINERD_VERSION"
              echo "RUNC=$CACHE/runc-$RUNC_VERSION/runc"
              echo "LOCAL_PATH=$CACHE/local-path-provisioner-$LOCAL_PATH_VERSION/local-path-provisioner"
-             echo "KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/kube-router"
-             echo "GVISOR_BIN=$CACHE/gvisor-$GVISOR_VERSION" ;;
+             echo "KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/kube-router" ;;
       *) echo "unknown target $t" >&2; exit 2 ;;
     esac
   done
