@@ -11,6 +11,7 @@ Coder's values are in, are what the program builds; it does not show that Terraf
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -58,6 +59,16 @@ def evaluate(value: Any, table: Mapping[str, Any]) -> Any:
     return value
 
 
+def token_values(token: str) -> dict[str, str]:
+    """What Terraform gives the template's expressions of the agent's token."""
+    return {
+        f"{template.AGENT}.token": token,
+        f"base64encode({template.AGENT}.token)": base64.b64encode(token.encode()).decode(),
+        # Terraform's sha256() is the hex digest of the string's UTF-8 bytes; substr() counts characters
+        f"substr(sha256({template.AGENT}.token), 0, 16)": hashlib.sha256(token.encode()).hexdigest()[:16],
+    }
+
+
 def started(
     main: Mapping[str, Any],
     runtime: str,
@@ -77,8 +88,7 @@ def started(
         f"{template.ME}.id": workspace_id,
         f"{template.ME}.access_url": access_url,
         f"{template.AGENT}.init_script": init_script,
-        f"{template.AGENT}.token": token,
-        f"base64encode({template.AGENT}.token)": base64.b64encode(token.encode()).decode(),
+        **token_values(token),
     }
     bodies = main["resource"]["kubernetes_manifest"]
     prefix = template.resource_name(Runtime(runtime), Role.WORKSPACE)

@@ -120,6 +120,7 @@ def workspace_plan(runtime: Runtime, supervisor: Supervisor, kubernetes_minor: s
         TemplateSupervisor.of(supervisor),
         kubernetes_minor=kubernetes_minor,
         bootstrap=ref(f"{AGENT}.init_script"),
+        token_digest=ref(f"substr(sha256({AGENT}.token), 0, 16)"),  # resolve.token_digest_of, in Terraform
     )
     return plan.workspace(resolved, seal=_sealed)
 

@@ -38,6 +38,9 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 WORKSPACE_COMPONENT = "workspace"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
 NAME_LABEL = "app.kubernetes.io/name"
+# On a workspace's pod template: what stands for its agent's token, which the pod reads from a Secret, so that a
+# new token (each Coder build gives one) changes the template and the workspace's pod starts again with it.
+AGENT_TOKEN_ANNOTATION = "cvm/agent-token-sha256"
 
 
 def workspace_selector(workspace: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from components.cvm.workspaces.resolved import Role
 from components.facts.runtimes import Runtime
 from components.kube import manifest
 from tests.harness import CLOUDS, ENVBOX_ONLY, FULL, SECRET_KEYS, run_program
-from tests.terraform_templates_double import evaluate
+from tests.terraform_templates_double import evaluate, token_values
 
 IMAGE = "ghcr.io/acme/workspace:2026.11"
 TOKEN = "token-of-one-coder-workspace"
@@ -60,9 +60,8 @@ def coder_values(runtime: Runtime, coder_url: str) -> dict[str, Any]:
         f"{template.ME}.id": IDS[runtime],
         f"{template.ME}.access_url": coder_url,
         f"{template.AGENT}.init_script": agent.script(coder_url),
-        f"{template.AGENT}.token": TOKEN,
         template.value("arch"): "amd64",
-        f"base64encode({template.AGENT}.token)": base64.b64encode(TOKEN.encode()).decode(),
+        **token_values(TOKEN),
     }
 
 

@@ -6,6 +6,7 @@ decide nothing. Pure: the protocols of inputs.py in, resolved.py's values out.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -95,6 +96,17 @@ def _agent(workspace: WorkspaceFields, supervisor: SupervisorFields, given: str 
     return AgentStart(script=agent.bootstrap(url, given, supervisor.ca_certificates), files=files)
 
 
+def token_digest_of(token: SecretStr | None) -> str | None:
+    """The first 16 hex digits of the token's SHA-256: enough to tell a new token from the last, and nothing a
+    reader of the pod template could use. The pod reads the token itself from its Secret, whose change alone
+    restarts nothing (a `secretKeyRef` is read once, at the container's start), so the template carries this:
+    a START build of Coder gives the agent a new token every time (coder/terraform-provider-coder
+    provider/agent.go), and the workspace must then start again with it (issue 31)."""
+    if token is None:
+        return None
+    return hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
+
+
 def workspace(
     workspace: WorkspaceFields,
     supervisor: SupervisorFields,
@@ -104,13 +116,17 @@ def workspace(
     entry: int | None = None,
     skip_await: bool = False,
     bootstrap: str | None = None,
+    token_digest: str | None = None,
 ) -> ResolvedWorkspace:
     """One workspace on a cluster of `kubernetes_minor`. `entry`: its position in cvm:supervisor.workspaces (a
     Coder template's and the canary have none). `bootstrap`: the script that starts the agent; None: cvm's own
-    (agent.script), a Coder template gives Coder's."""
+    (agent.script), a Coder template gives Coder's. `token_digest`: what stands for the agent's token on the pod
+    template (names.AGENT_TOKEN_ANNOTATION); None: token_digest_of its token, a Coder template gives Terraform's."""
     runtime = workspace.runtime
     facts = FACTS[runtime]
     start = _agent(workspace, supervisor, bootstrap)
+    digest = token_digest if token_digest is not None else token_digest_of(workspace.agent_token)
+    sysbox_annotations = compatibility.sysbox_pod_annotations(Version(kubernetes_minor)) if facts.node_sysbox else {}
     claim = None if canary else names.home_claim(workspace.name)
     own = (
         *((Role.AGENT_TOKEN,) if workspace.agent_token is not None else ()),
@@ -134,7 +150,10 @@ def workspace(
         gpus=workspace.gpus,
         placement=placement(workspace.gpus),
         runtime_class=names.RUNTIME_CLASS if facts.node_sysbox else None,
-        pod_annotations=compatibility.sysbox_pod_annotations(Version(kubernetes_minor)) if facts.node_sysbox else {},
+        pod_annotations={
+            **sysbox_annotations,
+            **({names.AGENT_TOKEN_ANNOTATION: digest} if digest is not None and workspace.agent_token else {}),
+        },
         coder_url=supervisor.coder_url_text,
         agent_token=workspace.agent_token,
         token_secret=names.agent_token_secret(workspace.name) if workspace.agent_token is not None else None,

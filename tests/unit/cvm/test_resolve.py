@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from components.coder_template import template
 from components.coder_template.terraform import ref
@@ -17,7 +18,7 @@ from components.cvm.workspaces import agent, resolve
 from components.cvm.workspaces.resolved import GUARD_RAILS, AgentStart, ResolvedWorkspace, Role, Storage
 from components.facts import compatibility
 from components.facts.runtimes import FACTS, Runtime
-from components.kube.names import CANARY_NAME, CVM_TAINT, GPU_TAINT
+from components.kube.names import AGENT_TOKEN_ANNOTATION, CANARY_NAME, CVM_TAINT, GPU_TAINT
 
 IMAGE = "ghcr.io/acme/workspace:2026.11"
 CODER = "https://coder.example.com"
@@ -137,6 +138,17 @@ def test_the_pod_annotations_follow_the_clusters_minor(minor: str) -> None:
     made = resolved(supervisor(entry("ann", "envbox"), entry("bea", "sysbox-runc")), minor=minor)
     expected = compatibility.CRIO_USERNS_ANNOTATION if minor == "1.32" else {}
     assert made["bea"].pod_annotations == expected and made["ann"].pod_annotations == {}
+
+
+def test_a_new_agent_token_changes_the_pod_template_and_never_shows_there() -> None:
+    """A new token (each Coder START build gives one) must restart the pod, which reads it from a Secret only at
+    its start: the template carries a digest of it (issue 31). Without a token, no annotation."""
+    first, second = with_coder(), resolved(supervisor(entry("ann", "envbox", agentToken="a2"), coderUrl=CODER))
+    digest = first["ann"].pod_annotations[AGENT_TOKEN_ANNOTATION]
+    assert len(digest) == 16 and "a" != digest != second["ann"].pod_annotations[AGENT_TOKEN_ANNOTATION]
+    assert digest == resolve.token_digest_of(SecretStr("a"))  # the same token, the same template: nothing restarts
+    assert first["bea"].pod_annotations[AGENT_TOKEN_ANNOTATION] == resolve.token_digest_of(SecretStr("b"))
+    assert AGENT_TOKEN_ANNOTATION not in resolved(supervisor(entry("cat", "envbox")))["cat"].pod_annotations
 
 
 def test_the_workload_waits_for_its_namespace_and_all_of_its_own() -> None:
