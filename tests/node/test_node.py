@@ -328,6 +328,23 @@ def test_5b_the_workspace_started_coders_agent(kubeconfig: Path, coder: tuple[st
     assert f"/bin/coder-linux-{ARCH}" in asked
 
 
+def test_5b2_a_new_agent_token_restarts_the_pod_and_reaches_the_agent(
+    kubeconfig: Path, coder: tuple[str, list[str]], core: Any
+) -> None:
+    """Coder gives the agent a new token on every START build (coder/terraform-provider-coder provider/agent.go),
+    and a container reads its Secret only when it starts: `up` with another token starts carol's pod again, and
+    her agent runs with the new token (issue 31). Her home stays."""
+    url, asked = coder
+    first = pod(core, WORKSPACE).metadata.name
+    kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "rm", "/home/coder/agent-record")
+    rotated = stack_config(kubeconfig, [{**CAROL, "agentToken": f"{AGENT_TOKEN}-2"}])
+    rotated["supervisor"]["coderUrl"] = url
+    stack = engine.stack("node", rotated, ("baremetal", "supervisor"), run=program("5m"))
+    assert stack.up(color="never").summary.result == "succeeded"
+    assert pod(core, WORKSPACE).metadata.name != first
+    assert agent_record(kubeconfig, WORKSPACE, asked)["token"] == f"{AGENT_TOKEN}-2"
+
+
 # A unit whose stop leaves a mark on the home volume: only systemd's own shutdown runs its ExecStop.
 STOP_PROOF = """cat > /etc/systemd/system/cvm-stop-proof.service <<'EOF'
 [Unit]
