@@ -161,10 +161,12 @@ def stack(kubeconfig: Path, coder: tuple[str, list[str]]) -> auto.Stack:
     return engine.stack("node", config_, ("baremetal", "supervisor"), run=program("5m"))
 
 
-def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def kubectl(
+    kubeconfig: Path, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     binary = Path(toolchain.binaries("kubelet")["KUBE_BIN"]) / "kubectl"
     command = [str(binary), "--kubeconfig", str(kubeconfig), "-n", NS, *args]
-    return subprocess.run(command, check=check, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, check=check, capture_output=True, text=True, timeout=300, input=stdin)
 
 
 def pod(core: Any, workspace: str) -> Any:
@@ -590,6 +592,14 @@ def test_5d_the_coder_templates_workspace_starts_its_agent_through_coders_script
         assert record == {"args": "agent", "token": TEMPLATE_TOKEN, "url": f"{url}/", "auth": "token",
                           "dir": "/home/coder/.coder", "user": "coder"}  # fmt: skip
         assert f"/bin/coder-linux-{ARCH}" in asked[fetched:]
+        # a second START build (an update, or the "Update workspace" command), with the new token Coder gives each
+        # build, applied as the Kubernetes provider applies a manifest (server-side): the pod starts again with it
+        kubectl(kubeconfig, "exec", f"deploy/{name}", "--", "rm", "/home/coder/agent-record")
+        again = started(template.main_tf(settings), "sysbox-runc", init_script=script, token=f"{TEMPLATE_TOKEN}-2",
+                        workspace_id=TEMPLATE_ID, access_url=url, parameters=parameters)  # fmt: skip
+        for manifest in again:
+            kubectl(kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=json.dumps(manifest))
+        assert agent_record(kubeconfig, name, asked)["token"] == f"{TEMPLATE_TOKEN}-2"
     finally:
         for manifest in reversed(made):
             kind = manifest["kind"].lower()
