@@ -53,7 +53,8 @@ def test_envbox_workspace(full_stack: Run) -> None:
     values = env(container)
     assert values["CODER_INNER_IMAGE"] == "ghcr.io/acme/workspace:2026.11"
     assert values["CODER_INNER_USERNAME"] == "coder"
-    assert values["CODER_MOUNTS"] == "/home/coder:/home/coder"
+    # the home, and the inner containerd's store (Docker 29's images) where envbox mounts it inside
+    assert values["CODER_MOUNTS"] == f"/home/coder:/home/coder,{pods.OUTER_CONTAINERD}:/var/lib/containerd"
     assert values["CODER_CPUS"] == {
         "resourceFieldRef": {"containerName": "envbox", "resource": "limits.cpu", "divisor": "1"}
     }
@@ -67,6 +68,7 @@ def test_envbox_workspace(full_stack: Run) -> None:
         "/home/coder": ("home", "home", False),
         "/var/lib/coder/docker": ("home", "cache/docker", False),
         "/var/lib/coder/containers": ("home", "cache/containers", False),
+        pods.OUTER_CONTAINERD: ("home", resolve.INNER_CONTAINERD, False),
         "/var/lib/docker": ("home", "envbox/docker", False),
         "/var/lib/containers": ("home", "envbox/containers", False),
         "/var/lib/sysbox": ("sysbox", None, False),
@@ -121,6 +123,9 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     # the inner Docker's store in the home volume, where envbox keeps it: bounded by the home and kept with it
     assert mounts(container)["/var/lib/docker"] == {"name": "home", "mountPath": "/var/lib/docker",
                                                     "subPath": resolve.INNER_DOCKER}  # fmt: skip
+    # and Docker 29's containerd image store beside it (issue 31)
+    assert mounts(container)["/var/lib/containerd"] == {"name": "home", "mountPath": "/var/lib/containerd",
+                                                        "subPath": resolve.INNER_CONTAINERD}  # fmt: skip
     assert mounts(pod(full_stack, "alice")["containers"][0])["/var/lib/coder/docker"]["subPath"] == resolve.INNER_DOCKER
     assert not any("hostPath" in v for v in spec["volumes"])
     # a new home is root's: the workspace's own image hands it to the user first, with or without an agent
@@ -241,7 +246,9 @@ def test_envbox_options_reach_envbox() -> None:
     assert {"name": "extra-certs", "configMap": {"name": "corp-ca"}} in spec["volumes"]
     # and, read-only, in the inner container, where the agent's bootstrap trusts them (envbox's own use of them
     # reaches only its HTTP client and dockerd's certs.d)
-    assert values["CODER_MOUNTS"] == f"/home/coder:/home/coder,{pods.EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"
+    assert values["CODER_MOUNTS"] == (
+        f"/home/coder:/home/coder,{pods.OUTER_CONTAINERD}:/var/lib/containerd,{pods.EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"
+    )
     assert values["CODER_BOOTSTRAP_SCRIPT"].startswith(agent.trust_lines())
     # none of them by default
     plain = env(pod(run_program(FULL, SECRET_KEYS), "alice")["containers"][0])

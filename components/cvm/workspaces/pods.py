@@ -115,14 +115,21 @@ def _home_source(workspace: ResolvedWorkspace) -> dict[str, Any]:
 EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
 
 
+# The inner containerd's store in the outer container, which envbox mounts at the inner /var/lib/containerd (its
+# own defaults mount /var/lib/coder/docker and /var/lib/coder/containers only: coder/envbox cli/docker.go
+# `defaultMounts` at 8b99d48), owned by the inner root (`chown mountpoint`, for any mount but a home).
+OUTER_CONTAINERD = "/var/lib/coder/containerd"
+
+
 def _envbox_mounts(home: str, ca_certificates: str | None) -> str:
     """What envbox bind-mounts from the outer container into the inner one (CODER_MOUNTS, `src:dst[:ro]`): the
-    home, and the supervisor's CAs, read-only, where the agent's bootstrap finds them (agent.CA_DIR). envbox's own
+    home, the inner containerd's store, and the supervisor's CAs, read-only, where the agent's bootstrap finds
+    them (agent.CA_DIR). envbox's own
     CODER_EXTRA_CERTS_PATH reaches only its HTTP client and dockerd's certs.d for the inner image's registry, not
     the inner container (coder/envbox 0.6.7 cli/docker.go: the flag's two uses, and the mounts' remount, chmod and
     chown before the inner container starts)."""
     certs = [f"{EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"] if ca_certificates is not None else []
-    return ",".join([f"{home}:{home}", *certs])
+    return ",".join([f"{home}:{home}", f"{OUTER_CONTAINERD}:/var/lib/containerd", *certs])
 
 
 def _envbox_options(workspace: ResolvedWorkspace, envbox: Envbox) -> list[dict[str, Any]]:
@@ -170,6 +177,7 @@ def envbox_pod(workspace: ResolvedWorkspace) -> dict[str, Any]:
         # the inner container's Docker and containers stores, kept with the home volume
         {"name": "home", "mountPath": "/var/lib/coder/docker", "subPath": workspace.storage.inner_docker},
         {"name": "home", "mountPath": "/var/lib/coder/containers", "subPath": "cache/containers"},
+        {"name": "home", "mountPath": OUTER_CONTAINERD, "subPath": workspace.storage.inner_containerd},
         # the outer dockerd's store (it caches the workspace image); neither may sit on overlayfs
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": "envbox/docker"},
         {"name": "home", "mountPath": "/var/lib/containers", "subPath": "envbox/containers"},
@@ -238,6 +246,7 @@ def sysbox_pod(workspace: ResolvedWorkspace) -> dict[str, Any]:
     mounts: list[dict[str, Any]] = [
         {"name": "home", "mountPath": workspace.home, "subPath": "home"},
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": workspace.storage.inner_docker},
+        {"name": "home", "mountPath": "/var/lib/containerd", "subPath": workspace.storage.inner_containerd},
     ]
     volumes = [_home_source(workspace)]
     if workspace.agent is not None and workspace.agent.files is not None:

@@ -44,6 +44,11 @@ CANARY_HOME_LIMIT = "1Gi"
 # Inner Docker Images", at 27cb713f: a volume there is used instead, by one container at a time, which the
 # Deployment's `Recreate` and the home's ReadWriteOnce keep).
 INNER_DOCKER = "cache/docker"
+# And the inner containerd's, for the same reasons: from Docker Engine 29.0 a fresh install keeps its images in
+# containerd's image store, under /var/lib/containerd, not /var/lib/docker (Docker Engine 29 release notes,
+# docs.docker.com/engine/storage/containerd/), which Sysbox would otherwise also put on a host directory of its
+# own (issue 31).
+INNER_CONTAINERD = "cache/containerd"
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ def workspace(
             storage_class=supervisor.storage_class,
             scratch_limit=CANARY_HOME_LIMIT if canary and not envbox else None,
             inner_docker=INNER_DOCKER,
+            inner_containerd=INNER_CONTAINERD,
         ),
         # envbox hands its mounts to the inner user itself
         chown_home=not envbox and claim is not None and workspace.username != "root",

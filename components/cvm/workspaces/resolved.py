@@ -56,13 +56,15 @@ class Placement:
 class Storage:
     """Where the home is: the claim `claim` of `size` on `storage_class` (None: the cluster's default), or, with no
     claim (the canary), an emptyDir of at most `scratch_limit` (None: bounded by the pod's scratch limit alone).
-    `inner_docker`: the home's folder that holds the workspace's inner Docker store."""
+    `inner_docker`, `inner_containerd`: the home's folders that hold the workspace's inner Docker store and its
+    inner containerd's (Docker's containerd image store)."""
 
     claim: str | None
     size: str
     storage_class: str | None
     scratch_limit: str | None
     inner_docker: str
+    inner_containerd: str
 
 
 @dataclass(frozen=True, kw_only=True)

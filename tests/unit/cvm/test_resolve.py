@@ -103,7 +103,12 @@ def test_the_canary_is_ephemeral_and_small() -> None:
     assert canary.storage.claim is None and canary.storage.scratch_limit == resolve.CANARY_HOME_LIMIT
     assert (bea.canary, bea.entry, bea.cpu, bea.objects) == (False, 0, "3", (Role.HOME,))
     assert bea.storage == Storage(
-        claim="bea-home", size="20Gi", storage_class="fast", scratch_limit=None, inner_docker=resolve.INNER_DOCKER
+        claim="bea-home",
+        size="20Gi",
+        storage_class="fast",
+        scratch_limit=None,
+        inner_docker=resolve.INNER_DOCKER,
+        inner_containerd=resolve.INNER_CONTAINERD,
     )
     # under envbox the canary's home also holds envbox's stores: bounded by the pod's scratch limit alone
     envbox_canary = resolved(supervisor(), sysbox_enabled=False)[CANARY_NAME]
