@@ -54,7 +54,9 @@ def test_envbox_workspace(full_stack: Run) -> None:
     assert values["CODER_INNER_IMAGE"] == "ghcr.io/acme/workspace:2026.11"
     assert values["CODER_INNER_USERNAME"] == "coder"
     # the home, and the inner containerd's store (Docker 29's images) where envbox mounts it inside
-    assert values["CODER_MOUNTS"] == f"/home/coder:/home/coder,{pods.OUTER_CONTAINERD}:/var/lib/containerd"
+    containerd = f"{pods.OUTER_CONTAINERD[pods.CONTAINERD_DIR]}:{pods.CONTAINERD_DIR}"
+    snapshots = f"{pods.OUTER_CONTAINERD[pods.CONTAINERD_SNAPSHOTS]}:{pods.CONTAINERD_SNAPSHOTS}"
+    assert values["CODER_MOUNTS"] == f"/home/coder:/home/coder,{containerd},{snapshots}"
     assert values["CODER_CPUS"] == {
         "resourceFieldRef": {"containerName": "envbox", "resource": "limits.cpu", "divisor": "1"}
     }
@@ -68,7 +70,8 @@ def test_envbox_workspace(full_stack: Run) -> None:
         "/home/coder": ("home", "home", False),
         "/var/lib/coder/docker": ("home", "cache/docker", False),
         "/var/lib/coder/containers": ("home", "cache/containers", False),
-        pods.OUTER_CONTAINERD: ("home", resolve.INNER_CONTAINERD, False),
+        "/var/lib/coder/containerd": ("home", resolve.INNER_CONTAINERD, False),
+        "/var/lib/coder/containerd-snapshots": ("home", f"{resolve.INNER_CONTAINERD}/{pods.SNAPSHOTTER}", False),
         "/var/lib/docker": ("home", "envbox/docker", False),
         "/var/lib/containers": ("home", "envbox/containers", False),
         "/var/lib/sysbox": ("sysbox", None, False),
@@ -123,9 +126,10 @@ def test_sysbox_runc_workspace(full_stack: Run) -> None:
     # the inner Docker's store in the home volume, where envbox keeps it: bounded by the home and kept with it
     assert mounts(container)["/var/lib/docker"] == {"name": "home", "mountPath": "/var/lib/docker",
                                                     "subPath": resolve.INNER_DOCKER}  # fmt: skip
-    # and Docker 29's containerd image store beside it (issue 31)
-    assert mounts(container)["/var/lib/containerd"] == {"name": "home", "mountPath": "/var/lib/containerd",
-                                                        "subPath": resolve.INNER_CONTAINERD}  # fmt: skip
+    # and Docker 29's containerd image store beside it, its snapshots mounted where Sysbox looks (issue 31)
+    assert mounts(container)["/var/lib/containerd"]["subPath"] == resolve.INNER_CONTAINERD
+    snapshots = mounts(container)["/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs"]
+    assert snapshots["subPath"] == f"{resolve.INNER_CONTAINERD}/io.containerd.snapshotter.v1.overlayfs"
     assert mounts(pod(full_stack, "alice")["containers"][0])["/var/lib/coder/docker"]["subPath"] == resolve.INNER_DOCKER
     assert not any("hostPath" in v for v in spec["volumes"])
     # a new home is root's: the workspace's own image hands it to the user first, with or without an agent
@@ -246,9 +250,7 @@ def test_envbox_options_reach_envbox() -> None:
     assert {"name": "extra-certs", "configMap": {"name": "corp-ca"}} in spec["volumes"]
     # and, read-only, in the inner container, where the agent's bootstrap trusts them (envbox's own use of them
     # reaches only its HTTP client and dockerd's certs.d)
-    assert values["CODER_MOUNTS"] == (
-        f"/home/coder:/home/coder,{pods.OUTER_CONTAINERD}:/var/lib/containerd,{pods.EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"
-    )
+    assert values["CODER_MOUNTS"].endswith(f",{pods.EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro")
     assert values["CODER_BOOTSTRAP_SCRIPT"].startswith(agent.trust_lines())
     # none of them by default
     plain = env(pod(run_program(FULL, SECRET_KEYS), "alice")["containers"][0])

@@ -115,10 +115,29 @@ def _home_source(workspace: ResolvedWorkspace) -> dict[str, Any]:
 EXTRA_CERTS_DIR = "/var/cvm/extra-certs"
 
 
-# The inner containerd's store in the outer container, which envbox mounts at the inner /var/lib/containerd (its
-# own defaults mount /var/lib/coder/docker and /var/lib/coder/containers only: coder/envbox cli/docker.go
-# `defaultMounts` at 8b99d48), owned by the inner root (`chown mountpoint`, for any mount but a home).
-OUTER_CONTAINERD = "/var/lib/coder/containerd"
+# The inner containerd's store: /var/lib/containerd, and its overlayfs snapshots (the images' layers) mounted on
+# their own, since Sysbox puts a host directory of its own there unless a mount has exactly that destination (its
+# special directories, nestybox/sysbox-runc libsysbox/syscont/spec.go `getSpecialDirs` at 081856cc; a mount on
+# /var/lib/containerd alone leaves the snapshots to it).
+CONTAINERD_DIR = "/var/lib/containerd"
+SNAPSHOTTER = "io.containerd.snapshotter.v1.overlayfs"
+CONTAINERD_SNAPSHOTS = f"{CONTAINERD_DIR}/{SNAPSHOTTER}"
+# Where an envbox pod holds both, for envbox to mount into the inner container (its own defaults mount
+# /var/lib/coder/docker and /var/lib/coder/containers only: coder/envbox cli/docker.go `defaultMounts` at
+# 8b99d48); each is the kubelet's mount of a home folder, so it exists before envbox chowns it to the inner root.
+OUTER_CONTAINERD = {
+    CONTAINERD_DIR: "/var/lib/coder/containerd",
+    CONTAINERD_SNAPSHOTS: "/var/lib/coder/containerd-snapshots",
+}
+
+
+def _containerd_mounts(inner_containerd: str, at: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The home's folders for the inner containerd's store, at its paths in the pod (`at`: in the outer
+    container of envbox, OUTER_CONTAINERD; else where the CVM's containerd reads them)."""
+    folders = {CONTAINERD_DIR: inner_containerd, CONTAINERD_SNAPSHOTS: f"{inner_containerd}/{SNAPSHOTTER}"}
+    return [
+        {"name": "home", "mountPath": (at or {}).get(path, path), "subPath": folder} for path, folder in folders.items()
+    ]
 
 
 def _envbox_mounts(home: str, ca_certificates: str | None) -> str:
@@ -129,7 +148,8 @@ def _envbox_mounts(home: str, ca_certificates: str | None) -> str:
     the inner container (coder/envbox 0.6.7 cli/docker.go: the flag's two uses, and the mounts' remount, chmod and
     chown before the inner container starts)."""
     certs = [f"{EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"] if ca_certificates is not None else []
-    return ",".join([f"{home}:{home}", f"{OUTER_CONTAINERD}:/var/lib/containerd", *certs])
+    containerd = [f"{outer}:{inner}" for inner, outer in OUTER_CONTAINERD.items()]
+    return ",".join([f"{home}:{home}", *containerd, *certs])
 
 
 def _envbox_options(workspace: ResolvedWorkspace, envbox: Envbox) -> list[dict[str, Any]]:
@@ -177,7 +197,7 @@ def envbox_pod(workspace: ResolvedWorkspace) -> dict[str, Any]:
         # the inner container's Docker and containers stores, kept with the home volume
         {"name": "home", "mountPath": "/var/lib/coder/docker", "subPath": workspace.storage.inner_docker},
         {"name": "home", "mountPath": "/var/lib/coder/containers", "subPath": "cache/containers"},
-        {"name": "home", "mountPath": OUTER_CONTAINERD, "subPath": workspace.storage.inner_containerd},
+        *_containerd_mounts(workspace.storage.inner_containerd, OUTER_CONTAINERD),
         # the outer dockerd's store (it caches the workspace image); neither may sit on overlayfs
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": "envbox/docker"},
         {"name": "home", "mountPath": "/var/lib/containers", "subPath": "envbox/containers"},
@@ -246,7 +266,7 @@ def sysbox_pod(workspace: ResolvedWorkspace) -> dict[str, Any]:
     mounts: list[dict[str, Any]] = [
         {"name": "home", "mountPath": workspace.home, "subPath": "home"},
         {"name": "home", "mountPath": "/var/lib/docker", "subPath": workspace.storage.inner_docker},
-        {"name": "home", "mountPath": "/var/lib/containerd", "subPath": workspace.storage.inner_containerd},
+        *_containerd_mounts(workspace.storage.inner_containerd),
     ]
     volumes = [_home_source(workspace)]
     if workspace.agent is not None and workspace.agent.files is not None:
