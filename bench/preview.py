@@ -154,9 +154,7 @@ def sdk_arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
     return {**{name: pulumi.Output.from_input(None) for name in required if name not in given}, **given}
 
 
-def _replay(
-    recording: list[Registered], inputs: list[dict[str, Any]], calls: list[tuple[str, dict[str, Any]]]
-) -> None:
+def _replay(recording: list[Registered], inputs: list[dict[str, Any]], calls: list[tuple[str, dict[str, Any]]]) -> None:
     """The floor: the recorded invokes and registrations, made directly with the provider SDKs' own functions
     and classes (generic components for ours), with the options the program gave (parent, provider,
     dependencies, protection, retention, replacement), so that the floor pays the same SDK imports and the
