@@ -2,10 +2,11 @@
 
 For each platform and workspace count, the program is evaluated the way `pulumi preview` does it (preview
 mode, under the SDK's mock monitor, so no cloud is needed), and so is the floor: a flat replay that
-registers the very same resources (types, names, inputs, parents, providers, dependencies) and reads the
-same objects, recorded from the program's own run, straight through the SDK, with none of our settings,
-components or manifests (the floor's process imports no module of ours). Each run is a fresh process, so
-imports count. The gap between the two is what our code adds.
+registers the very same resources (types, names, inputs, parents, providers, dependencies, options), reads
+the same objects and makes the same invokes, recorded from the program's own run, straight through the SDK,
+with none of our settings, components or manifests (the floor's process imports no module of ours; the
+script checks that both send the same requests). Each run is a fresh process, so imports count. The gap
+between the two is what our code adds.
 
     python -m bench.preview [--repeats N] [--sizes 1,10,100,500] [--platforms baremetal,gke,aks,eks] [--no-engine]
 
