@@ -2,10 +2,11 @@
 
 For each platform and workspace count, the program is evaluated the way `pulumi preview` does it (preview
 mode, under the SDK's mock monitor, so no cloud is needed), and so is the floor: a flat replay that
-registers the very same resources (types, names, inputs, parents, providers, dependencies) and reads the
-same objects, recorded from the program's own run, straight through the SDK, with none of our settings,
-components or manifests (the floor's process imports no module of ours). Each run is a fresh process, so
-imports count. The gap between the two is what our code adds.
+registers the very same resources (types, names, inputs, parents, providers, dependencies, options), reads
+the same objects and makes the same invokes, recorded from the program's own run, straight through the SDK,
+with none of our settings, components or manifests (the floor's process imports no module of ours; the
+script checks that both send the same requests). Each run is a fresh process, so imports count. The gap
+between the two is what our code adds.
 
     python -m bench.preview [--repeats N] [--sizes 1,10,100,500] [--platforms baremetal,gke,aks,eks] [--no-engine]
 
@@ -46,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.harness import Registered
+    from tests.harness import Registered, Run
 
 # before the heavy imports: they are part of what a preview costs
 START, START_CPU = time.perf_counter(), time.process_time()
@@ -77,11 +78,12 @@ def stack_config(platform: str, workspaces: int) -> dict[str, Any]:
 # --- one measured run (a child process) -------------------------------------------------------------------
 
 
-def _evaluate(register: Callable[[], None], stored: dict[str, str]) -> list[Registered]:
-    """Run `register` as a preview through the tests' harness; return what reached its monitor, in order."""
+def _evaluate(register: Callable[[], None], stored: dict[str, str]) -> Run:
+    """Run `register` as a preview through the tests' harness; return what reached its monitor, in order: the
+    registrations and reads, and the invokes (token and arguments)."""
     from tests.harness import evaluate
 
-    return evaluate(register, stored, ["cvm:baremetal"], stack="bench", preview=True).resources
+    return evaluate(register, stored, ["cvm:baremetal"], stack="bench", preview=True)
 
 
 def _program() -> None:
@@ -103,10 +105,23 @@ def sdk_class(resource_type: str) -> Any:
         return importlib.import_module(f"pulumi_{name.replace('-', '_')}").Provider
     if package == "kubernetes":  # the group's first label and the version: storage.k8s.io/v1 is storage.v1
         group, version = module.split("/")
-        path = f".{group.split('.')[0]}.{version}"
-    else:
-        path = "" if module == "index" else f".{module.split('/')[0]}"
-    return getattr(importlib.import_module(f"pulumi_{package.replace('-', '_')}{path}"), name)
+        return getattr(importlib.import_module(f"pulumi_kubernetes.{group.split('.')[0]}.{version}"), name)
+    return getattr(_sdk_module(package, module), name)
+
+
+def sdk_function(token: str) -> Any:
+    """The SDK function of an invoke's token, in the form the program calls (its output form):
+    aws:ssm/getParameter:getParameter is pulumi_aws.ssm.get_parameter_output."""
+    from pydantic.alias_generators import to_snake
+
+    package, module, name = token.split(":")
+    return getattr(_sdk_module(package, module), f"{to_snake(name)}_output")
+
+
+def _sdk_module(package: str, module: str) -> Any:
+    """A cloud SDK's module of a token's module part: `container/cluster` is `.container`, `index` the top."""
+    first = module.split("/")[0]
+    return importlib.import_module(f"pulumi_{package.replace('-', '_')}{'' if first == 'index' else f'.{first}'}")
 
 
 def sdk_arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +137,13 @@ def sdk_arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
     def keyword(name: str) -> str:  # the class's own first parameter is `resource_name`
         return "resource_name_" if name == "resource_name" else name
 
-    given = {keyword(to_snake(k)): v for k, v in props.items() if keyword(to_snake(k)) in accepted}
+    # an input's keyword, whatever its case (pulumi-eks's `enableIMDSv2` is `enable_imdsv2`)
+    by_letters = {name.replace("_", "").lower(): name for name in accepted if name != "resource_name"}
+    given = {
+        by_letters[folded]: v
+        for k, v in props.items()
+        if (folded := keyword(to_snake(k)).replace("_", "").lower()) in by_letters
+    }
     # An input the program gave as an output of nothing (a lookup the mocks answer empty, such as GKE's project)
     # reached the monitor as nothing, but the class insists on a value for a required one: the same nothing.
     args_class = getattr(inspect.getmodule(cls), f"{cls.__name__}Args", None)
@@ -134,45 +155,88 @@ def sdk_arguments(cls: Any, props: dict[str, Any]) -> dict[str, Any]:
     return {**{name: pulumi.Output.from_input(None) for name in required if name not in given}, **given}
 
 
-def _replay(recording: list[Registered]) -> None:
-    """The floor: the recorded registrations, made directly with the provider SDKs' own classes (generic
-    components for ours), so that the floor pays the same SDK imports the program does. Like the program
-    (__main__.py), it imports with the garbage collector off, then freezes what it imported, so that neither
-    pays the collector for the SDKs' objects."""
+def _replay(recording: list[Registered], inputs: list[dict[str, Any]], calls: list[tuple[str, dict[str, Any]]]) -> None:
+    """The floor: the recorded invokes and registrations, made directly with the provider SDKs' own functions
+    and classes (generic components for ours), with the options the program gave (parent, provider,
+    dependencies, protection, retention, replacement), so that the floor pays the same SDK imports and the
+    same registrations the program does. Like the program (__main__.py), it imports with the garbage collector
+    off, then freezes what it imported, so that neither pays the collector for the SDKs' objects."""
     gc.disable()
     import pulumi
+    from pydantic.alias_generators import to_snake
 
     for resource_type in {r.type for r in recording if _sdk_made(r)}:
         sdk_class(resource_type)
+    invokes = [(sdk_function(token), {to_snake(k): v for k, v in args.items()}) for token, args in calls]
     gc.freeze()
     gc.enable()
+    for function, args in invokes:
+        function(**args)
     by_urn: dict[str, pulumi.Resource] = {}
-    for entry in recording:
+    for entry, given in zip(recording, inputs, strict=True):
         parent = by_urn.get(entry.parent)
         provider = by_urn.get(entry.provider.rsplit("::", 1)[0]) if entry.provider else None
+        needs = [by_urn[urn] for urn in entry.dependencies if urn in by_urn]
         if entry.read:
-            read = pulumi.ResourceOptions(parent=parent, provider=provider)  # type: ignore[arg-type]
+            read = pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=needs)  # type: ignore[arg-type]
             if entry.type == STACK_REFERENCE:  # read by the stack's name: the SDK's class has no `get`
                 by_urn[_urn(entry)] = pulumi.StackReference(entry.name, stack_name=entry.read, opts=read)
             else:
                 by_urn[_urn(entry)] = sdk_class(entry.type).get(entry.name, entry.read, opts=read)
             continue
-        needs = [by_urn[urn] for urn in entry.dependencies if urn in by_urn]
         opts = pulumi.ResourceOptions(
             parent=parent,
             provider=provider,  # type: ignore[arg-type]
             depends_on=needs,
             protect=entry.protect or None,
+            retain_on_delete=entry.retain or None,
+            delete_before_replace=entry.delete_before_replace or None,
+            ignore_changes=list(entry.ignore_changes) or None,
+            replace_on_changes=list(entry.replace_on_changes) or None,
         )
         made: pulumi.Resource
         if _sdk_made(entry):
             cls = sdk_class(entry.type)
-            made = cls(entry.name, opts=opts, **sdk_arguments(cls, entry.inputs))
+            made = cls(entry.name, opts=opts, **sdk_arguments(cls, given))
         else:
             component = pulumi.ComponentResource(entry.type, entry.name, None, opts)
             component.register_outputs({})
             made = component
         by_urn[_urn(entry)] = made
+
+
+def _as_given(entry: Registered) -> dict[str, Any]:
+    """The inputs as they reached the monitor, as plain values the SDK sends back as they were: a secret as
+    its wrapper, an unknown as the SDK's marker, a null as null; and a provider's input that is not a string as
+    itself (the SDK sends it as JSON, `true`)."""
+    from google.protobuf import json_format  # type: ignore[import-untyped]
+
+    inputs: dict[str, Any] = json_format.MessageToDict(entry.object)
+    if not entry.type.startswith("pulumi:providers:"):
+        return inputs
+
+    def as_value(value: Any) -> Any:
+        try:
+            return json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            return value
+
+    return {key: as_value(value) for key, value in inputs.items()}
+
+
+# The CPU and wall seconds the floor's run spent reading its recording (not part of the floor: subtracted)
+READING = [0.0, 0.0]
+
+
+def _floor(recording: Path) -> None:
+    """The floor's run: its recording read (and timed, to be left out), then replayed."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    from google.protobuf import json_format  # noqa: F401  (what _as_given uses: its import is timed too)
+
+    resources, calls = pickle.loads(recording.read_bytes())
+    inputs = [_as_given(entry) for entry in resources]
+    READING[:] = [time.perf_counter() - started, time.process_time() - started_cpu]
+    _replay(resources, inputs, calls)
 
 
 def _sdk_made(entry: Registered) -> bool:
@@ -182,9 +246,25 @@ def _sdk_made(entry: Registered) -> bool:
 
 
 def _urn(entry: Registered) -> str:
-    parent_type = entry.parent.split("::")[2] if entry.parent else ""
-    chain = entry.type if parent_type in ("", "pulumi:pulumi:Stack") else f"{parent_type}${entry.type}"
+    """The URN the SDK's mock monitor gives the entry: its parent's own type (the last of the parent's type
+    chain), `$`, its type (pulumi/runtime/mocks.py, `MockMonitor.make_urn`)."""
+    parent_type = entry.parent.split("::")[2].split("$")[-1] if entry.parent else ""
+    chain = f"{parent_type}${entry.type}" if parent_type else entry.type
     return f"urn:pulumi:bench::cvm::{chain}::{entry.name}"
+
+
+def fingerprint(run: Run) -> str:
+    """What reached the monitor, in any order (the SDK sends some requests as their inputs resolve): each
+    registration and read with its options and its inputs as sent (unknowns included), and each invoke with its
+    arguments."""
+    rows = [
+        [r.type, r.name, r.custom, r.parent, r.provider, r.protect, r.retain, sorted(r.dependencies), r.read,
+         r.delete_before_replace, sorted(r.ignore_changes), sorted(r.replace_on_changes),
+         r.object.SerializeToString(deterministic=True).hex()]
+        for r in run.resources
+    ]  # fmt: skip
+    texts = sorted(json.dumps(row, sort_keys=True, default=repr) for row in [*rows, *map(list, run.calls)])
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
 
 
 def child(mode: str, recording: Path) -> None:
@@ -193,11 +273,11 @@ def child(mode: str, recording: Path) -> None:
     if mode == "program":
         seen = _evaluate(_program, json.loads(recording.with_suffix(".json").read_text()))
     else:
-        seen = _evaluate(lambda: _replay(pickle.loads(recording.read_bytes())), {})
-    elapsed = time.perf_counter() - START
-    cpu = time.process_time() - START_CPU
+        seen = _evaluate(lambda: _floor(recording), {})
+    elapsed = time.perf_counter() - START - READING[0]
+    cpu = time.process_time() - START_CPU - READING[1]
     if mode == "program" and not recording.exists():  # the first run records what the floor replays
-        recording.write_bytes(pickle.dumps(seen))
+        recording.write_bytes(pickle.dumps((seen.resources, seen.calls)))
     # ours but not the program's: the benchmark, the harness and the good node's status the harness answers with
     ours = {"bench", "tests", "localcluster"}
     third_party = sorted({m.split(".")[0] for m in sys.modules} - set(sys.stdlib_module_names) - ours)
@@ -208,11 +288,8 @@ def child(mode: str, recording: Path) -> None:
                 "seconds": elapsed,
                 "cpu_seconds": cpu,
                 "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "resources": len(seen),
-                # which resources, in any order: the SDK sends some as their inputs resolve
-                "registered": hashlib.sha256(
-                    "\n".join(sorted(f"{r.type}::{r.name}" for r in seen)).encode()
-                ).hexdigest(),
+                "resources": len(seen.resources),
+                "registered": fingerprint(seen),
                 "modules": third_party,
             }
         )

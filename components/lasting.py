@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 
 
 @contextmanager
@@ -24,3 +25,11 @@ def lasting() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def load(*modules: ModuleType) -> None:
+    """Load now the modules an SDK imports lazily (pulumi's `lazy_import`, at a module's first attribute use).
+    A platform's cluster module calls it as it is imported, under `lasting()` (clusters/create.py), so that the
+    SDK's types are made with no collection running rather than during the cluster's first registration."""
+    for module in modules:
+        getattr(module, "__all__", None)  # any attribute but the module's own metadata loads it

@@ -26,6 +26,10 @@ from components.facts.compatibility import AKS_OS_SKU
 from components.facts.platforms import AKS_NODE_OS_SCHEDULE
 from components.kube import register
 from components.kube.names import CVM_TAINT, INSTALL_LABEL
+from components.lasting import load
+
+# the SDK's modules this cluster uses, loaded with this module (docs/performance.md)
+load(containerservice, resources)
 
 SYSTEM_VM_SIZE = "Standard_D2s_v5"  # runs only system pods; the CVM pool holds the workspaces
 # The planned maintenance configurations AKS reads by name (AKS docs, planned maintenance): cluster patches of

@@ -29,6 +29,10 @@ from components.facts.eks_ami import AMI_PARAMETER_TAG, architecture, pinned_ami
 from components.facts.platforms import EKS_SUPPORT_TYPE
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
+from components.lasting import load
+
+# the SDK's modules this cluster uses, loaded with this module (docs/performance.md)
+load(aws.ec2, aws.eks, aws.iam, aws.ssm)
 
 # AWS managed policies, by name: their ARNs carry the partition (`aws`, `aws-us-gov`, `aws-cn`), which the
 # provider answers (aws.get_partition; awsdocs IAM reference-arns, "ARN format"; kubernetes-sigs/aws-ebs-csi-driver

@@ -25,6 +25,10 @@ from components.facts.platforms import GKE_CHANNEL
 from components.kube import kubeconfig as kube_config
 from components.kube import register
 from components.kube.names import INSTALL_LABEL
+from components.lasting import load
+
+# the SDK's modules this cluster uses, loaded with this module (docs/performance.md)
+load(gcp.container, gcp.organizations, gcp.projects, gcp.serviceaccount)
 
 IMAGE_TYPE = GKE_IMAGE_TYPE
 # Patches and node upgrades may run in these hours (UTC, weekends); minor upgrades never (the exclusion).
