@@ -22,7 +22,8 @@ from components.coder_template.readme import readme
 from components.coder_template.template import GENERATED, main_tf
 from components.config import Settings, SettingsError, load_settings, stored_config
 
-ENCRYPTED = "(encrypted in the stack file)"
+# stands in for each encrypted value: one that every secret key accepts (an agent token is printable ASCII, no space)
+ENCRYPTED = "encrypted-in-the-stack-file"
 
 
 def _without_secrets(value: Any) -> tuple[Any, bool]:

@@ -230,6 +230,9 @@ class Gpu(Model):
         return value
 
 
+_TOKEN = re.compile(r"[!-~]+")
+
+
 class Workspace(Model):
     name: WorkspaceName
     image: Image
@@ -246,6 +249,17 @@ class Workspace(Model):
     inner_env: dict[EnvName, Annotated[str, Field(max_length=4096)]] = {}
     # like inner_env, but credentials: kept in the workspace's Secret, reaching the pod through `secretKeyRef`
     secret_env: dict[EnvName, Annotated[SecretStr, Field(max_length=4096)]] = {}
+
+    @field_validator("agent_token")
+    @classmethod
+    def _a_token_as_coder_gives_it(cls, value: SecretStr | None) -> SecretStr | None:
+        # the agent sends it in a header: printable ASCII and nothing else (Coder's agent tokens are UUIDs);
+        # `pulumi config set --secret <key> < file` keeps the file's newline, which Coder would refuse (issue 34)
+        text = value.get_secret_value() if value is not None else None
+        if text is not None and not _TOKEN.fullmatch(text):
+            found = "is empty" if not text.strip() else "holds whitespace or a character outside printable ASCII"
+            raise refuse(f"{found}: set the token itself (a file's trailing newline counts)")
+        return value
 
     @field_validator("gpus")
     @classmethod

@@ -70,3 +70,19 @@ def test_agent_tokens_go_with_a_coder_url(
             "cvm:supervisor.coderUrl"
         ]
     )
+
+
+def test_an_agent_token_is_the_token_itself(
+    load: Callable[..., Settings], problems: Callable[..., dict[str, str]], workspace: Callable[..., dict[str, Any]]
+) -> None:
+    """What `config set --secret ... < file` gives keeps the newline; the agent would send it in its header."""
+    coder = {"coderUrl": "https://coder.example.com"}
+    token = "4d1f6e1c-95b8-4f0e-9a37-1c2b3d4e5f60"  # a Coder agent token: a UUID
+    assert load({"platform": "baremetal", "supervisor": {**coder, "workspaces": [workspace(agentToken=token)]}})
+    for given, said in (("", "is empty"), ("  ", "is empty"), (f"{token}\n", "whitespace"), ("ä" + token, "ASCII")):
+        found = problems(
+            {"platform": "baremetal", "supervisor": {**coder, "workspaces": [workspace(agentToken=given)]}}
+        )
+        message = found["cvm:supervisor.workspaces[0].agentToken"]
+        assert said in message and "set the token itself" in message
+        assert token not in message  # never the secret
