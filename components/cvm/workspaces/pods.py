@@ -143,10 +143,9 @@ def _containerd_mounts(inner_containerd: str, at: dict[str, str] | None = None) 
 def _envbox_mounts(home: str, ca_certificates: str | None) -> str:
     """What envbox bind-mounts from the outer container into the inner one (CODER_MOUNTS, `src:dst[:ro]`): the
     home, the inner containerd's store, and the supervisor's CAs, read-only, where the agent's bootstrap finds
-    them (agent.CA_DIR). envbox's own
-    CODER_EXTRA_CERTS_PATH reaches only its HTTP client and dockerd's certs.d for the inner image's registry, not
-    the inner container (coder/envbox 0.6.7 cli/docker.go: the flag's two uses, and the mounts' remount, chmod and
-    chown before the inner container starts)."""
+    them (agent.CA_DIR). envbox's own CODER_EXTRA_CERTS_PATH reaches only its HTTP client and dockerd's certs.d
+    for the inner image's registry, not the inner container (coder/envbox 0.6.7 cli/docker.go: the flag's two
+    uses, and the mounts' remount, chmod and chown before the inner container starts)."""
     certs = [f"{EXTRA_CERTS_DIR}:{agent.CA_DIR}:ro"] if ca_certificates is not None else []
     containerd = [f"{outer}:{inner}" for inner, outer in OUTER_CONTAINERD.items()]
     return ",".join([f"{home}:{home}", *containerd, *certs])
