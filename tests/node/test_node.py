@@ -154,11 +154,16 @@ def coder(kubeconfig: Path) -> Iterator[tuple[str, list[str]]]:  # noqa: ARG001 
         yield served
 
 
+def carol_stack(kubeconfig: Path, coder_url: str, token: str) -> auto.Stack:
+    """The node's stack: carol, talking to the Coder stand-in with `token`."""
+    config_ = stack_config(kubeconfig, [{**CAROL, "agentToken": token}])
+    config_["supervisor"]["coderUrl"] = coder_url
+    return engine.stack("node", config_, ("baremetal", "supervisor"), run=program("5m"))
+
+
 @pytest.fixture(scope="module")
 def stack(kubeconfig: Path, coder: tuple[str, list[str]]) -> auto.Stack:
-    config_ = stack_config(kubeconfig, [{**CAROL, "agentToken": AGENT_TOKEN}])
-    config_["supervisor"]["coderUrl"] = coder[0]
-    return engine.stack("node", config_, ("baremetal", "supervisor"), run=program("5m"))
+    return carol_stack(kubeconfig, coder[0], AGENT_TOKEN)
 
 
 def kubectl(
@@ -339,10 +344,8 @@ def test_5b2_a_new_agent_token_restarts_the_pod_and_reaches_the_agent(
     url, asked = coder
     first = pod(core, WORKSPACE).metadata.name
     kubectl(kubeconfig, "exec", f"deploy/{WORKSPACE}", "--", "rm", "/home/coder/agent-record")
-    rotated = stack_config(kubeconfig, [{**CAROL, "agentToken": f"{AGENT_TOKEN}-2"}])
-    rotated["supervisor"]["coderUrl"] = url
-    stack = engine.stack("node", rotated, ("baremetal", "supervisor"), run=program("5m"))
-    assert stack.up(color="never").summary.result == "succeeded"
+    rotated = carol_stack(kubeconfig, url, f"{AGENT_TOKEN}-2")
+    assert rotated.up(color="never").summary.result == "succeeded"
     assert pod(core, WORKSPACE).metadata.name != first
     assert agent_record(kubeconfig, WORKSPACE, asked)["token"] == f"{AGENT_TOKEN}-2"
 
